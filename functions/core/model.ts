@@ -1,0 +1,67 @@
+/** Who a verified token says the caller is. Produced by the authorizer, carried on every route. */
+export interface Identity {
+  tenant: string;
+  userId: string;
+  /** NATS-style patterns (`project.*`, `org.acme.>`) the caller may subscribe to. */
+  topicPatterns: string[];
+  /** Address for email notifications, when the token carries one. */
+  email?: string;
+}
+
+/** A live WebSocket connection as stored: who holds it and what it listens to. */
+export interface Connection extends Identity {
+  connectionId: string;
+  connectedAt: number;
+  /** Topics this connection subscribed to (empty until it subscribes). */
+  topics: string[];
+}
+
+/** How the fan-out addresses one connection: enough to post to it and to prune it. */
+export interface ConnectionRef {
+  connectionId: string;
+  userId: string;
+}
+
+/** One page of a paginated listing; `cursor` is opaque and present when more pages follow. */
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+export type Channel = 'inapp' | 'email';
+
+export type Audience = { users: string[] } | { topic: string };
+
+/** A validated publish envelope (DESIGN.md "Publish envelope"). */
+export interface Envelope {
+  id: string;
+  type: string;
+  to: Audience;
+  tenant: string;
+  title?: string;
+  body?: string;
+  data?: Record<string, unknown>;
+  url?: string;
+  channels: Channel[];
+  collapseKey?: string;
+}
+
+/** Who a notification is stored for: one user's inbox, or a topic's history. */
+export type Recipient =
+  | { kind: 'user'; tenant: string; userId: string }
+  | { kind: 'topic'; tenant: string; topic: string };
+
+/** A notification as clients see it (WebSocket `notification` frame, HTTP API). */
+export interface Notification {
+  /** Time-sortable; the `resume` cursor. */
+  id: string;
+  eventId: string;
+  type: string;
+  title?: string;
+  body?: string;
+  data?: Record<string, unknown>;
+  url?: string;
+  topic?: string;
+  createdAt: string;
+  read: boolean;
+}
