@@ -9,8 +9,12 @@ export const ENV = {
   callbackUrl: 'HERALD_CALLBACK_URL',
   /** The fan-out queue, to which big audiences hand their next page. */
   fanOutQueueUrl: 'HERALD_FANOUT_QUEUE_URL',
-  /** Where a consumer puts a message it can never process, with the reason. */
-  deadLetterQueueUrl: 'HERALD_DEAD_LETTER_QUEUE_URL',
+  /**
+   * Where each consumer puts a message it can never process, with the reason. One name
+   * per consumer, since the local stack runs every handler in one process.
+   */
+  fanOutDeadLetterQueueUrl: 'HERALD_FANOUT_DLQ_URL',
+  emailDeadLetterQueueUrl: 'HERALD_EMAIL_DLQ_URL',
   /** HS256 shared secret (local and tests); in AWS prefer `jwtSecretArn`. */
   jwtSecret: 'HERALD_JWT_SECRET',
   /** Secrets Manager ARN of the HS256 secret. */

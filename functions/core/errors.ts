@@ -55,7 +55,10 @@ export class InvalidEnvelopeError extends HeraldError {
 /** The connection no longer exists at API Gateway (410 GoneException). */
 export class ConnectionGoneError extends HeraldError {
   override name = 'ConnectionGoneError';
-  constructor(readonly connectionId: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly connectionId: string,
+    options?: { cause?: unknown },
+  ) {
     super('connection_gone', `connection ${connectionId} is gone`, options);
   }
 }

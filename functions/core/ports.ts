@@ -57,16 +57,25 @@ export interface Delivery {
   post(connectionId: string, data: string): Promise<void>;
 }
 
-/** A slice of a big topic broadcast, handed to another invocation. */
-export interface BroadcastPage {
-  kind: 'broadcast-page';
-  envelope: Envelope;
-  notification: Notification;
-  cursor: string;
-}
+/**
+ * Work the fan-out hands to a later invocation through its own queue: the next page of a
+ * big topic broadcast, or a retry narrowed to what failed (so a retry never pushes twice
+ * to connections already served). The notification is rebuilt from the envelope and its
+ * publish time, which is what keeps its id stable.
+ */
+export type FanOutTask =
+  | { kind: 'broadcast-page'; envelope: Envelope; publishedAt: number; cursor: string }
+  | { kind: 'retry-users'; envelope: Envelope; publishedAt: number; attempt: number }
+  | {
+      kind: 'retry-connections';
+      envelope: Envelope;
+      publishedAt: number;
+      connections: ConnectionRef[];
+      attempt: number;
+    };
 
 export interface Continuations {
-  enqueue(page: BroadcastPage): Promise<void>;
+  enqueue(task: FanOutTask, delaySeconds?: number): Promise<void>;
 }
 
 /** Where a message that can never be processed goes, with its reason. */
@@ -100,3 +109,15 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** What Herald knows of a user beyond their tokens: the address captured at connect. */
+export interface Directory {
+  rememberEmail(tenant: string, userId: string, email: string): Promise<void>;
+  emailOf(tenant: string, userId: string): Promise<string | undefined>;
+}
+
+/** Which notifications were mailed to whom, so a redelivered message mails nobody twice. */
+export interface MailLog {
+  wasSent(tenant: string, userId: string, notificationId: string): Promise<boolean>;
+  recordSent(tenant: string, userId: string, notificationId: string): Promise<void>;
+}

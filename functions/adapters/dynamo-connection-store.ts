@@ -1,0 +1,293 @@
+/**
+ * `ConnectionStore` over one DynamoDB table. Three kinds of item, all keyed so that
+ * every access is a GetItem or a Query (see `dynamo-keys.ts`):
+ * - user entry `U#{tenant}#{userId}` / `C#{connectionId}`: a user's connections (fan-out)
+ * - connection entry `C#{connectionId}` / `C`: who holds a connection, what it listens to
+ * - topic entry `T#{tenant}#{topic}` / `C#{connectionId}`: a topic's subscribers (broadcast)
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { NotFoundError, RetryableError } from '../core/errors';
+import type { Connection, ConnectionRef, Page } from '../core/model';
+import type { ConnectionStore } from '../core/ports';
+import {
+  CONNECTION_PREFIX,
+  connectionEntryKey,
+  connectionSortKey,
+  decodeCursor,
+  encodeCursor,
+  epochSeconds,
+  topicPartition,
+  userPartition,
+} from './dynamo-keys';
+
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** BatchWriteItem takes at most 25 puts and deletes per request. */
+const BATCH_SIZE = 25;
+/** Attempts per chunk before unprocessed items are reported as a retryable failure. */
+const MAX_BATCH_ATTEMPTS = 8;
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_CAP_MS = 2_000;
+/** More than any one user plausibly has open; the fan-out pages through the rest. */
+const DEFAULT_USER_PAGE_SIZE = 100;
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface ConnectionStoreOptions {
+  /** Waits between batch retries; tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Connections per page of `listForUser`, so one page's memory stays bounded. */
+  userPageSize?: number;
+}
+
+export class DynamoConnectionStore implements ConnectionStore {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly userPageSize: number;
+
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+    options: ConnectionStoreOptions = {},
+  ) {
+    this.sleep = options.sleep ?? sleepFor;
+    this.userPageSize = options.userPageSize ?? DEFAULT_USER_PAGE_SIZE;
+  }
+
+  async put(connection: Connection, expiresAt: number): Promise<void> {
+    const { connectionId, tenant, userId, topicPatterns, email, connectedAt } = connection;
+    const topics = unique(connection.topics);
+    const entries: WriteRequest[] = [
+      { PutRequest: { Item: this.userEntry(connection, expiresAt) } },
+      ...topics.map((topic) => ({
+        PutRequest: { Item: this.topicEntry(connection, topic, expiresAt) },
+      })),
+      {
+        PutRequest: {
+          Item: {
+            ...connectionEntryKey(connectionId),
+            tenant,
+            userId,
+            topicPatterns,
+            email,
+            connectedAt,
+            // An empty string set is not a DynamoDB value: absent means "no topics".
+            topics: topics.length > 0 ? new Set(topics) : undefined,
+            expiresAt,
+          },
+        },
+      },
+    ];
+    await this.batchWrite(entries);
+  }
+
+  async get(connectionId: string): Promise<Connection | undefined> {
+    const { Item } = await this.documentClient.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: connectionEntryKey(connectionId),
+        ConsistentRead: true,
+      }),
+    );
+    // TTL deletes lazily (up to days late), so an expired item is treated as gone.
+    if (Item === undefined || !this.isLive(Item.expiresAt)) return undefined;
+    return toConnection(connectionId, Item);
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    const { Item } = await this.documentClient.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: connectionEntryKey(connectionId),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item === undefined) return;
+    const connection = toConnection(connectionId, Item);
+    const deletes: WriteRequest[] = [
+      { DeleteRequest: { Key: this.userEntryKey(connection) } },
+      ...connection.topics.map((topic) => ({
+        DeleteRequest: { Key: this.topicEntryKey(connection, topic) },
+      })),
+      // Last, so that a removal that fails part-way can be retried: the connection
+      // entry still lists the topic entries left to delete.
+      { DeleteRequest: { Key: connectionEntryKey(connectionId) } },
+    ];
+    await this.batchWrite(deletes);
+  }
+
+  listForUser(tenant: string, userId: string, cursor?: string): Promise<Page<ConnectionRef>> {
+    return this.listConnections(userPartition(tenant, userId), cursor, this.userPageSize);
+  }
+
+  listForTopic(
+    tenant: string,
+    topic: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<Page<ConnectionRef>> {
+    return this.listConnections(topicPartition(tenant, topic), page.cursor, page.limit);
+  }
+
+  async subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void> {
+    const added = unique(topics);
+    if (added.length === 0) return;
+    // The set first, so a connection that is gone gets no orphaned topic entries.
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionEntryKey(connection.connectionId),
+          UpdateExpression: 'ADD #topics :topics',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#topics': 'topics' },
+          ExpressionAttributeValues: { ':topics': new Set(added) },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new NotFoundError('connection not found', { cause: error });
+      }
+      throw error;
+    }
+    await this.batchWrite(
+      added.map((topic) => ({
+        PutRequest: { Item: this.topicEntry(connection, topic, expiresAt) },
+      })),
+    );
+  }
+
+  async unsubscribe(connection: Connection, topics: string[]): Promise<void> {
+    const removed = unique(topics);
+    if (removed.length === 0) return;
+    // Entries first: a topic left in the set without its entry is harmless, an entry
+    // left without the set would keep receiving broadcasts.
+    await this.batchWrite(
+      removed.map((topic) => ({ DeleteRequest: { Key: this.topicEntryKey(connection, topic) } })),
+    );
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionEntryKey(connection.connectionId),
+          UpdateExpression: 'DELETE #topics :topics',
+          // Without it, an update of a removed connection would recreate a bare item.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#topics': 'topics' },
+          ExpressionAttributeValues: { ':topics': new Set(removed) },
+        }),
+      );
+    } catch (error) {
+      // A connection that is gone listens to nothing: the unsubscribe already holds.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async listConnections(
+    pk: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Page<ConnectionRef>> {
+    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: '#expiresAt > :now',
+        ProjectionExpression: '#connectionId, #userId',
+        ExpressionAttributeNames: {
+          '#connectionId': 'connectionId',
+          '#userId': 'userId',
+          '#expiresAt': 'expiresAt',
+        },
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ':prefix': CONNECTION_PREFIX,
+          ':now': epochSeconds(this.now()),
+        },
+        ExclusiveStartKey: decodeCursor(cursor, { pk, skPrefix: CONNECTION_PREFIX }),
+        Limit: limit,
+      }),
+    );
+    const items = Items.map((item) => ({
+      connectionId: String(item.connectionId),
+      userId: String(item.userId),
+    }));
+    const next = encodeCursor(LastEvaluatedKey);
+    return next === undefined ? { items } : { items, cursor: next };
+  }
+
+  /** Writes or deletes in chunks of 25, resending what DynamoDB left unprocessed. */
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH_SIZE) {
+      let pending = requests.slice(start, start + BATCH_SIZE);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_BATCH_ATTEMPTS) {
+          throw new RetryableError(`${pending.length} writes still unprocessed after retries`);
+        }
+        if (attempt > 1) await this.sleep(backoff(attempt));
+        const { UnprocessedItems } = await this.documentClient.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+
+  private isLive(expiresAt: unknown): boolean {
+    return typeof expiresAt === 'number' && expiresAt > epochSeconds(this.now());
+  }
+
+  private userEntryKey(connection: Connection) {
+    return {
+      pk: userPartition(connection.tenant, connection.userId),
+      sk: connectionSortKey(connection.connectionId),
+    };
+  }
+
+  private userEntry(connection: Connection, expiresAt: number) {
+    const { connectionId, userId } = connection;
+    return { ...this.userEntryKey(connection), connectionId, userId, expiresAt };
+  }
+
+  private topicEntryKey(connection: Connection, topic: string) {
+    return {
+      pk: topicPartition(connection.tenant, topic),
+      sk: connectionSortKey(connection.connectionId),
+    };
+  }
+
+  private topicEntry(connection: Connection, topic: string, expiresAt: number) {
+    const { connectionId, userId } = connection;
+    return { ...this.topicEntryKey(connection, topic), connectionId, userId, expiresAt };
+  }
+}
+
+function toConnection(connectionId: string, item: Record<string, unknown>): Connection {
+  const connection: Connection = {
+    connectionId,
+    tenant: String(item.tenant),
+    userId: String(item.userId),
+    topicPatterns: Array.isArray(item.topicPatterns) ? item.topicPatterns.map(String) : [],
+    connectedAt: Number(item.connectedAt),
+    // The document client reads a string set as a `Set`.
+    topics: item.topics instanceof Set ? [...item.topics].map(String).sort() : [],
+  };
+  if (typeof item.email === 'string') connection.email = item.email;
+  return connection;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Exponential backoff with full jitter, so retries of many writers spread out. */
+function backoff(attempt: number): number {
+  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+}

@@ -1,0 +1,87 @@
+import { toNotification } from './envelope';
+import type { Envelope, Notification } from './model';
+import type { Directory, Mail, Mailer, MailLog } from './ports';
+
+export type SkipReason = 'no_email_channel' | 'topic_audience' | 'no_address' | 'already_sent';
+
+export interface EmailReport {
+  notificationId: string;
+  sent: string[];
+  skipped: Array<{ userId?: string; reason: SkipReason }>;
+  failed: Array<{ userId: string; error: unknown }>;
+}
+
+export interface EmailDeps {
+  directory: Directory;
+  mailLog: MailLog;
+  mailer: Mailer;
+}
+
+/**
+ * Mails a published envelope to each recipient whose address Herald knows. Every
+ * recipient it does not mail is reported with the reason; a failed send is reported so
+ * the message is retried, and the mail log keeps the retry from mailing anyone twice.
+ */
+export function createEmailSender(deps: EmailDeps) {
+  return async function sendEmails(envelope: Envelope, publishedAt: number): Promise<EmailReport> {
+    const notification = toNotification(envelope, publishedAt);
+    const report: EmailReport = {
+      notificationId: notification.id,
+      sent: [],
+      skipped: [],
+      failed: [],
+    };
+    if (!envelope.channels.includes('email')) {
+      report.skipped.push({ reason: 'no_email_channel' });
+      return report;
+    }
+    if (!('users' in envelope.to)) {
+      report.skipped.push({ reason: 'topic_audience' });
+      return report;
+    }
+    for (const userId of envelope.to.users) {
+      try {
+        const address = await deps.directory.emailOf(envelope.tenant, userId);
+        if (!address) {
+          report.skipped.push({ userId, reason: 'no_address' });
+          continue;
+        }
+        if (await deps.mailLog.wasSent(envelope.tenant, userId, notification.id)) {
+          report.skipped.push({ userId, reason: 'already_sent' });
+          continue;
+        }
+        await deps.mailer.send(composeMail(address, notification));
+        await deps.mailLog.recordSent(envelope.tenant, userId, notification.id);
+        report.sent.push(userId);
+      } catch (error) {
+        report.failed.push({ userId, error });
+      }
+    }
+    return report;
+  };
+}
+
+export function composeMail(to: string, notification: Notification): Mail {
+  const subject = notification.title ?? notification.type;
+  const paragraphs = [notification.body, notification.url].filter(
+    (part): part is string => typeof part === 'string' && part.length > 0,
+  );
+  const text = paragraphs.length > 0 ? paragraphs.join('\n\n') : subject;
+  const html = [
+    `<h1>${escapeHtml(subject)}</h1>`,
+    notification.body ? `<p>${escapeHtml(notification.body)}</p>` : '',
+    notification.url
+      ? `<p><a href="${escapeHtml(notification.url)}">${escapeHtml(notification.url)}</a></p>`
+      : '',
+  ].join('');
+  return { to, subject, text, html };
+}
+
+function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}

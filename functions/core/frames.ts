@@ -1,0 +1,26 @@
+/**
+ * Server -> client WebSocket frames (DESIGN.md "WebSocket"), built in one place so every
+ * route and the fan-out speak the same contract.
+ */
+import type { Notification } from './model';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+export type ServerFrame =
+  | { type: 'notification'; notification: Notification }
+  | { type: 'pong'; requestId?: string }
+  | { type: 'reply'; requestId?: string; ok: true; result: Record<string, unknown> }
+  | { type: 'reply'; requestId: string; ok: false; error: ErrorBody }
+  | { type: 'error'; error: ErrorBody }
+  | { type: 'state'; unread: number };
+
+export function encodeFrame(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+export function notificationFrame(notification: Notification): string {
+  return encodeFrame({ type: 'notification', notification });
+}

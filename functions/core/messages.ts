@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { connectionExpiresAt, toConnection } from './connections';
+import { BadRequestError, ForbiddenError, HeraldError, toErrorBody } from './errors';
+import type { ErrorBody, ServerFrame } from './frames';
+import type { Identity } from './model';
+import type { ConnectionStore } from './ports';
+import { isValidTopic, mayAccessTopic } from './topics';
+
+export const MAX_TOPICS_PER_REQUEST = 20;
+
+/** Who sent a frame: carried on every route by API Gateway from the authorizer. */
+export interface Caller {
+  identity: Identity;
+  connectionId: string;
+  connectedAt: number;
+}
+
+export interface MessageOutcome {
+  frame: ServerFrame;
+  /** An unexpected failure behind an `internal` reply, for the handler to log. */
+  error?: unknown;
+}
+
+const frameHead = z.looseObject({
+  action: z.string().min(1).max(64),
+  requestId: z.string().min(1).max(128).optional(),
+});
+
+const topicsArgs = z.looseObject({
+  topics: z.array(z.string()).min(1).max(MAX_TOPICS_PER_REQUEST),
+});
+
+export interface MessageDeps {
+  connections: ConnectionStore;
+}
+
+type Action = (args: unknown, caller: Caller) => Promise<Record<string, unknown>>;
+
+/**
+ * Handles one client frame (`$default` route) and says what to answer. A bad frame gets
+ * an error reply; nothing here closes the socket.
+ */
+export function createMessageHandler(deps: MessageDeps) {
+  function parseTopics(args: unknown, caller: Caller): string[] {
+    const parsed = topicsArgs.safeParse(args);
+    if (!parsed.success) {
+      throw new BadRequestError(
+        `"topics" must be an array of 1 to ${MAX_TOPICS_PER_REQUEST} topic names`,
+      );
+    }
+    const topics = [...new Set(parsed.data.topics)];
+    const invalid = topics.filter((topic) => !isValidTopic(topic));
+    if (invalid.length > 0) throw new BadRequestError(`invalid topic: ${invalid.join(', ')}`);
+    const denied = topics.filter((topic) => !mayAccessTopic(caller.identity, topic));
+    if (denied.length > 0) {
+      throw new ForbiddenError(`your token does not allow topic: ${denied.join(', ')}`);
+    }
+    return topics;
+  }
+
+  const actions: Record<string, Action> = {
+    async subscribe(args, caller) {
+      const topics = parseTopics(args, caller);
+      const connection = toConnection(caller.identity, caller.connectionId, caller.connectedAt);
+      await deps.connections.subscribe(connection, topics, connectionExpiresAt(caller.connectedAt));
+      return { topics };
+    },
+    async unsubscribe(args, caller) {
+      const topics = parseTopics(args, caller);
+      const connection = toConnection(caller.identity, caller.connectionId, caller.connectedAt);
+      await deps.connections.unsubscribe(connection, topics);
+      return { topics };
+    },
+  };
+
+  function failure(requestId: string | undefined, error: ErrorBody): ServerFrame {
+    return requestId === undefined
+      ? { type: 'error', error }
+      : { type: 'reply', requestId, ok: false, error };
+  }
+
+  return async function handleMessage(
+    body: string | undefined,
+    caller: Caller,
+  ): Promise<MessageOutcome> {
+    let input: unknown;
+    try {
+      input = JSON.parse(body ?? '');
+    } catch {
+      return { frame: failure(undefined, { code: 'bad_frame', message: 'frame is not JSON' }) };
+    }
+    const head = frameHead.safeParse(input);
+    if (!head.success) {
+      const requestId = requestIdOf(input);
+      const message = 'frame must be a JSON object with a string "action"';
+      return { frame: failure(requestId, { code: 'bad_frame', message }) };
+    }
+    const { action, requestId } = head.data;
+    if (action === 'ping') return { frame: { type: 'pong', requestId } };
+    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (!run) {
+      const error = { code: 'unknown_action', message: `unknown action "${action}"` };
+      return { frame: failure(requestId, error) };
+    }
+    try {
+      const result = await run(input, caller);
+      return {
+        frame:
+          requestId === undefined
+            ? { type: 'reply', ok: true, result }
+            : { type: 'reply', requestId, ok: true, result },
+      };
+    } catch (error) {
+      return {
+        frame: failure(requestId, toErrorBody(error)),
+        error: error instanceof HeraldError ? undefined : error,
+      };
+    }
+  };
+}
+
+function requestIdOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { requestId } = input as { requestId?: unknown };
+  return typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 128
+    ? requestId
+    : undefined;
+}

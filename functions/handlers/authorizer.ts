@@ -1,0 +1,63 @@
+/**
+ * `$connect` REQUEST authorizer (identity source `route.request.querystring.token`): verifies
+ * the token and hands the caller's identity to every route as the authorizer context. It
+ * touches no store, so a refused connect writes nothing.
+ */
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { verifierFromConfig } from '../adapters/jwt-verifier';
+import { logger } from '../adapters/powertools';
+import { authConfig } from '../config/auth-config';
+import { UnauthorizedError } from '../core/errors';
+import { toAuthorizerContext } from '../core/identity';
+import type { TokenVerifier } from '../core/ports';
+
+export interface AuthorizerDeps {
+  verifier: TokenVerifier;
+}
+
+/** The token, unless it is absent or sent more than once (which one would count is unclear). */
+function tokenOf(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+  const all = event.multiValueQueryStringParameters?.token;
+  if (all !== undefined && all.length > 1) return undefined;
+  return event.queryStringParameters?.token || undefined;
+}
+
+export function makeHandler(deps: AuthorizerDeps) {
+  return async (
+    event: APIGatewayRequestAuthorizerEvent,
+    context?: Context,
+  ): Promise<APIGatewayAuthorizerResult> => {
+    if (context !== undefined) logger.addContext(context);
+    try {
+      const token = tokenOf(event);
+      if (token === undefined) throw new UnauthorizedError('token missing or repeated');
+      const identity = await deps.verifier.verify(token);
+      return {
+        principalId: identity.userId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+        },
+        context: toAuthorizerContext(identity),
+      };
+    } catch (error) {
+      if (error instanceof UnauthorizedError) {
+        // A short, token-free reason: an ordinary refusal.
+        logger.info('connect refused', { reason: error.message });
+      } else {
+        // Not a verdict on the token but a fault; its name only, as its text may echo input.
+        logger.error('connect refused by an unexpected error', {
+          errorName: error instanceof Error ? error.name : typeof error,
+        });
+      }
+      // This exact message is what API Gateway answers with HTTP 401; any other error is a 500.
+      throw new Error('Unauthorized');
+    }
+  };
+}
+
+export const handler = makeHandler({ verifier: verifierFromConfig(authConfig()) });

@@ -1,0 +1,94 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
+import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
+import { DynamoInbox } from '../adapters/dynamo-inbox';
+import { logger, metrics } from '../adapters/powertools';
+import { SqsContinuations, SqsDeadLetters } from '../adapters/sqs-queues';
+import { intEnv, requireEnv, wiredOnFirstCall } from '../config/config';
+import { ENV } from '../config/env-names';
+import {
+  createFanOut,
+  DEFAULT_FAN_OUT_SETTINGS,
+  type FanOut,
+  type FanOutReport,
+} from '../core/fan-out';
+import { type DeadLetters, systemClock } from '../core/ports';
+import { decodeOrReject, receiveCount } from './queue-record';
+
+export interface FanOutHandlerDeps {
+  fanOut: FanOut;
+  deadLetters: DeadLetters;
+}
+
+/** The SQS consumer behind the topic: one record per published envelope or handed-on task. */
+export function makeHandler(deps: FanOutHandlerDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function processRecord(record: SQSRecord): Promise<void> {
+    const message = await decodeOrReject(record, deps.deadLetters);
+    if (message === undefined) return;
+    const report =
+      message.kind === 'publish'
+        ? await deps.fanOut.publish(message.envelope, {
+            publishedAt: message.publishedAt,
+            redelivered: receiveCount(record) > 1,
+          })
+        : await deps.fanOut.run(message.task);
+    logReport(report, record.messageId, message.kind === 'task' ? message.task.kind : 'publish');
+  }
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    logger.addContext(context);
+    try {
+      return await processPartialResponse(event, processRecord, processor, { context });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function logReport(report: FanOutReport, messageId: string, kind: string): void {
+  const { problems, ...counts } = report;
+  logger.info('fan-out done', { messageId, kind, ...counts });
+  for (const problem of problems) {
+    logger.warn('fan-out problem', { messageId, what: problem.what, error: problem.error });
+  }
+  metrics.addMetric('Delivered', MetricUnit.Count, report.delivered);
+  metrics.addMetric('Pruned', MetricUnit.Count, report.pruned);
+  metrics.addMetric('Deferred', MetricUnit.Count, report.deferred);
+  metrics.addMetric('Abandoned', MetricUnit.Count, report.abandoned);
+  metrics.addMetric('Duplicates', MetricUnit.Count, report.duplicates);
+}
+
+export const handler = wiredOnFirstCall(() => {
+  const doc = dynamoDocumentClient();
+  const concurrency = intEnv(ENV.deliveryConcurrency, DEFAULT_FAN_OUT_SETTINGS.concurrency, {
+    min: 1,
+    max: 10_000,
+  });
+  const settings = {
+    ...DEFAULT_FAN_OUT_SETTINGS,
+    concurrency,
+    pageSize: intEnv(ENV.broadcastPageSize, DEFAULT_FAN_OUT_SETTINGS.pageSize, {
+      min: 1,
+      max: 100_000,
+    }),
+    retentionSeconds: intEnv(ENV.retentionDays, 90, { min: 1, max: 3650 }) * 24 * 3600,
+  };
+  return makeHandler({
+    fanOut: createFanOut({
+      connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
+      inbox: new DynamoInbox(doc, requireEnv(ENV.notificationsTable)),
+      delivery: new ApiGatewayDelivery(
+        createManagementClient(requireEnv(ENV.callbackUrl), concurrency),
+      ),
+      continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),
+      clock: systemClock,
+      settings,
+    }),
+    deadLetters: new SqsDeadLetters(sqs(), requireEnv(ENV.fanOutDeadLetterQueueUrl)),
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * How the DynamoDB adapters behave when DynamoDB pushes back: unprocessed batch items,
+ * throttling, failed conditions, and cursors a client tampered with. Unit tests over a
+ * mocked document client; the happy paths run against DynamoDB Local elsewhere.
+ */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../../functions/adapters/aws-clients';
+import { DynamoConnectionStore } from '../../../functions/adapters/dynamo-connection-store';
+import { DynamoInbox } from '../../../functions/adapters/dynamo-inbox';
+import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
+import type { Connection, Notification, Recipient } from '../../../functions/core/model';
+
+const TABLE = 'connections';
+const NOW_MS = Date.UTC(2030, 0, 1);
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const doc = createDocumentClient(
+  new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  }),
+);
+let delays: number[];
+let store: DynamoConnectionStore;
+
+beforeEach(() => {
+  dynamo.reset();
+  delays = [];
+  store = new DynamoConnectionStore(doc, TABLE, () => NOW_MS, {
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  });
+});
+
+const connection: Connection = {
+  connectionId: 'c1',
+  tenant: 'acme',
+  userId: 'alice',
+  topicPatterns: [],
+  connectedAt: NOW_MS,
+  topics: [],
+};
+
+const storedConnection = (topics: string[]) => ({
+  pk: 'C#c1',
+  sk: 'C',
+  tenant: 'acme',
+  userId: 'alice',
+  topicPatterns: [],
+  connectedAt: NOW_MS,
+  topics: new Set(topics),
+  expiresAt: NOW_MS / 1000 + 60,
+});
+
+const throttled = () =>
+  new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+
+const conditionFailed = (Item?: ConditionalCheckFailedException['Item']) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item,
+  });
+
+function batchRequests() {
+  return dynamo
+    .commandCalls(BatchWriteCommand)
+    .map((call) => call.args[0].input.RequestItems?.[TABLE] ?? []);
+}
+
+describe('batch writes', () => {
+  it('resends unprocessed items, and only those, until none are left', async () => {
+    dynamo.on(GetCommand).resolves({ Item: storedConnection(['t.1', 't.2']) });
+    const userEntry = { DeleteRequest: { Key: { pk: 'U#acme#alice', sk: 'C#c1' } } };
+    const topicEntry = { DeleteRequest: { Key: { pk: 'T#acme#t.2', sk: 'C#c1' } } };
+    dynamo
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { [TABLE]: [userEntry, topicEntry] } })
+      .resolvesOnce({ UnprocessedItems: { [TABLE]: [topicEntry] } })
+      .resolves({ UnprocessedItems: {} });
+
+    await store.remove('c1');
+
+    const requests = batchRequests();
+    expect(requests).toHaveLength(3);
+    expect(requests[0]).toHaveLength(4);
+    expect(requests[1]).toEqual([userEntry, topicEntry]);
+    expect(requests[2]).toEqual([topicEntry]);
+    expect(delays).toHaveLength(2);
+  });
+
+  it('gives up with a RetryableError when items stay unprocessed', async () => {
+    dynamo.on(GetCommand).resolves({ Item: storedConnection([]) });
+    const stuck = { DeleteRequest: { Key: { pk: 'C#c1', sk: 'C' } } };
+    dynamo.on(BatchWriteCommand).resolves({ UnprocessedItems: { [TABLE]: [stuck] } });
+
+    await expect(store.remove('c1')).rejects.toBeInstanceOf(RetryableError);
+    expect(batchRequests().length).toBeGreaterThan(2);
+    // A jittered wait before every resend, each within the backoff's cap.
+    expect(delays).toHaveLength(batchRequests().length - 1);
+    expect(delays.every((ms) => ms >= 0 && ms <= 2_000)).toBe(true);
+  });
+
+  it('splits more than 25 writes into batches of at most 25, the connection entry last', async () => {
+    const topics = Array.from({ length: 30 }, (_, i) => `t.${i}`);
+    dynamo.on(GetCommand).resolves({ Item: storedConnection(topics) });
+    dynamo.on(BatchWriteCommand).resolves({});
+
+    await store.remove('c1');
+
+    const requests = batchRequests();
+    expect(requests.map((batch) => batch.length)).toEqual([25, 7]);
+    expect(requests.at(-1)?.at(-1)).toEqual({ DeleteRequest: { Key: { pk: 'C#c1', sk: 'C' } } });
+  });
+
+  it('lets throttling that outlasted the SDK retries propagate', async () => {
+    dynamo.on(GetCommand).resolves({ Item: storedConnection([]) });
+    dynamo.on(BatchWriteCommand).rejects(throttled());
+
+    await expect(store.remove('c1')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(store.put(connection, 1)).rejects.toBeInstanceOf(
+      ProvisionedThroughputExceededException,
+    );
+  });
+});
+
+describe('throttled reads', () => {
+  it('propagates from queries and gets', async () => {
+    dynamo.on(QueryCommand).rejects(new ThrottlingException({ message: 'slow', $metadata: {} }));
+    dynamo.on(GetCommand).rejects(throttled());
+    const inbox = new DynamoInbox(doc, 'notifications');
+
+    await expect(store.listForUser('acme', 'alice')).rejects.toBeInstanceOf(ThrottlingException);
+    await expect(store.listForTopic('acme', 't', { limit: 5 })).rejects.toBeInstanceOf(
+      ThrottlingException,
+    );
+    await expect(store.get('c1')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(inbox.unreadCount('acme', 'alice')).rejects.toBeInstanceOf(
+      ProvisionedThroughputExceededException,
+    );
+  });
+});
+
+describe('cursors', () => {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const malformed = {
+    'not base64url': 'abc+/=',
+    'not JSON': Buffer.from('{pk:').toString('base64url'),
+    'JSON but not an object': encode(['U#acme#alice', 'C#x']),
+    null: encode(null),
+    'a key with more attributes': encode({ pk: 'U#acme#alice', sk: 'C#x', admin: true }),
+    'a numeric sort key': encode({ pk: 'U#acme#alice', sk: 7 }),
+    'another user’s partition': encode({ pk: 'U#acme#mallory', sk: 'C#x' }),
+    'a sort key outside the listing': encode({ pk: 'U#acme#alice', sk: 'STATE' }),
+    'far too long': 'A'.repeat(5_000),
+  };
+
+  it.each(Object.entries(malformed))(
+    'rejects %s as a bad request, before any query',
+    async (_, cursor) => {
+      dynamo.on(QueryCommand).resolves({ Items: [] });
+      const inbox = new DynamoInbox(doc, 'notifications');
+
+      await expect(store.listForUser('acme', 'alice', cursor)).rejects.toBeInstanceOf(
+        BadRequestError,
+      );
+      await expect(
+        inbox.list({ kind: 'user', tenant: 'acme', userId: 'alice' }, { limit: 5, cursor }),
+      ).rejects.toBeInstanceOf(BadRequestError);
+      expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+    },
+  );
+
+  it('hands back the key DynamoDB returned, and takes it as the next start key', async () => {
+    const lastKey = { pk: 'T#acme#news', sk: 'C#c9' };
+    dynamo.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolves({});
+
+    const first = await store.listForTopic('acme', 'news', { limit: 5 });
+    const second = await store.listForTopic('acme', 'news', { limit: 5, cursor: first.cursor });
+
+    expect(first.cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(dynamo.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual(lastKey);
+    expect(second).toEqual({ items: [] });
+  });
+});
+
+describe('failed conditions', () => {
+  const recipient: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
+  const note: Notification = {
+    id: 'n1',
+    eventId: 'e1',
+    type: 'comment.created',
+    createdAt: '2030-01-01T00:00:00.000Z',
+    read: false,
+  };
+  let inbox: DynamoInbox;
+  beforeEach(() => {
+    inbox = new DynamoInbox(doc, 'notifications');
+  });
+
+  it('reads a duplicate’s undelivered connections from the returned old item, with no extra request', async () => {
+    dynamo
+      .on(PutCommand)
+      .rejects(conditionFailed({ pk: { S: 'U#acme#alice' }, undelivered: { SS: ['c2', 'c1'] } }));
+
+    expect(await inbox.store(recipient, note, 1)).toEqual({
+      fresh: false,
+      undelivered: ['c1', 'c2'],
+    });
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('falls back to reading the item when the failed condition returned none', async () => {
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({ Item: { undelivered: new Set(['c3']) } });
+
+    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false, undelivered: ['c3'] });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('counts a fresh user notification as unread with a second write', async () => {
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({});
+
+    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'U#acme#alice', sk: 'STATE' },
+      UpdateExpression: 'ADD #unread :one',
+    });
+  });
+
+  it('lets any other store failure propagate', async () => {
+    dynamo.on(PutCommand).rejects(throttled());
+
+    await expect(inbox.store(recipient, note, 1)).rejects.toBeInstanceOf(
+      ProvisionedThroughputExceededException,
+    );
+  });
+
+  it('maps a missing notification in setUndelivered to NotFoundError', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(inbox.setUndelivered(recipient, 'n1', ['c1'])).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it('maps a missing connection in subscribe to NotFoundError and writes no topic entry', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(store.subscribe(connection, ['t.1'], 1)).rejects.toBeInstanceOf(NotFoundError);
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('treats a missing connection in unsubscribe as already unsubscribed', async () => {
+    dynamo.on(BatchWriteCommand).resolves({});
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(store.unsubscribe(connection, ['t.1'])).resolves.toBeUndefined();
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('lets a throttled subscribe propagate rather than report NotFound', async () => {
+    dynamo.on(UpdateCommand).rejects(throttled());
+
+    await expect(store.subscribe(connection, ['t.1'], 1)).rejects.toBeInstanceOf(
+      ProvisionedThroughputExceededException,
+    );
+  });
+});

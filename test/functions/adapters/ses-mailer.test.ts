@@ -1,0 +1,57 @@
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { SesMailer } from '../../../functions/adapters/ses-mailer';
+
+const sesMock = mockClient(SESClient);
+const mailer = new SesMailer(new SESClient({ region: 'us-east-1' }), 'herald@example.com');
+
+beforeEach(() => {
+  sesMock.reset();
+  sesMock.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+});
+afterAll(() => sesMock.restore());
+
+function sentInputs() {
+  return sesMock.commandCalls(SendEmailCommand).map((call) => call.args[0].input);
+}
+
+describe('SesMailer', () => {
+  it('sends one SendEmail with source, destination, subject, text and html in UTF-8', async () => {
+    await mailer.send({
+      to: 'alice@example.com',
+      subject: 'New comment – ünïcode',
+      text: 'Bob replied',
+      html: '<p>Bob replied</p>',
+    });
+    expect(sentInputs()).toEqual([
+      {
+        Source: 'herald@example.com',
+        Destination: { ToAddresses: ['alice@example.com'] },
+        Message: {
+          Subject: { Data: 'New comment – ünïcode', Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: 'Bob replied', Charset: 'UTF-8' },
+            Html: { Data: '<p>Bob replied</p>', Charset: 'UTF-8' },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('sends no Html part for a text-only mail', async () => {
+    await mailer.send({ to: 'bob@example.com', subject: 'Hi', text: 'Plain' });
+    expect(sentInputs()[0]?.Message?.Body).toEqual({ Text: { Data: 'Plain', Charset: 'UTF-8' } });
+  });
+
+  it('lets a refusal reach the caller', async () => {
+    sesMock
+      .on(SendEmailCommand)
+      .rejects(
+        Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected' }),
+      );
+    await expect(mailer.send({ to: 'x@example.com', subject: 's', text: 't' })).rejects.toThrow(
+      'not verified',
+    );
+  });
+});

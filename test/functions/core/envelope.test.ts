@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_TENANT,
+  decodeEnvelope,
+  ENVELOPE_LIMITS,
+  parseEnvelope,
+  toNotification,
+} from '../../../functions/core/envelope';
+import { InvalidEnvelopeError } from '../../../functions/core/errors';
+import { isNotificationId, notificationTime } from '../../../functions/core/notification-id';
+
+/** The example of DESIGN.md "Publish envelope", without its comments. */
+const DESIGN_EXAMPLE = {
+  id: 'evt-7f3c',
+  type: 'comment.created',
+  to: { users: ['alice', 'bob'] },
+  tenant: 'acme',
+  title: 'New comment',
+  body: 'Bob replied to your post',
+  data: { postId: 42 },
+  url: 'https://app.example/posts/42',
+  channels: ['inapp', 'email'],
+  collapseKey: 'post.42',
+};
+
+const MINIMAL = { id: 'evt-1', type: 'comment.created', to: { users: ['alice'] } };
+
+function refusal(input: unknown): InvalidEnvelopeError {
+  try {
+    parseEnvelope(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvelopeError);
+    return error as InvalidEnvelopeError;
+  }
+  throw new Error('expected the envelope to be refused');
+}
+
+describe('parseEnvelope', () => {
+  it('accepts the DESIGN.md example as it is', () => {
+    expect(parseEnvelope(DESIGN_EXAMPLE)).toEqual(DESIGN_EXAMPLE);
+  });
+
+  it('defaults the tenant and the channels', () => {
+    const envelope = parseEnvelope(MINIMAL);
+    expect(envelope.tenant).toBe(DEFAULT_TENANT);
+    expect(DEFAULT_TENANT).toBe('default');
+    expect(envelope.channels).toEqual(['inapp']);
+  });
+
+  it('accepts a topic audience', () => {
+    expect(parseEnvelope({ ...MINIMAL, to: { topic: 'project.42' } }).to).toEqual({
+      topic: 'project.42',
+    });
+  });
+
+  it('accepts the limits themselves', () => {
+    const users = Array.from({ length: ENVELOPE_LIMITS.users }, (_, i) => `user-${i}`);
+    const envelope = parseEnvelope({
+      ...MINIMAL,
+      id: 'x'.repeat(128),
+      type: 'a'.repeat(64),
+      to: { users },
+      url: 'http://localhost:3000/x',
+    });
+    expect(envelope.to).toEqual({ users });
+  });
+
+  it('collapses duplicate users and channels, keeping first-seen order', () => {
+    const envelope = parseEnvelope({
+      ...MINIMAL,
+      to: { users: ['bob', 'alice', 'bob', 'alice'] },
+      channels: ['email', 'inapp', 'email'],
+    });
+    expect(envelope.to).toEqual({ users: ['bob', 'alice'] });
+    expect(envelope.channels).toEqual(['email', 'inapp']);
+  });
+
+  it.each([
+    ['an empty id', { ...MINIMAL, id: '' }, /\bid\b/],
+    ['a 129-character id', { ...MINIMAL, id: 'x'.repeat(129) }, /\bid\b/],
+    ['a missing id', { type: 'a', to: { users: ['alice'] } }, /\bid\b/],
+    ['an upper-case type', { ...MINIMAL, type: 'Comment.Created' }, /\btype\b/],
+    ['a type with a space', { ...MINIMAL, type: 'comment created' }, /\btype\b/],
+    ['an empty type', { ...MINIMAL, type: '' }, /\btype\b/],
+    ['a 65-character type', { ...MINIMAL, type: 'a'.repeat(65) }, /\btype\b/],
+    ['both users and topic', { ...MINIMAL, to: { users: ['a'], topic: 'p' } }, /\bto\b/],
+    ['neither users nor topic', { ...MINIMAL, to: {} }, /\bto\b/],
+    ['a missing audience', { id: 'e', type: 'a' }, /\bto\b/],
+    ['an empty user list', { ...MINIMAL, to: { users: [] } }, /to\.users/],
+    ['an empty user id', { ...MINIMAL, to: { users: [''] } }, /to\.users\.0/],
+    [
+      'a user id with a control character',
+      { ...MINIMAL, to: { users: ['al\nice'] } },
+      /to\.users\.0/,
+    ],
+    [
+      'more than 1000 users',
+      { ...MINIMAL, to: { users: Array.from({ length: 1001 }, (_, i) => `u${i}`) } },
+      /\bto\b.*users.*1000/,
+    ],
+    ['a topic with an empty token', { ...MINIMAL, to: { topic: 'project..42' } }, /to\.topic/],
+    ['a topic with a wildcard', { ...MINIMAL, to: { topic: 'project.*' } }, /to\.topic/],
+    ['a tenant with a space', { ...MINIMAL, tenant: 'acme corp' }, /\btenant\b/],
+    ['an empty tenant', { ...MINIMAL, tenant: '' }, /\btenant\b/],
+    ['a 65-character tenant', { ...MINIMAL, tenant: 't'.repeat(65) }, /\btenant\b/],
+    ['a javascript: url', { ...MINIMAL, url: 'javascript:alert(1)' }, /\burl\b/],
+    ['an ftp url', { ...MINIMAL, url: 'ftp://files.example/x' }, /\burl\b/],
+    ['a relative url', { ...MINIMAL, url: '/posts/42' }, /\burl\b/],
+    ['data that is an array', { ...MINIMAL, data: [1, 2] }, /\bdata\b/],
+    ['data that is a string', { ...MINIMAL, data: 'postId=42' }, /\bdata\b/],
+    ['data that is null', { ...MINIMAL, data: null }, /\bdata\b/],
+    [
+      'data over 16 KB',
+      { ...MINIMAL, data: { blob: 'x'.repeat(ENVELOPE_LIMITS.dataBytes) } },
+      /\bdata\b/,
+    ],
+    ['an unknown field', { ...MINIMAL, priority: 'high' }, /priority/],
+    ['no channels', { ...MINIMAL, channels: [] }, /\bchannels\b/],
+    ['an unknown channel', { ...MINIMAL, channels: ['inapp', 'sms'] }, /\bchannels\b/],
+    ['a title over 256 characters', { ...MINIMAL, title: 't'.repeat(257) }, /\btitle\b/],
+    ['a body over 4096 characters', { ...MINIMAL, body: 'b'.repeat(4097) }, /\bbody\b/],
+  ])('refuses %s, naming the field', (_what, input, field) => {
+    const error = refusal(input);
+    expect(error.code).toBe('invalid_envelope');
+    expect(error.message).toMatch(field);
+  });
+
+  it('names every problem at once', () => {
+    const { message } = refusal({ ...MINIMAL, id: '', tenant: 'a b' });
+    expect(message).toMatch(/\bid\b/);
+    expect(message).toMatch(/\btenant\b/);
+  });
+
+  it.each([null, 42, 'text', [MINIMAL]])('refuses a non-object (%j)', (input) => {
+    expect(refusal(input).message).toMatch(/^invalid envelope/);
+  });
+});
+
+describe('decodeEnvelope', () => {
+  it('decodes and validates JSON text', () => {
+    expect(decodeEnvelope(JSON.stringify(DESIGN_EXAMPLE))).toEqual(DESIGN_EXAMPLE);
+  });
+
+  it('refuses text that is not JSON with a reason', () => {
+    expect(() => decodeEnvelope('{"id": ')).toThrow(InvalidEnvelopeError);
+    expect(() => decodeEnvelope('not json')).toThrow(/not JSON/);
+  });
+
+  it('refuses valid JSON that is not a valid envelope', () => {
+    expect(() => decodeEnvelope(JSON.stringify({ ...MINIMAL, id: '' }))).toThrow(
+      InvalidEnvelopeError,
+    );
+  });
+});
+
+describe('toNotification', () => {
+  const publishedAt = Date.parse('2026-11-23T12:00:00.123Z');
+  const envelope = parseEnvelope(DESIGN_EXAMPLE);
+
+  it('carries the envelope into the notification clients see', () => {
+    const notification = toNotification(envelope, publishedAt);
+    expect(notification).toEqual({
+      id: expect.any(String),
+      eventId: 'evt-7f3c',
+      type: 'comment.created',
+      title: 'New comment',
+      body: 'Bob replied to your post',
+      data: { postId: 42 },
+      url: 'https://app.example/posts/42',
+      topic: undefined,
+      createdAt: '2026-11-23T12:00:00.123Z',
+      read: false,
+    });
+    expect(isNotificationId(notification.id)).toBe(true);
+    expect(notificationTime(notification.id)).toBe(publishedAt);
+  });
+
+  it('names the topic for a topic audience', () => {
+    const topical = parseEnvelope({ ...MINIMAL, to: { topic: 'project.42' } });
+    expect(toNotification(topical, publishedAt).topic).toBe('project.42');
+  });
+
+  it('is deterministic: the same envelope and publish time give the same notification', () => {
+    const again = parseEnvelope(JSON.parse(JSON.stringify(DESIGN_EXAMPLE)));
+    expect(toNotification(again, publishedAt)).toEqual(toNotification(envelope, publishedAt));
+  });
+
+  it('gives a different id for another tenant, event id or publish time', () => {
+    const { id } = toNotification(envelope, publishedAt);
+    expect(toNotification({ ...envelope, tenant: 'other' }, publishedAt).id).not.toBe(id);
+    expect(toNotification({ ...envelope, id: 'evt-7f3d' }, publishedAt).id).not.toBe(id);
+    expect(toNotification(envelope, publishedAt + 1).id).not.toBe(id);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { connectionExpiresAt } from '../../../functions/core/connections';
+import { toAuthorizerContext } from '../../../functions/core/identity';
+import type { Identity } from '../../../functions/core/model';
+import { makeHandler } from '../../../functions/handlers/connect';
+import { FakeConnectionStore, FakeDirectory, webSocketEvent } from '../../support/fakes';
+
+const CONNECTED_AT = Date.parse('2026-11-23T12:00:00.000Z');
+
+function connectEvent(identity: Identity, connectionId = 'conn-1') {
+  return webSocketEvent({
+    routeKey: '$connect',
+    connectionId,
+    connectedAt: CONNECTED_AT,
+    authorizer: toAuthorizerContext(identity),
+  });
+}
+
+describe('connect handler', () => {
+  it('stores the connection with the identity the authorizer passed on', async () => {
+    const store = new FakeConnectionStore();
+    const directory = new FakeDirectory();
+    const identity: Identity = {
+      tenant: 'acme',
+      userId: 'alice',
+      topicPatterns: ['project.*', 'org.acme.>'],
+      email: 'alice@example.com',
+    };
+    const response = await makeHandler({ connections: store, directory })(connectEvent(identity));
+    expect(response).toEqual({ statusCode: 200 });
+    expect(await store.get('conn-1')).toEqual({
+      ...identity,
+      connectionId: 'conn-1',
+      connectedAt: CONNECTED_AT,
+      topics: [],
+    });
+    expect(store.expiresAt.get('conn-1')).toBe(connectionExpiresAt(CONNECTED_AT));
+    expect((await store.listForUser('acme', 'alice')).items).toEqual([
+      { connectionId: 'conn-1', userId: 'alice' },
+    ]);
+  });
+
+  it('remembers the email the token carries for email notifications', async () => {
+    const store = new FakeConnectionStore();
+    const directory = new FakeDirectory();
+    await makeHandler({ connections: store, directory })(
+      connectEvent({
+        tenant: 'acme',
+        userId: 'alice',
+        topicPatterns: [],
+        email: 'alice@example.com',
+      }),
+    );
+    expect(await directory.emailOf('acme', 'alice')).toBe('alice@example.com');
+  });
+
+  it('remembers no email when the token carries none', async () => {
+    const store = new FakeConnectionStore();
+    const directory = new FakeDirectory();
+    await makeHandler({ connections: store, directory })(
+      connectEvent({ tenant: 'acme', userId: 'bob', topicPatterns: [] }),
+    );
+    expect(directory.emails.size).toBe(0);
+    expect(await store.get('conn-1')).toMatchObject({ userId: 'bob', tenant: 'acme' });
+  });
+
+  it('refuses an event without an authorizer context and stores nothing', async () => {
+    const store = new FakeConnectionStore();
+    const directory = new FakeDirectory();
+    const event = webSocketEvent({ routeKey: '$connect', connectionId: 'conn-1' });
+    await expect(makeHandler({ connections: store, directory })(event)).rejects.toThrow();
+    expect(store.connections.size).toBe(0);
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { encodeTask } from '../../../functions/adapters/queue-messages';
+import { parseEnvelope, toNotification } from '../../../functions/core/envelope';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '../../../functions/core/fan-out';
+import type { Connection } from '../../../functions/core/model';
+import { notificationTime } from '../../../functions/core/notification-id';
+import { makeHandler } from '../../../functions/handlers/fan-out';
+import { lambdaContext } from '../../../local/lambda-context';
+import {
+  FakeClock,
+  FakeConnectionStore,
+  FakeContinuations,
+  FakeDeadLetters,
+  FakeDelivery,
+  FakeInbox,
+  snsNotificationBody,
+  sqsEvent,
+  sqsRecord,
+} from '../../support/fakes';
+
+const TIMESTAMP = '2026-11-23T12:00:00.123Z';
+
+function envelopeJson(users: string[], id = 'evt-1'): string {
+  return JSON.stringify({ id, type: 'comment.created', tenant: 'acme', to: { users } });
+}
+
+function connection(connectionId: string, userId: string): Connection {
+  return { connectionId, userId, tenant: 'acme', topicPatterns: [], connectedAt: 0, topics: [] };
+}
+
+async function setup() {
+  const store = new FakeConnectionStore();
+  const inbox = new FakeInbox();
+  const delivery = new FakeDelivery();
+  const continuations = new FakeContinuations();
+  const deadLetters = new FakeDeadLetters();
+  for (const c of [connection('a1', 'alice'), connection('b1', 'bob'), connection('c1', 'carol')]) {
+    await store.put(c, 0);
+  }
+  const fanOut = createFanOut({
+    connections: store,
+    inbox,
+    delivery,
+    continuations,
+    clock: new FakeClock(),
+    random: () => 0.5,
+    settings: {
+      ...DEFAULT_FAN_OUT_SETTINGS,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    },
+  });
+  const handler = makeHandler({ fanOut, deadLetters });
+  const context = lambdaContext('herald-fan-out');
+  return { store, inbox, delivery, continuations, deadLetters, handler, context };
+}
+
+describe('fan-out handler', () => {
+  it('pushes each published envelope of a batch and reports no failures', async () => {
+    const { handler, context, delivery } = await setup();
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('m1', snsNotificationBody(envelopeJson(['alice']), TIMESTAMP)),
+        sqsRecord('m2', snsNotificationBody(envelopeJson(['bob'], 'evt-2'), TIMESTAMP)),
+      ),
+      context,
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(delivery.delivered('a1')).toHaveLength(1);
+    expect(delivery.delivered('b1')).toHaveLength(1);
+    const [frame] = delivery.delivered('a1') as Array<{ notification: { id: string } }>;
+    expect(notificationTime(frame?.notification.id ?? '')).toBe(Date.parse(TIMESTAMP));
+  });
+
+  it('dead-letters an invalid envelope with its reason instead of failing it', async () => {
+    const { handler, context, deadLetters, delivery } = await setup();
+    const bad = snsNotificationBody(
+      JSON.stringify({ id: 'evt-9', type: 'Not Valid', to: { users: ['alice'] } }),
+      TIMESTAMP,
+    );
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('bad', bad),
+        sqsRecord('good', snsNotificationBody(envelopeJson(['bob']), TIMESTAMP)),
+      ),
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.rejected).toEqual([
+      { body: bad, reason: expect.stringMatching(/\btype\b/) },
+    ]);
+    expect(delivery.delivered('a1')).toEqual([]);
+    expect(delivery.delivered('b1')).toHaveLength(1);
+  });
+
+  it('dead-letters a body that is not JSON', async () => {
+    const { handler, context, deadLetters } = await setup();
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('junk', 'hello'),
+        sqsRecord('good', snsNotificationBody(envelopeJson(['bob']), TIMESTAMP)),
+      ),
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.rejected.map((r) => r.body)).toEqual(['hello']);
+  });
+
+  it('reports exactly the record whose processing threw and processes the others', async () => {
+    const { handler, context, inbox, continuations, delivery } = await setup();
+    // Bob's store fails and the retry task cannot be queued: nothing else would retry it.
+    inbox.failFor.add('acme/user/bob');
+    continuations.failure = new Error('SQS unavailable');
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('m-alice', snsNotificationBody(envelopeJson(['alice']), TIMESTAMP)),
+        sqsRecord('m-bob', snsNotificationBody(envelopeJson(['bob'], 'evt-2'), TIMESTAMP)),
+        sqsRecord('m-carol', snsNotificationBody(envelopeJson(['carol'], 'evt-3'), TIMESTAMP)),
+      ),
+      context,
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bob' }] });
+    expect(delivery.delivered('a1')).toHaveLength(1);
+    expect(delivery.delivered('c1')).toHaveLength(1);
+    expect(delivery.delivered('b1')).toEqual([]);
+  });
+
+  it('pushes again only when SQS says the record was received before', async () => {
+    const { handler, context, delivery } = await setup();
+    const body = snsNotificationBody(envelopeJson(['alice']), TIMESTAMP);
+    await handler(sqsEvent(sqsRecord('m1', body, { receiveCount: 1 })), context);
+    // The same publish delivered again as a new message (SNS retry): a duplicate.
+    await handler(sqsEvent(sqsRecord('m1-dup', body, { receiveCount: 1 })), context);
+    expect(delivery.delivered('a1')).toHaveLength(1);
+    // The same message received a second time (after a failure or timeout): redelivered.
+    await handler(sqsEvent(sqsRecord('m1', body, { receiveCount: 2 })), context);
+    const frames = delivery.delivered('a1') as Array<{ notification: { id: string } }>;
+    expect(frames).toHaveLength(2);
+    expect(frames[1]?.notification.id).toBe(frames[0]?.notification.id);
+  });
+
+  it('runs a task handed on through the queue', async () => {
+    const { handler, context, delivery } = await setup();
+    const envelope = parseEnvelope(JSON.parse(envelopeJson(['alice'])));
+    const publishedAt = Date.parse(TIMESTAMP);
+    const body = encodeTask({
+      kind: 'retry-connections',
+      envelope,
+      publishedAt,
+      connections: [{ connectionId: 'a1', userId: 'alice' }],
+      attempt: 1,
+    });
+    const response = await handler(sqsEvent(sqsRecord('t1', body)), context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(delivery.delivered('a1')).toEqual([
+      { type: 'notification', notification: toNotification(envelope, publishedAt) },
+    ]);
+  });
+
+  it('takes SentTimestamp as the publish time of an envelope sent without SNS', async () => {
+    const { handler, context, delivery } = await setup();
+    const sentAt = Date.parse('2026-11-23T11:59:00.000Z');
+    await handler(sqsEvent(sqsRecord('raw', envelopeJson(['alice']), { sentAt })), context);
+    const [frame] = delivery.delivered('a1') as Array<{ notification: { id: string } }>;
+    expect(notificationTime(frame?.notification.id ?? '')).toBe(sentAt);
+  });
+});
