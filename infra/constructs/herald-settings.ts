@@ -1,0 +1,102 @@
+import type { Node } from 'constructs';
+
+/** How the authorizer verifies tokens: an HS256 secret in Secrets Manager, or a JWKS URL. */
+export interface JwtSettings {
+  secretArn?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Deploy-time choices, read once from CDK context (`-c key=value` or cdk.json). */
+export interface HeraldSettings {
+  stageName: string;
+  /** Default-route throttling of the WebSocket stage (requests per second, burst). */
+  throttle: { rateLimit: number; burstLimit: number };
+  jwt: JwtSettings;
+  /** The verified SES identity mail is sent from, e.g. `Herald <noreply@example.com>`. */
+  emailFrom?: string;
+  logLevel: LogLevel;
+  /**
+   * Whether this app sets the region's API Gateway CloudWatch role (needed once per
+   * account and region before a WebSocket stage may write access logs).
+   */
+  apiGatewayCloudWatchRole: boolean;
+}
+
+export const SETTINGS_DEFAULTS = {
+  stageName: 'live',
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+  logLevel: 'INFO',
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** Reads and validates the context once, so a bad value fails synth instead of a deploy. */
+export function readSettings(node: Node): HeraldSettings {
+  const text = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw new Error(`context ${key} must be a string`);
+    return value.trim();
+  };
+  const positive = (key: string, fallback: number, integer: boolean): number => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return fallback;
+    const parsed = typeof value === 'number' ? value : Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+      throw new Error(`context ${key} must be a positive ${integer ? 'integer' : 'number'}`);
+    }
+    return parsed;
+  };
+  const flag = (key: string): boolean => {
+    const value: unknown = node.tryGetContext(key);
+    return value === true || value === 'true';
+  };
+
+  const stageName = text('stageName') ?? SETTINGS_DEFAULTS.stageName;
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
+    throw new Error('context stageName may hold only letters, digits, "-" and "_"');
+  }
+
+  const logLevel = (text('logLevel') ?? SETTINGS_DEFAULTS.logLevel).toUpperCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new Error(`context logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const jwt: JwtSettings = {
+    secretArn: text('jwtSecretArn'),
+    jwksUrl: text('jwksUrl'),
+    issuer: text('jwtIssuer'),
+    audience: text('jwtAudience'),
+  };
+  if (jwt.secretArn && jwt.jwksUrl) {
+    throw new Error('set either context jwtSecretArn or jwksUrl, not both');
+  }
+  if (jwt.secretArn && !/^arn:[\w-]+:secretsmanager:/.test(jwt.secretArn)) {
+    throw new Error('context jwtSecretArn must be a Secrets Manager secret ARN');
+  }
+  if (jwt.jwksUrl && !jwt.jwksUrl.startsWith('https://')) {
+    throw new Error('context jwksUrl must be an https:// URL');
+  }
+
+  return {
+    stageName,
+    throttle: {
+      rateLimit: positive('throttleRateLimit', SETTINGS_DEFAULTS.throttleRateLimit, false),
+      burstLimit: positive('throttleBurstLimit', SETTINGS_DEFAULTS.throttleBurstLimit, true),
+    },
+    jwt,
+    emailFrom: text('emailFrom'),
+    logLevel: logLevel as LogLevel,
+    apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
+  };
+}
+
+/** The bare address of `Name <addr>` or `addr`, as SES's `ses:FromAddress` condition sees it. */
+export function senderAddress(emailFrom: string): string {
+  return /<([^<>]+)>\s*$/.exec(emailFrom)?.[1]?.trim() ?? emailFrom;
+}

@@ -1,0 +1,151 @@
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/config/env-names';
+import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
+import { HeraldFunction } from './herald-function';
+import type { HeraldSettings, JwtSettings } from './herald-settings';
+import type { HeraldTable } from './herald-table';
+
+export interface WebSocketGatewayProps {
+  connections: HeraldTable;
+  notifications: HeraldTable;
+  settings: HeraldSettings;
+}
+
+/** Where the token travels at connect (DESIGN.md: `wss://<api>/<stage>?token=<JWT>`). */
+const TOKEN_IDENTITY_SOURCE = 'route.request.querystring.token';
+
+/**
+ * One access-log line per WebSocket event, as JSON. Only WebSocket `$context` variables;
+ * deliberately nothing from the query string, so the token never reaches a log.
+ */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  connectionId: '$context.connectionId',
+  routeKey: '$context.routeKey',
+  eventType: '$context.eventType',
+  status: '$context.status',
+  ip: '$context.identity.sourceIp',
+  requestTimeEpoch: '$context.requestTimeEpoch',
+  integrationLatency: '$context.integrationLatency',
+  errorMessage: '$context.error.message',
+  authorizerError: '$context.authorizer.error',
+} as const;
+
+/**
+ * The browser-facing WebSocket API: `$connect` behind the JWT authorizer, `$disconnect`,
+ * and `$default`, whose handler answers through the route response. The stage throttles
+ * its default route and writes access logs.
+ */
+export class WebSocketGateway extends Construct {
+  readonly api: WebSocketApi;
+  readonly stage: WebSocketStage;
+  readonly authorizerFunction: HeraldFunction;
+  readonly connectFunction: HeraldFunction;
+  readonly disconnectFunction: HeraldFunction;
+  readonly messageFunction: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: WebSocketGatewayProps) {
+    super(scope, id);
+    const { connections, notifications, settings } = props;
+    const { logLevel } = settings;
+
+    this.authorizerFunction = new HeraldFunction(this, 'Authorizer', {
+      handlerName: 'authorizer',
+      description: 'Verifies the JWT of a WebSocket connect',
+      logLevel,
+    });
+    this.configureJwt(settings.jwt);
+
+    this.connectFunction = new HeraldFunction(this, 'Connect', {
+      handlerName: 'connect',
+      description: 'Records a new WebSocket connection',
+      logLevel,
+    });
+    this.connectFunction.bindTable(connections, 'write');
+    // The email address a token carries is remembered in the user's directory entry.
+    this.connectFunction.bindTable(notifications, 'write');
+
+    this.disconnectFunction = new HeraldFunction(this, 'Disconnect', {
+      handlerName: 'disconnect',
+      description: 'Removes a closed WebSocket connection',
+      logLevel,
+    });
+    this.disconnectFunction.bindTable(connections, 'readWrite');
+
+    this.messageFunction = new HeraldFunction(this, 'Message', {
+      handlerName: 'message',
+      description: 'Answers client frames through the route response',
+      logLevel,
+    });
+    this.messageFunction.bindTable(connections, 'readWrite');
+
+    this.api = new WebSocketApi(this, 'Api', {
+      description: 'Herald real-time notifications',
+      connectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('Connect', this.connectFunction),
+        authorizer: new WebSocketLambdaAuthorizer('JwtAuthorizer', this.authorizerFunction, {
+          identitySource: [TOKEN_IDENTITY_SOURCE],
+        }),
+      },
+      disconnectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('Disconnect', this.disconnectFunction),
+      },
+      defaultRouteOptions: {
+        integration: new WebSocketLambdaIntegration('Message', this.messageFunction),
+        returnResponse: true,
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: settings.stageName,
+      autoDeploy: true,
+      throttle: settings.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    if (settings.apiGatewayCloudWatchRole) {
+      const logging = new ApiGatewayLoggingRole(this, 'LoggingRole');
+      this.stage.node.addDependency(logging.account);
+    }
+  }
+
+  private configureJwt(jwt: JwtSettings): void {
+    const fn = this.authorizerFunction;
+    if (jwt.secretArn) {
+      fn.addEnvironment(ENV.jwtSecretArn, jwt.secretArn);
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          // Complete ARNs end in a random 6-character suffix; a partial one (the name only)
+          // needs the wildcard. Which one was given cannot be told apart reliably.
+          resources: [jwt.secretArn, `${jwt.secretArn}-??????`],
+        }),
+      );
+    } else if (jwt.jwksUrl) {
+      fn.addEnvironment(ENV.jwksUrl, jwt.jwksUrl);
+    } else {
+      Annotations.of(fn).addWarningV2(
+        'herald:jwt-not-configured',
+        'No JWT verification configured: the authorizer will refuse every token until ' +
+          'context jwtSecretArn or jwksUrl is set (cdk deploy -c jwksUrl=https://…).',
+      );
+    }
+    if (jwt.issuer) fn.addEnvironment(ENV.jwtIssuer, jwt.issuer);
+    if (jwt.audience) fn.addEnvironment(ENV.jwtAudience, jwt.audience);
+  }
+}

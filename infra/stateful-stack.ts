@@ -1,0 +1,61 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { HeraldTable } from './constructs/herald-table';
+import { NotificationQueue } from './constructs/notification-queue';
+import { TOPOLOGY } from './topology';
+
+/** What the stateless stack builds on. */
+export interface HeraldData {
+  readonly connections: HeraldTable;
+  readonly notifications: HeraldTable;
+  readonly topic: Topic;
+  readonly fanOut: NotificationQueue;
+  readonly email: NotificationQueue;
+}
+
+/**
+ * Everything that holds data: tables, the topic publishers write to, and the queues
+ * with their dead letters. Kept apart from the code so redeploying functions never
+ * touches data. Physical names are left to CloudFormation, so several copies can
+ * live in one account; the outputs say what they are.
+ */
+export class StatefulStack extends Stack implements HeraldData {
+  readonly connections: HeraldTable;
+  readonly notifications: HeraldTable;
+  readonly topic: Topic;
+  readonly fanOut: NotificationQueue;
+  readonly email: NotificationQueue;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    this.connections = new HeraldTable(this, 'Connections', { name: 'connections' });
+    this.notifications = new HeraldTable(this, 'Notifications', { name: 'notifications' });
+
+    this.topic = new Topic(this, 'Topic', { enforceSSL: true });
+    this.fanOut = new NotificationQueue(this, 'FanOut', {
+      topic: this.topic,
+      topology: TOPOLOGY.queues.fanOut,
+    });
+    this.email = new NotificationQueue(this, 'Email', {
+      topic: this.topic,
+      topology: TOPOLOGY.queues.email,
+    });
+
+    new CfnOutput(this, 'TopicArn', {
+      value: this.topic.topicArn,
+      description: 'Publish notification envelopes here',
+    });
+    new CfnOutput(this, 'ConnectionsTableName', { value: this.connections.tableName });
+    new CfnOutput(this, 'NotificationsTableName', { value: this.notifications.tableName });
+    new CfnOutput(this, 'FanOutQueueUrl', { value: this.fanOut.queue.queueUrl });
+    new CfnOutput(this, 'FanOutDeadLetterQueueName', {
+      value: this.fanOut.deadLetterQueue.queueName,
+    });
+    new CfnOutput(this, 'EmailQueueUrl', { value: this.email.queue.queueUrl });
+    new CfnOutput(this, 'EmailDeadLetterQueueName', {
+      value: this.email.deadLetterQueue.queueName,
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { EmailConsumer } from './constructs/email-consumer';
+import { FanOutConsumer } from './constructs/fan-out-consumer';
+import type { HeraldSettings } from './constructs/herald-settings';
+import { WebSocketGateway } from './constructs/websocket-gateway';
+import type { HeraldData } from './stateful-stack';
+
+export interface StatelessStackProps extends StackProps {
+  data: HeraldData;
+  settings: HeraldSettings;
+}
+
+/** All of Herald's code, one construct per capability, over the stateful stack's resources. */
+export class StatelessStack extends Stack {
+  readonly gateway: WebSocketGateway;
+  readonly fanOut: FanOutConsumer;
+  readonly email: EmailConsumer;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { data, settings } = props;
+    const tables = { connections: data.connections, notifications: data.notifications };
+
+    this.gateway = new WebSocketGateway(this, 'WebSocket', { ...tables, settings });
+    this.fanOut = new FanOutConsumer(this, 'FanOut', {
+      ...tables,
+      queue: data.fanOut,
+      stage: this.gateway.stage,
+      settings,
+    });
+    this.email = new EmailConsumer(this, 'Email', { ...tables, queue: data.email, settings });
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.gateway.stage.url,
+      description: 'Clients connect to this URL with ?token=<JWT>',
+    });
+    new CfnOutput(this, 'CallbackUrl', {
+      value: this.gateway.stage.callbackUrl,
+      description: "The stage's @connections management endpoint",
+    });
+  }
+}

@@ -1,0 +1,620 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/config/env-names';
+import { readSettings } from '../../infra/constructs/herald-settings';
+import { StatefulStack } from '../../infra/stateful-stack';
+import { StatelessStack } from '../../infra/stateless-stack';
+import { TOPOLOGY } from '../../infra/topology';
+
+/** The feature flags `cdk synth` uses, so the test sees the template the CLI makes. */
+const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
+  .context as Record<string, unknown>;
+
+const JWKS_URL = 'https://example.com/.well-known/jwks.json';
+const EMAIL_FROM = 'Herald <noreply@example.com>';
+
+interface Herald {
+  app: App;
+  data: StatefulStack;
+  code: StatelessStack;
+  template: Template;
+  dataTemplate: Template;
+}
+
+/** Builds both stacks as `infra/app.ts` does. Bundling (seconds) only where a test needs it. */
+function synthHerald(context: Record<string, unknown>, bundle = false): Herald {
+  const app = new App({
+    context: {
+      ...CDK_CONTEXT,
+      ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...context,
+    },
+  });
+  const settings = readSettings(app.node);
+  const data = new StatefulStack(app, 'HeraldData');
+  const code = new StatelessStack(app, 'HeraldApp', { data, settings });
+  return {
+    app,
+    data,
+    code,
+    template: Template.fromStack(code),
+    dataTemplate: Template.fromStack(data),
+  };
+}
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }): string => {
+  const child = construct.node.defaultChild as CfnResource;
+  return Stack.of(child).getLogicalId(child);
+};
+const roleId = (fn: IFunction): string => {
+  if (!fn.role) throw new Error('function without role');
+  return logicalId(fn.role);
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of the identity policies attached to a function's role. */
+function statementsOf(template: Template, fn: IFunction): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleId(fn) }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+/** The DynamoDB actions a function may call on one table (found by its export's logical id). */
+function tableActions(h: Herald, fn: IFunction, table: 'connections' | 'notifications'): string[] {
+  const tableId = logicalId(h.data[table]);
+  return statementsOf(h.template, fn)
+    .filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(tableId))
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+    .filter((action) => action.startsWith('dynamodb:'))
+    .sort();
+}
+
+const READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+];
+const WRITE = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+const READ_WRITE = [...READ, ...WRITE].sort();
+
+/** Every Allow statement anywhere in a template: identity, trust and resource policies. */
+function allowedActions(template: Template): string[] {
+  const actions: string[] = [];
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    if (Array.isArray(record.Statement)) {
+      for (const statement of record.Statement as Statement[]) {
+        if (statement.Effect !== 'Allow') continue;
+        actions.push(...[statement.Action].flat());
+      }
+    }
+    for (const value of Object.values(record)) walk(value);
+  };
+  walk(template.toJSON());
+  return actions;
+}
+
+let h: Herald;
+let apiId: string;
+let stageId: string;
+
+beforeAll(() => {
+  // The one bundled synth: proves each handler entry bundles with the shared settings.
+  h = synthHerald({ jwksUrl: JWKS_URL, emailFrom: EMAIL_FROM }, true);
+  apiId = logicalId(h.code.gateway.api);
+  stageId = logicalId(h.code.gateway.stage);
+});
+
+describe('functions', () => {
+  it('all run Node 22 on ARM with X-Ray, their own log group and Powertools settings', () => {
+    h.template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^herald-'),
+          POWERTOOLS_METRICS_NAMESPACE: 'Herald',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+    h.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('bundles each handler as ESM with a require shim and a source map, the SDK left out', () => {
+    const assembly = h.app.synth();
+    const bundleOf = (fn: IFunction): { code: string; hasMap: boolean } => {
+      // The zip's key is the asset hash; the staged directory is named after it.
+      const key: string = h.template.toJSON().Resources[logicalId(fn)].Properties.Code.S3Key;
+      const dir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+      return {
+        code: readFileSync(join(dir, 'index.mjs'), 'utf8'),
+        hasMap: existsSync(join(dir, 'index.mjs.map')),
+      };
+    };
+    const { gateway, fanOut, email } = h.code;
+    for (const fn of [
+      gateway.authorizerFunction,
+      gateway.connectFunction,
+      gateway.disconnectFunction,
+      gateway.messageFunction,
+      fanOut.function,
+      email.function,
+    ]) {
+      const { code, hasMap } = bundleOf(fn);
+      expect(code.startsWith("import { createRequire } from 'module';")).toBe(true);
+      expect(hasMap).toBe(true);
+    }
+    // The fan-out cannot work without DynamoDB: its client must be imported from the runtime.
+    expect(bundleOf(fanOut.function).code).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+  });
+
+  it('gives the queue consumers the topology timeout', () => {
+    for (const fn of [h.code.fanOut.function, h.code.email.function]) {
+      expect(
+        h.template.findResources('AWS::Lambda::Function', {
+          Properties: { Timeout: TOPOLOGY.consumerTimeoutSeconds },
+        }),
+      ).toHaveProperty(logicalId(fn));
+    }
+  });
+});
+
+describe('WebSocket API', () => {
+  it('is a WebSocket API routing on the body action', () => {
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    });
+  });
+
+  it('guards $connect with a REQUEST authorizer reading the token from the query string', () => {
+    const authorizers = h.template.findResources('AWS::ApiGatewayV2::Authorizer', {
+      Properties: {
+        ApiId: { Ref: apiId },
+        AuthorizerType: 'REQUEST',
+        IdentitySource: ['route.request.querystring.token'],
+        AuthorizerUri: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([
+              { 'Fn::GetAtt': [logicalId(h.code.gateway.authorizerFunction), 'Arn'] },
+            ]),
+          ],
+        },
+      },
+    });
+    const [authorizerId] = Object.keys(authorizers);
+    expect(authorizerId).toBeDefined();
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: '$connect',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizerId },
+    });
+  });
+
+  it.each([
+    ['$connect', 'connectFunction'],
+    ['$disconnect', 'disconnectFunction'],
+    ['$default', 'messageFunction'],
+  ] as const)('routes %s to its function', (routeKey, fn) => {
+    const integrations = h.template.findResources('AWS::ApiGatewayV2::Integration', {
+      Properties: {
+        ApiId: { Ref: apiId },
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([{ 'Fn::GetAtt': [logicalId(h.code.gateway[fn]), 'Arn'] }]),
+          ],
+        },
+      },
+    });
+    const [integrationId] = Object.keys(integrations);
+    expect(integrationId).toBeDefined();
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: routeKey,
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+    });
+  });
+
+  it('lets $disconnect and $default through without the authorizer (the connection is already authorized)', () => {
+    for (const routeKey of ['$disconnect', '$default']) {
+      h.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'NONE',
+      });
+    }
+  });
+
+  it('answers $default through a route response', () => {
+    const routes = h.template.findResources('AWS::ApiGatewayV2::Route', {
+      Properties: { RouteKey: '$default', RouteResponseSelectionExpression: '$default' },
+    });
+    const [routeId] = Object.keys(routes);
+    expect(routeId).toBeDefined();
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', {
+      ApiId: { Ref: apiId },
+      RouteId: { Ref: routeId },
+      RouteResponseKey: '$default',
+    });
+  });
+
+  it('deploys the "live" stage automatically, with default-route throttling', () => {
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      StageName: 'live',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+
+  it('writes JSON access logs with the useful fields and never the query string or token', () => {
+    const stage = h.template.toJSON().Resources[stageId];
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AccessLogs'), 'Arn'] },
+        Format: Match.anyValue(),
+      },
+    });
+    const format: string = stage.Properties.AccessLogSettings.Format;
+    expect(JSON.parse(format)).toMatchObject({
+      requestId: '$context.requestId',
+      connectionId: '$context.connectionId',
+      routeKey: '$context.routeKey',
+      eventType: '$context.eventType',
+      status: '$context.status',
+      ip: '$context.identity.sourceIp',
+      integrationLatency: '$context.integrationLatency',
+      errorMessage: '$context.error.message',
+    });
+    expect(format).not.toMatch(/querystring|token|\$request|\$input/i);
+  });
+
+  it('does not touch the account-wide API Gateway logging role unless asked', () => {
+    expect(h.template.findResources('AWS::ApiGateway::Account')).toEqual({});
+  });
+});
+
+describe('table grants (least privilege, env var set with the grant)', () => {
+  it.each([
+    ['connect', 'connectFunction', WRITE, WRITE],
+    ['disconnect', 'disconnectFunction', READ_WRITE, []],
+    ['message', 'messageFunction', READ_WRITE, []],
+    ['authorizer', 'authorizerFunction', [], []],
+  ] as const)('%s', (_name, fn, connections, notifications) => {
+    const f = h.code.gateway[fn];
+    expect(tableActions(h, f, 'connections')).toEqual([...connections].sort());
+    expect(tableActions(h, f, 'notifications')).toEqual([...notifications].sort());
+    const vars = Match.objectLike({
+      ...(connections.length ? { [ENV.connectionsTable]: Match.anyValue() } : {}),
+      ...(notifications.length ? { [ENV.notificationsTable]: Match.anyValue() } : {}),
+    });
+    expect(
+      h.template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: vars } },
+      }),
+    ).toHaveProperty(logicalId(f));
+  });
+
+  it('fan-out reads and writes both tables; email reads connections, keeps its mail log', () => {
+    expect(tableActions(h, h.code.fanOut.function, 'connections')).toEqual(READ_WRITE);
+    expect(tableActions(h, h.code.fanOut.function, 'notifications')).toEqual(READ_WRITE);
+    expect(tableActions(h, h.code.email.function, 'connections')).toEqual(READ);
+    expect(tableActions(h, h.code.email.function, 'notifications')).toEqual(READ_WRITE);
+  });
+
+  it('names each table through its ENV variable', () => {
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.connectionsTable]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.connections)),
+          },
+          [ENV.notificationsTable]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.notifications)),
+          },
+        }),
+      },
+    });
+  });
+});
+
+describe('fan-out', () => {
+  it('may manage connections of this API and stage only', () => {
+    h.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId(h.code.fanOut.function) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'execute-api:ManageConnections',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live/*/@connections/*'])],
+            },
+          },
+        ]),
+      },
+    });
+    const manage = (fn: IFunction) =>
+      statementsOf(h.template, fn).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('execute-api')),
+      );
+    for (const fn of [h.code.gateway.messageFunction, h.code.email.function]) {
+      expect(manage(fn)).toEqual([]);
+    }
+  });
+
+  it("is told the stage's callback URL, its own queue and its DLQ", () => {
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.callbackUrl]: {
+            'Fn::Join': [
+              '',
+              [
+                'https://',
+                { Ref: apiId },
+                '.execute-api.',
+                { Ref: 'AWS::Region' },
+                '.',
+                { Ref: 'AWS::URLSuffix' },
+                '/live',
+              ],
+            ],
+          },
+          [ENV.fanOutQueueUrl]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.fanOut.queue)),
+          },
+          [ENV.fanOutDeadLetterQueueUrl]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.fanOut.deadLetterQueue)),
+          },
+        }),
+      },
+    });
+  });
+
+  it('may send to its queue (continuation pages) and its DLQ', () => {
+    const sends = statementsOf(h.template, h.code.fanOut.function).filter((s) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    const resources = JSON.stringify(sends.map((s) => s.Resource));
+    expect(resources).toContain(logicalId(h.data.fanOut.queue));
+    expect(resources).toContain(logicalId(h.data.fanOut.deadLetterQueue));
+    expect(resources).not.toContain(logicalId(h.data.email.queue));
+  });
+});
+
+describe('email', () => {
+  it('may send mail only from the configured sender', () => {
+    h.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId(h.code.email.function) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+            Condition: { StringEquals: { 'ses:FromAddress': 'noreply@example.com' } },
+          }),
+        ]),
+      },
+    });
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.emailFrom]: EMAIL_FROM }) },
+    });
+  });
+
+  it('dead-letters to the email DLQ', () => {
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.emailFrom]: EMAIL_FROM,
+          [ENV.emailDeadLetterQueueUrl]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.email.deadLetterQueue)),
+          },
+        }),
+      },
+    });
+    const sends = statementsOf(h.template, h.code.email.function).filter((s) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    expect(JSON.stringify(sends)).toContain(logicalId(h.data.email.deadLetterQueue));
+  });
+});
+
+describe('queue consumers', () => {
+  it.each(['fanOut', 'email'] as const)(
+    '%s reads its queue in batches and reports partial failures',
+    (name) => {
+      const topology = TOPOLOGY.queues[name];
+      h.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(h.code[name].function) },
+        EventSourceArn: {
+          'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data[name].queue)),
+        },
+        BatchSize: topology.batchSize,
+        MaximumBatchingWindowInSeconds: topology.maxBatchingWindowSeconds,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    },
+  );
+});
+
+describe('authorizer', () => {
+  it('verifies with the JWKS URL from context', () => {
+    expect(
+      h.template.findResources('AWS::Lambda::Function', {
+        Properties: {
+          Environment: {
+            Variables: Match.objectLike({
+              [ENV.jwksUrl]: JWKS_URL,
+              [ENV.jwtSecretArn]: Match.absent(),
+            }),
+          },
+        },
+      }),
+    ).toHaveProperty(logicalId(h.code.gateway.authorizerFunction));
+    expect(
+      Annotations.fromStack(h.code).findWarning('*', Match.stringLikeRegexp('refuse every token')),
+    ).toEqual([]);
+  });
+
+  it('reads an HS256 secret from Secrets Manager when given its ARN, with issuer and audience', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/jwt';
+    const variant = synthHerald({
+      jwtSecretArn: arn,
+      jwtIssuer: 'https://id.example',
+      jwtAudience: 'herald',
+    });
+    const fn = variant.code.gateway.authorizerFunction;
+    variant.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId(fn) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: [arn, `${arn}-??????`],
+          },
+        ]),
+      },
+    });
+    expect(
+      variant.template.findResources('AWS::Lambda::Function', {
+        Properties: {
+          Environment: {
+            Variables: Match.objectLike({
+              [ENV.jwtSecretArn]: arn,
+              [ENV.jwtIssuer]: 'https://id.example',
+              [ENV.jwtAudience]: 'herald',
+              [ENV.jwksUrl]: Match.absent(),
+            }),
+          },
+        },
+      }),
+    ).toHaveProperty(logicalId(fn));
+  });
+
+  it('still synthesizes with no JWT or sender configured, with warnings saying so', () => {
+    const bare = synthHerald({});
+    const annotations = Annotations.fromStack(bare.code);
+    annotations.hasWarning(
+      `/${bare.code.gateway.authorizerFunction.node.path}`,
+      Match.stringLikeRegexp('refuse every token'),
+    );
+    annotations.hasWarning(
+      `/${bare.code.email.function.node.path}`,
+      Match.stringLikeRegexp('emailFrom'),
+    );
+    const ses = statementsOf(bare.template, bare.code.email.function).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('ses:')),
+    );
+    expect(ses).toEqual([]);
+  });
+});
+
+describe('context', () => {
+  it('sets stage name and throttling, and the grants and URLs follow the stage', () => {
+    const beta = synthHerald({
+      stageName: 'beta',
+      throttleRateLimit: '5',
+      throttleBurstLimit: '10',
+    });
+    beta.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'beta',
+      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+    beta.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'execute-api:ManageConnections',
+            Resource: { 'Fn::Join': ['', Match.arrayWith(['/beta/*/@connections/*'])] },
+          }),
+        ]),
+      },
+    });
+    beta.template.hasOutput('WebSocketUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['wss://', '/beta'])] },
+    });
+  });
+
+  it('sets the API Gateway CloudWatch role when asked, before the stage needs it', () => {
+    const withRole = synthHerald({ apiGatewayCloudWatchRole: 'true' });
+    const accounts = withRole.template.findResources('AWS::ApiGateway::Account');
+    const [accountId] = Object.keys(accounts);
+    expect(accountId).toBeDefined();
+    withRole.template.hasResource('AWS::ApiGatewayV2::Stage', {
+      DependsOn: Match.arrayWith([accountId]),
+    });
+    withRole.template.hasResource('AWS::IAM::Role', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
+        },
+      },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('gives the wss URL and the management callback URL', () => {
+    h.template.hasOutput('WebSocketUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['wss://', { Ref: apiId }, '/live'])] },
+    });
+    h.template.hasOutput('CallbackUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: apiId }, '/live'])] },
+    });
+    h.dataTemplate.hasOutput('TopicArn', { Value: { Ref: logicalId(h.data.topic) } });
+  });
+});
+
+describe('IAM across both stacks', () => {
+  it('never allows Scan, dynamodb:* or *', () => {
+    const forbidden = (action: string) =>
+      action === '*' || action === 'dynamodb:*' || action === 'dynamodb:Scan';
+    const variant = synthHerald({
+      jwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/jwt',
+      apiGatewayCloudWatchRole: 'true',
+      emailFrom: EMAIL_FROM,
+    });
+    for (const template of [h.template, h.dataTemplate, variant.template, variant.dataTemplate]) {
+      const actions = allowedActions(template);
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter(forbidden)).toEqual([]);
+    }
+    // The walk sees what it must: the grants themselves are in the list it checked.
+    expect(allowedActions(h.template)).toContain('dynamodb:Query');
+  });
+});
