@@ -1,0 +1,442 @@
+/**
+ * A local stand-in for an API Gateway WebSocket API (community LocalStack has none): a real
+ * `ws` server that runs a Lambda REQUEST authorizer and the `$connect`, `$default` and
+ * `$disconnect` handlers in-process with events shaped as AWS shapes them, enforces AWS's
+ * frame, message, idle and duration limits, and serves the `@connections` management API on
+ * the same port. It knows no handler: the launcher passes them in.
+ */
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayProxyWebsocketEventV2,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { lambdaContext } from '../lambda-context';
+import { judgeAuthorizerResult } from './authorizer-policy';
+import { CLOSE_CAUSES, type CloseCause, GatewayConnection } from './connection';
+import {
+  apiIdLike,
+  authorizerEvent,
+  awsId,
+  type ConnectionScope,
+  connectEvent,
+  disconnectEvent,
+  type Handshake,
+  messageEvent,
+  methodArn,
+  readHandshake,
+  type WebSocketAuthorizerEvent,
+  type WebSocketEvent,
+} from './events';
+import { watchFrameSizes } from './frame-limit';
+import { type GatewayLog, managementApi } from './management-api';
+
+export type { GatewayLog } from './management-api';
+
+/**
+ * The integrations, typed with the aws-lambda types handlers are written against, so real
+ * handlers plug in as they are. `connect` and `default` results are read for `statusCode`,
+ * `body` and `headers` only.
+ */
+export interface WebSocketHandlers {
+  authorizer: (
+    event: APIGatewayRequestAuthorizerEvent,
+    context: Context,
+  ) => Promise<APIGatewayAuthorizerResult>;
+  connect: (
+    event: APIGatewayProxyWebsocketEventV2,
+    context: Context,
+  ) => Promise<APIGatewayProxyResultV2 | undefined>;
+  disconnect: (event: APIGatewayProxyWebsocketEventV2, context: Context) => Promise<unknown>;
+  default: (
+    event: APIGatewayProxyWebsocketEventV2,
+    context: Context,
+  ) => Promise<APIGatewayProxyResultV2 | undefined>;
+}
+
+export interface GatewayLimits {
+  /** Message payload size: a message over it closes the connection with 1009. */
+  maxMessageBytes: number;
+  /** WebSocket frame size: a client frame over it closes the connection with 1009. */
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  maxConnectionMs: number;
+}
+
+/** API Gateway's WebSocket quotas, none of which can be raised. */
+export const AWS_LIMITS: GatewayLimits = {
+  maxMessageBytes: 128 * 1024,
+  maxFrameBytes: 32 * 1024,
+  idleTimeoutMs: 10 * 60_000,
+  maxConnectionMs: 2 * 60 * 60_000,
+};
+
+export interface WebSocketGatewayOptions {
+  /** 0 picks a free port (tests). */
+  port: number;
+  host?: string;
+  /** `requestContext.stage`, the stage in `methodArn`, and an accepted path prefix. */
+  stage?: string;
+  /** `requestContext.apiId`; a random AWS-like id when absent. */
+  apiId?: string;
+  handlers: WebSocketHandlers;
+  limits?: Partial<GatewayLimits>;
+  log?: GatewayLog;
+}
+
+export interface WebSocketGateway {
+  /** Where clients connect, e.g. `ws://127.0.0.1:3001`. */
+  url: string;
+  /** The `@connections` endpoint for the management API client, e.g. `http://127.0.0.1:3001`. */
+  callbackUrl: string;
+  port: number;
+  apiId: string;
+  stage: string;
+  connectionIds(): string[];
+  /** Closes every connection (each fires `$disconnect`) and the server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** How long a refused handshake's socket may linger before it is cut. */
+const REFUSAL_LINGER_MS = 1_000;
+
+export async function startWebSocketGateway(
+  options: WebSocketGatewayOptions,
+): Promise<WebSocketGateway> {
+  const host = options.host ?? '127.0.0.1';
+  const stage = options.stage ?? 'local';
+  const apiId = options.apiId ?? apiIdLike();
+  const limits: GatewayLimits = { ...AWS_LIMITS, ...options.limits };
+  const log: GatewayLog = options.log ?? (() => undefined);
+  const { handlers } = options;
+
+  /** Registered from the completed upgrade until `$disconnect` has run. */
+  const connections = new Map<string, GatewayConnection>();
+  const upgrades = new Set<Promise<void>>();
+  const lifetimes = new Set<Promise<void>>();
+  /** The subprotocol each `$connect` chose (its `Sec-WebSocket-Protocol` response header). */
+  const protocols = new WeakMap<IncomingMessage, string>();
+  let stopping: Promise<void> | undefined;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    // API Gateway does not negotiate compression.
+    perMessageDeflate: false,
+    // Unlike `ws`, API Gateway never picks a subprotocol itself: only `$connect` can.
+    handleProtocols: (_offered, req) => protocols.get(req) ?? false,
+  });
+
+  const management = managementApi({
+    stage,
+    maxMessageBytes: limits.maxMessageBytes,
+    lookup: (connectionId) => connections.get(connectionId),
+    log,
+  });
+  const server = createServer((req, res) => {
+    management(req, res).catch((error: unknown) => {
+      log('error', '@connections request failed', { error });
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const work = upgrade(req, socket, head).catch((error: unknown) => {
+      log('error', 'WebSocket upgrade failed', { error });
+      socket.destroy();
+    });
+    track(upgrades, work);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = ['0.0.0.0', '::'].includes(host)
+    ? '127.0.0.1'
+    : host.includes(':')
+      ? `[${host}]`
+      : host;
+  log('info', 'WebSocket gateway listening', { port, stage, apiId });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', (error) => log('debug', 'upgrade socket error', { error }));
+    if (stopping) return refuse(socket, 503, 'Service Unavailable');
+    if (!isClientPath(req.url ?? '/', stage)) return refuse(socket, 403, 'Forbidden');
+    const invalid = handshakeProblem(req);
+    if (invalid) return refuse(socket, 400, invalid);
+
+    const handshake = readHandshake(req, port);
+    const scope: ConnectionScope = {
+      apiId,
+      stage,
+      connectionId: awsId(),
+      connectedAt: Date.now(),
+      domainName: handshake.domainName,
+      identity: handshake.identity,
+    };
+    const { connectionId } = scope;
+
+    const authorized = await authorize(scope, handshake);
+    if (authorized !== true) {
+      log('info', 'connection refused by the authorizer', { connectionId, status: authorized });
+      return refuse(socket, authorized, REFUSALS[authorized]);
+    }
+
+    let result: unknown;
+    try {
+      result = await handlers.connect(
+        asLambdaEvent(connectEvent(scope, handshake, Date.now())),
+        lambdaContext('websocket-connect'),
+      );
+    } catch (error) {
+      log('error', '$connect handler failed', { connectionId, error });
+      // A failed Lambda integration answers 502, as AWS does.
+      return refuse(socket, 502, 'Internal server error');
+    }
+    const status = statusOf(result);
+    if (status < 200 || status > 299) {
+      log('info', 'connection refused by $connect', { connectionId, status });
+      return refuse(socket, status, STATUS_CODES[status] ?? 'Refused');
+    }
+
+    if (socket.destroyed) {
+      // The client left while $connect ran; the handlers saw it connect, so they see it go.
+      return disconnect(scope, { code: 1006, reason: '' });
+    }
+    const protocol = headerOf(result, 'sec-websocket-protocol');
+    if (protocol !== undefined) protocols.set(req, protocol);
+    wss.handleUpgrade(req, socket, head, (ws) => register(ws, socket, scope));
+  }
+
+  /** True on Allow, else the status the handshake gets. */
+  async function authorize(
+    scope: ConnectionScope,
+    handshake: Handshake,
+  ): Promise<true | keyof typeof REFUSALS> {
+    const { connectionId } = scope;
+    const started = Date.now();
+    try {
+      const result = await handlers.authorizer(
+        asRestAuthorizerEvent(authorizerEvent(scope, handshake, started)),
+        lambdaContext('websocket-authorizer'),
+      );
+      const verdict = judgeAuthorizerResult(result, methodArn(apiId, stage), Date.now() - started);
+      if (verdict.kind === 'deny') return 403;
+      if (verdict.kind === 'invalid') {
+        log('error', 'authorizer returned an invalid result', {
+          connectionId,
+          reason: verdict.reason,
+        });
+        return 500;
+      }
+      scope.authorizer = verdict.authorizer;
+      return true;
+    } catch (error) {
+      // The Lambda authorizer convention: throwing exactly "Unauthorized" means 401.
+      const message = error instanceof Error ? error.message : error;
+      if (message === 'Unauthorized') return 401;
+      log('error', 'authorizer failed', { connectionId, error });
+      return 500;
+    }
+  }
+
+  function register(ws: WebSocket, socket: Duplex, scope: ConnectionScope): void {
+    const connection = new GatewayConnection(scope, ws, limits);
+    const { connectionId } = scope;
+    connections.set(connectionId, connection);
+    const unwatch = watchFrameSizes(socket, limits.maxFrameBytes, () =>
+      connection.close(CLOSE_CAUSES.messageTooBig),
+    );
+    log('info', 'connected', { connectionId, principalId: scope.authorizer?.principalId });
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!connection.live) return;
+      if (isBinary) return connection.close(CLOSE_CAUSES.binaryFrame);
+      connection.touch();
+      const body = textOf(data);
+      void connection.enqueue(() => route(connection, body));
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      // `ws` closes with 1009 itself; this records the cause for $disconnect.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        connection.close(CLOSE_CAUSES.messageTooBig);
+      } else {
+        log('debug', 'WebSocket protocol error', { connectionId, error });
+      }
+    });
+    const ended = new Promise<void>((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => {
+        unwatch();
+        const cause = connection.closedWith(code, reason.toString());
+        void connection
+          .enqueue(() => disconnect(scope, cause))
+          .finally(() => {
+            connections.delete(connectionId);
+            resolve();
+          });
+      });
+    });
+    track(lifetimes, ended);
+  }
+
+  /** One `$default` invocation; its `body` is the route response, its failure an error frame. */
+  async function route(connection: GatewayConnection, body: string): Promise<void> {
+    const event = messageEvent(connection.scope, body, Date.now());
+    try {
+      const result = await handlers.default(
+        asLambdaEvent(event),
+        lambdaContext('websocket-default'),
+      );
+      const response = bodyOf(result);
+      if (response !== undefined) connection.send(response);
+    } catch (error) {
+      log('error', '$default handler failed', { connectionId: connection.id, error });
+      // API Gateway's own frame for a failed integration, byte for byte.
+      connection.send(
+        `{"message": "Internal server error", "connectionId":"${connection.id}", ` +
+          `"requestId":"${event.requestContext.requestId}"}`,
+      );
+    }
+  }
+
+  async function disconnect(scope: ConnectionScope, cause: CloseCause): Promise<void> {
+    const { connectionId } = scope;
+    try {
+      await handlers.disconnect(
+        asLambdaEvent(disconnectEvent(scope, cause, Date.now())),
+        lambdaContext('websocket-disconnect'),
+      );
+    } catch (error) {
+      log('error', '$disconnect handler failed', { connectionId, error });
+    }
+    log('info', 'disconnected', { connectionId, code: cause.code, reason: cause.reason });
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Handshakes under way finish first: one that connects is then closed like the rest.
+      await Promise.allSettled([...upgrades]);
+      for (const connection of connections.values()) connection.close(CLOSE_CAUSES.shutdown);
+      await Promise.allSettled([...lifetimes]);
+      wss.close();
+      server.closeAllConnections();
+      await closed;
+      log('info', 'WebSocket gateway stopped', { port });
+    })();
+    return stopping;
+  }
+
+  return {
+    url: `ws://${urlHost}:${port}`,
+    callbackUrl: `http://${urlHost}:${port}`,
+    port,
+    apiId,
+    stage,
+    connectionIds: () =>
+      [...connections.values()].filter((c) => c.live).map((connection) => connection.id),
+    stop,
+  };
+}
+
+/**
+ * The aws-lambda type declares `messageId` on every route; AWS sends it on MESSAGE events only
+ * (and adds identity, authorizer and close fields the type leaves out).
+ */
+function asLambdaEvent(event: WebSocketEvent): APIGatewayProxyWebsocketEventV2 {
+  return event as APIGatewayProxyWebsocketEventV2;
+}
+
+/**
+ * The aws-lambda type is the REST one: AWS sends a WebSocket authorizer no `resource`, `path`,
+ * `httpMethod` or `pathParameters`, and a WebSocket `requestContext`.
+ */
+function asRestAuthorizerEvent(event: WebSocketAuthorizerEvent): APIGatewayRequestAuthorizerEvent {
+  return event as unknown as APIGatewayRequestAuthorizerEvent;
+}
+
+/** The bodies AWS answers a refused handshake with. */
+const REFUSALS = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  500: 'Internal server error',
+} as const;
+
+function track(set: Set<Promise<void>>, work: Promise<void>): void {
+  set.add(work);
+  void work.finally(() => set.delete(work));
+}
+
+/** Answers the upgrade request with a plain HTTP error instead of 101. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const payload = JSON.stringify({ message });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(payload)}`,
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${payload}`);
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+}
+
+/** Clients connect at `/` (locally) or `/{stage}` (as on AWS); the query string is free. */
+function isClientPath(url: string, stage: string): boolean {
+  const pathname = url.split('?', 1)[0] ?? '/';
+  return ['/', `/${stage}`, `/${stage}/`].includes(pathname);
+}
+
+/** The checks `ws` makes, made before any handler runs so a bad handshake costs no $connect. */
+function handshakeProblem(req: IncomingMessage): string | undefined {
+  if (req.method !== 'GET') return 'Invalid HTTP method';
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return 'Invalid Upgrade header';
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '')) {
+    return 'Missing or invalid Sec-WebSocket-Key header';
+  }
+  if (!['8', '13'].includes(req.headers['sec-websocket-version'] ?? '')) {
+    return 'Missing or invalid Sec-WebSocket-Version header';
+  }
+  return undefined;
+}
+
+/** No `statusCode` (or no result) counts as 200, as API Gateway accepts such a `$connect`. */
+function statusOf(result: unknown): number {
+  const { statusCode } = asResult(result);
+  return typeof statusCode === 'number' ? statusCode : 200;
+}
+
+/** A plain string result is taken as the body, as for HTTP APIs. */
+function bodyOf(result: unknown): string | undefined {
+  if (typeof result === 'string') return result;
+  const { body } = asResult(result);
+  return typeof body === 'string' ? body : undefined;
+}
+
+function headerOf(result: unknown, name: string): string | undefined {
+  const { headers } = asResult(result);
+  if (headers === undefined) return undefined;
+  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
+  return entry === undefined ? undefined : String(entry[1]);
+}
+
+function asResult(result: unknown): APIGatewayProxyStructuredResultV2 {
+  return typeof result === 'object' && result !== null ? result : {};
+}
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run publish -- --to alice --title Hello`: publishes one envelope with the real
+ * `@aws-sdk/client-sns`. It goes to the local stack by default; with `--aws` (or when
+ * `AWS_ENDPOINT_URL_SNS` points elsewhere) to that SNS, given the topic's ARN.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { parseEnvelope } from '../functions/core/envelope';
+import type { Envelope } from '../functions/core/model';
+import { TOPOLOGY } from '../infra/topology';
+import { runDirectly } from './run-directly';
+
+const USAGE = `usage: publish (--to user[,user…] | --topic name) [--title t] [--body b] [--type t]
+               [--tenant t] [--channels inapp,email] [--url u] [--data '{"k":1}'] [--id id]
+               [--collapse-key k] [--topic-arn arn] [--aws]`;
+
+/** fauxqs's account, as it reports it in ARNs. */
+const LOCAL_TOPIC_ARN = `arn:aws:sns:${TOPOLOGY.region}:000000000000:${TOPOLOGY.topic.name}`;
+const LOCAL_ENDPOINT = `http://localhost:${process.env.HERALD_SQS_PORT || 4566}`;
+
+export function envelopeFromArgs(args: string[]): {
+  envelope: Envelope;
+  topicArn?: string;
+  aws: boolean;
+} {
+  const { values } = parseArgs({
+    args,
+    options: {
+      to: { type: 'string' },
+      topic: { type: 'string' },
+      title: { type: 'string' },
+      body: { type: 'string' },
+      type: { type: 'string', default: 'demo.message' },
+      tenant: { type: 'string' },
+      channels: { type: 'string' },
+      url: { type: 'string' },
+      data: { type: 'string' },
+      id: { type: 'string' },
+      'collapse-key': { type: 'string' },
+      'topic-arn': { type: 'string' },
+      aws: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if ((values.to === undefined) === (values.topic === undefined)) {
+    throw new Error(`give exactly one of --to and --topic\n${USAGE}`);
+  }
+  const envelope = parseEnvelope({
+    id: values.id ?? randomUUID(),
+    type: values.type,
+    to:
+      values.to !== undefined
+        ? { users: values.to.split(',').filter(Boolean) }
+        : { topic: values.topic },
+    tenant: values.tenant,
+    title: values.title,
+    body: values.body,
+    url: values.url,
+    data: values.data === undefined ? undefined : JSON.parse(values.data),
+    channels: values.channels?.split(',').filter(Boolean),
+    collapseKey: values['collapse-key'],
+  });
+  return { envelope, topicArn: values['topic-arn'], aws: values.aws ?? false };
+}
+
+async function main(): Promise<void> {
+  const { envelope, topicArn, aws } = envelopeFromArgs(process.argv.slice(2));
+  if (aws && topicArn === undefined) throw new Error('--aws needs --topic-arn');
+  const local = !aws && process.env.AWS_ENDPOINT_URL_SNS === undefined;
+  const sns = new SNSClient(
+    local
+      ? {
+          endpoint: LOCAL_ENDPOINT,
+          region: TOPOLOGY.region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {},
+  );
+  const published = await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn ?? process.env.HERALD_TOPIC_ARN ?? LOCAL_TOPIC_ARN,
+      Message: JSON.stringify(envelope),
+    }),
+  );
+  console.log(JSON.stringify({ id: envelope.id, messageId: published.MessageId }));
+  sns.destroy();
+}
+
+if (runDirectly(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

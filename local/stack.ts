@@ -1,0 +1,258 @@
+/**
+ * Herald on one machine: DynamoDB Local, fauxqs (SNS + SQS), aws-ses-v2-local, the
+ * WebSocket gateway emulator, the SQS event-source runners and the HTTP server, wired to
+ * the very handlers that run in AWS. Handlers find the emulators through the SDK's
+ * standard `AWS_ENDPOINT_URL_<SERVICE>` variables; nothing in them knows it is local.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { ENV } from '../functions/config/env-names';
+import { TOPOLOGY } from '../infra/topology';
+import { startDynamoDbLocal } from './dynamo-local';
+import { createTables, type TableNames } from './dynamo-tables';
+import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
+import { startHttpServer } from './http-server';
+import { createMessaging, type Messaging } from './messaging';
+import { startSesServer } from './ses-server';
+import { startSqsRunner } from './sqs-runner';
+
+export interface LocalPorts {
+  /** Demo page and HTTP API. */
+  http: number;
+  /** WebSocket gateway and its `@connections` management API. */
+  websocket: number;
+  /** fauxqs: SNS and SQS. */
+  sqs: number;
+  dynamodb: number;
+  ses: number;
+}
+
+export const DEFAULT_PORTS: LocalPorts = {
+  http: 3000,
+  websocket: 3001,
+  sqs: 4566,
+  dynamodb: 8000,
+  ses: 8005,
+};
+
+/** The variables that override each port, as README documents. */
+export const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
+  http: 'HERALD_HTTP_PORT',
+  websocket: 'HERALD_WS_PORT',
+  sqs: 'HERALD_SQS_PORT',
+  dynamodb: 'HERALD_DYNAMODB_PORT',
+  ses: 'HERALD_SES_PORT',
+};
+
+export interface LocalStackOptions {
+  /** 0 picks a free port (tests). */
+  ports: LocalPorts;
+  /** Interface every server listens on; loopback unless told otherwise. */
+  host?: string;
+  /** HS256 secret that tokens are signed and verified with. */
+  jwtSecret: string;
+  /** API Gateway's limits, shortenable for tests. */
+  gatewayLimits?: Partial<GatewayLimits>;
+  /** Long-poll wait of the SQS runners; short keeps Ctrl-C quick. */
+  pollSeconds?: number;
+  log?: (message: string) => void;
+}
+
+export interface LocalStack {
+  urls: {
+    http: string;
+    websocket: string;
+    callback: string;
+    sns: string;
+    sqs: string;
+    dynamodb: string;
+    ses: string;
+  };
+  topicArn: string;
+  queues: Messaging['queues'];
+  tables: TableNames;
+  /** Stops everything this stack started, the java child included. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const REGION = TOPOLOGY.region;
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => undefined);
+  const stops: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    // Last started, first stopped: consumers before the services they consume.
+    stopping ??= (async () => {
+      for (const each of stops.reverse()) {
+        await each().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+      }
+    })();
+    return stopping;
+  };
+
+  try {
+    const dynamo = await startDynamoDbLocal({ port: options.ports.dynamodb, host });
+    stops.push(() => dynamo.stop());
+    const fauxqs = await startFauxqs({ port: options.ports.sqs, host, logger: false });
+    stops.push(() => fauxqs.stop());
+    const ses = await startSesServer({ port: options.ports.ses, host });
+    stops.push(() => ses.stop());
+    const queueEndpoint = `http://${host}:${fauxqs.port}`;
+
+    const tables: TableNames = {
+      connections: TOPOLOGY.tables.connections.localName,
+      notifications: TOPOLOGY.tables.notifications.localName,
+    };
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      credentials,
+    });
+    await createTables(dynamoClient, tables);
+    dynamoClient.destroy();
+
+    const sqs = new SQSClient({
+      endpoint: queueEndpoint,
+      region: REGION,
+      credentials,
+      useQueueUrlAsEndpoint: false,
+    });
+    const sns = new SNSClient({ endpoint: queueEndpoint, region: REGION, credentials });
+    stops.push(async () => {
+      sqs.destroy();
+      sns.destroy();
+    });
+    const messaging = await createMessaging({ sns, sqs });
+
+    // The gateway must listen before the fan-out learns its callback URL, and the
+    // handlers must see their configuration before their first invocation wires them.
+    const handlers = { current: undefined as undefined | Awaited<ReturnType<typeof loadHandlers>> };
+    const gateway = await startWebSocketGateway({
+      port: options.ports.websocket,
+      host,
+      stage: 'local',
+      limits: options.gatewayLimits,
+      handlers: {
+        authorizer: (event, context) => required(handlers.current).authorizer(event, context),
+        connect: (event) => required(handlers.current).connect(event),
+        disconnect: (event) => required(handlers.current).disconnect(event),
+        default: (event) => required(handlers.current).message(event),
+      },
+    });
+    stops.push(() => gateway.stop());
+
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: queueEndpoint,
+      AWS_ENDPOINT_URL_SNS: queueEndpoint,
+      AWS_ENDPOINT_URL_SES: ses.url,
+      POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      [ENV.connectionsTable]: tables.connections,
+      [ENV.notificationsTable]: tables.notifications,
+      [ENV.callbackUrl]: gateway.callbackUrl,
+      [ENV.fanOutQueueUrl]: messaging.queues.fanOut.url,
+      [ENV.fanOutDeadLetterQueueUrl]: messaging.queues.fanOut.deadLetterUrl,
+      [ENV.emailDeadLetterQueueUrl]: messaging.queues.email.deadLetterUrl,
+      [ENV.jwtSecret]: options.jwtSecret,
+      [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',
+    });
+    handlers.current = await loadHandlers();
+
+    const pollSeconds = options.pollSeconds ?? 1;
+    for (const [name, queue, handler] of [
+      ['fan-out', TOPOLOGY.queues.fanOut, handlers.current.fanOut],
+      ['email', TOPOLOGY.queues.email, handlers.current.email],
+    ] as const) {
+      const wiring = name === 'fan-out' ? messaging.queues.fanOut : messaging.queues.email;
+      const runner = startSqsRunner({
+        sqs,
+        queueUrl: wiring.url,
+        queueArn: wiring.arn,
+        functionName: `herald-${name}`,
+        handler,
+        batchSize: queue.batchSize,
+        maxBatchingWindowMs: queue.maxBatchingWindowSeconds * 1000,
+        waitTimeSeconds: pollSeconds,
+        concurrency: 2,
+        log: quietRunnerLog(log),
+      });
+      stops.push(() => runner.stop());
+    }
+
+    const http = await startHttpServer({
+      port: options.ports.http,
+      host,
+      jwtSecret: options.jwtSecret,
+      config: {
+        websocketUrl: gateway.url,
+        sesViewerUrl: ses.url,
+        topicArn: messaging.topicArn,
+      },
+      sns,
+    });
+    stops.push(() => http.stop());
+
+    return {
+      urls: {
+        http: http.url,
+        websocket: gateway.url,
+        callback: gateway.callbackUrl,
+        sns: queueEndpoint,
+        sqs: queueEndpoint,
+        dynamodb: dynamo.endpoint,
+        ses: ses.url,
+      },
+      topicArn: messaging.topicArn,
+      queues: messaging.queues,
+      tables,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
+async function loadHandlers() {
+  const [authorizer, connect, disconnect, message, fanOut, email] = await Promise.all([
+    import('../functions/handlers/authorizer'),
+    import('../functions/handlers/connect'),
+    import('../functions/handlers/disconnect'),
+    import('../functions/handlers/message'),
+    import('../functions/handlers/fan-out'),
+    import('../functions/handlers/email'),
+  ]);
+  return {
+    authorizer: authorizer.handler,
+    connect: connect.handler,
+    disconnect: disconnect.handler,
+    message: message.handler,
+    fanOut: fanOut.handler,
+    email: email.handler,
+  };
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('handlers are not loaded yet');
+  return value;
+}
+
+/** The runners' own chatter stays out of the console; warnings and errors do not. */
+function quietRunnerLog(log: (message: string) => void) {
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => log(`sqs runner: ${message}`),
+    error: (message: string) => log(`sqs runner: ${message}`),
+  };
+}
