@@ -40,6 +40,11 @@ export function connectionEntryKey(connectionId: string): ItemKey {
   return { pk: `${CONNECTION_PREFIX}${connectionId}`, sk: CONNECTION_ENTRY_SK };
 }
 
+/** An event a publisher sent: the ledger of first publish times, for idempotency. */
+export function eventKey(tenant: string, eventId: string): ItemKey {
+  return { pk: `E#${segment(tenant, 'tenant')}#${eventId}`, sk: 'E' };
+}
+
 export function connectionSortKey(connectionId: string): string {
   return `${CONNECTION_PREFIX}${connectionId}`;
 }

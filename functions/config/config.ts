@@ -3,7 +3,7 @@
  * or malformed value throws at the first invocation (the cold start) with the variable's
  * name, instead of surfacing as an odd failure on some later request.
  */
-import type { EnvName } from './env-names';
+import { ENV, type EnvName } from './env-names';
 
 type Env = Record<string, string | undefined>;
 
@@ -51,4 +51,9 @@ export function wiredOnFirstCall<Args extends unknown[], R>(
     built ??= build();
     return built(...args);
   };
+}
+
+/** How long notifications (and the ledger of event ids) are kept: 90 days unless configured. */
+export function retentionSeconds(env: Env = process.env): number {
+  return intEnv(ENV.retentionDays, 90, { min: 1, max: 3650 }, env) * 24 * 3600;
 }

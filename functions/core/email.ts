@@ -1,6 +1,6 @@
 import { toNotification } from './envelope';
 import type { Envelope, Notification } from './model';
-import type { Directory, Mail, Mailer, MailLog } from './ports';
+import type { Directory, EventLedger, Mail, Mailer, MailLog } from './ports';
 
 export type SkipReason = 'no_email_channel' | 'topic_audience' | 'no_address' | 'already_sent';
 
@@ -13,6 +13,9 @@ export interface EmailReport {
 
 export interface EmailDeps {
   directory: Directory;
+  ledger: EventLedger;
+  /** How long the event ledger remembers an id (the inbox's retention). */
+  retentionSeconds: number;
   mailLog: MailLog;
   mailer: Mailer;
 }
@@ -23,7 +26,14 @@ export interface EmailDeps {
  * the message is retried, and the mail log keeps the retry from mailing anyone twice.
  */
 export function createEmailSender(deps: EmailDeps) {
-  return async function sendEmails(envelope: Envelope, publishedAt: number): Promise<EmailReport> {
+  return async function sendEmails(envelope: Envelope, arrivedAt: number): Promise<EmailReport> {
+    // The same notification id as the fan-out's, also when a publisher re-sends the id.
+    const publishedAt = await deps.ledger.firstPublished(
+      envelope.tenant,
+      envelope.id,
+      arrivedAt,
+      Math.floor(arrivedAt / 1000) + deps.retentionSeconds,
+    );
     const notification = toNotification(envelope, publishedAt);
     const report: EmailReport = {
       notificationId: notification.id,

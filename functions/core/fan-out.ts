@@ -3,7 +3,15 @@ import { toNotification } from './envelope';
 import { notificationFrame } from './frames';
 import { createLimiter, mapLimited } from './limiter';
 import type { ConnectionRef, Envelope, Notification, Recipient } from './model';
-import type { Clock, ConnectionStore, Continuations, Delivery, FanOutTask, Inbox } from './ports';
+import type {
+  Clock,
+  ConnectionStore,
+  Continuations,
+  Delivery,
+  EventLedger,
+  FanOutTask,
+  Inbox,
+} from './ports';
 
 export interface FanOutSettings {
   /** PostToConnection calls in flight per invocation (size the HTTP agent's sockets alike). */
@@ -34,6 +42,7 @@ export const DEFAULT_FAN_OUT_SETTINGS: FanOutSettings = {
 export interface FanOutDeps {
   connections: ConnectionStore;
   inbox: Inbox;
+  ledger: EventLedger;
   delivery: Delivery;
   continuations: Continuations;
   clock: Clock;
@@ -246,13 +255,20 @@ export function createFanOut(deps: FanOutDeps) {
   return {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
+      // A re-published id takes its first publish time, hence its first notification id.
+      const publishedAt = await deps.ledger.firstPublished(
+        envelope.tenant,
+        envelope.id,
+        arrival.publishedAt,
+        Math.floor(arrival.publishedAt / 1000) + settings.retentionSeconds,
+      );
       if (!envelope.channels.includes('inapp')) {
-        return newReport(toNotification(envelope, arrival.publishedAt));
+        return newReport(toNotification(envelope, publishedAt));
       }
       if ('users' in envelope.to) {
-        return toUsers(envelope, envelope.to.users, arrival.publishedAt, arrival.redelivered, 0);
+        return toUsers(envelope, envelope.to.users, publishedAt, arrival.redelivered, 0);
       }
-      return toTopic(envelope, envelope.to.topic, arrival.publishedAt, arrival.redelivered);
+      return toTopic(envelope, envelope.to.topic, publishedAt, arrival.redelivered);
     },
 
     /** Handles work an earlier invocation handed on. */

@@ -121,3 +121,18 @@ export interface MailLog {
   wasSent(tenant: string, userId: string, notificationId: string): Promise<boolean>;
   recordSent(tenant: string, userId: string, notificationId: string): Promise<void>;
 }
+
+/**
+ * Remembers, per tenant and event id, when an event was first published. Publishing an id
+ * again (a publisher's retry) then yields the first publish time, hence the same
+ * notification id, and every recipient's inbox recognises it as one it already has.
+ */
+export interface EventLedger {
+  /** Records `publishedAt` unless the event is known; returns the first publish time either way. */
+  firstPublished(
+    tenant: string,
+    eventId: string,
+    publishedAt: number,
+    expiresAt: number,
+  ): Promise<number>;
+}

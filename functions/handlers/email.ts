@@ -3,10 +3,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, ses, sqs } from '../adapters/aws-clients';
 import { DynamoDirectory, DynamoMailLog } from '../adapters/dynamo-directory';
+import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
 import { logger, metrics } from '../adapters/powertools';
 import { SesMailer } from '../adapters/ses-mailer';
 import { SqsDeadLetters } from '../adapters/sqs-queues';
-import { requireEnv, wiredOnFirstCall } from '../config/config';
+import { requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
 import { ENV } from '../config/env-names';
 import { createEmailSender, type EmailDeps } from '../core/email';
 import type { DeadLetters } from '../core/ports';
@@ -63,6 +64,8 @@ export const handler = wiredOnFirstCall(() => {
   return makeHandler({
     directory: new DynamoDirectory(doc, notificationsTable),
     mailLog: new DynamoMailLog(doc, notificationsTable),
+    ledger: new DynamoEventLedger(doc, notificationsTable),
+    retentionSeconds: retentionSeconds(),
     mailer: new SesMailer(ses(), requireEnv(ENV.emailFrom)),
     deadLetters: new SqsDeadLetters(sqs(), requireEnv(ENV.emailDeadLetterQueueUrl)),
   });

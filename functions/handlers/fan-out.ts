@@ -4,10 +4,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
 import { createManagementClient, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
+import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
 import { DynamoInbox } from '../adapters/dynamo-inbox';
 import { logger, metrics } from '../adapters/powertools';
 import { SqsContinuations, SqsDeadLetters } from '../adapters/sqs-queues';
-import { intEnv, requireEnv, wiredOnFirstCall } from '../config/config';
+import { intEnv, requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
 import { ENV } from '../config/env-names';
 import {
   createFanOut,
@@ -65,6 +66,7 @@ function logReport(report: FanOutReport, messageId: string, kind: string): void 
 
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
+  const notificationsTable = requireEnv(ENV.notificationsTable);
   const concurrency = intEnv(ENV.deliveryConcurrency, DEFAULT_FAN_OUT_SETTINGS.concurrency, {
     min: 1,
     max: 10_000,
@@ -76,12 +78,13 @@ export const handler = wiredOnFirstCall(() => {
       min: 1,
       max: 100_000,
     }),
-    retentionSeconds: intEnv(ENV.retentionDays, 90, { min: 1, max: 3650 }) * 24 * 3600,
+    retentionSeconds: retentionSeconds(),
   };
   return makeHandler({
     fanOut: createFanOut({
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      inbox: new DynamoInbox(doc, requireEnv(ENV.notificationsTable)),
+      inbox: new DynamoInbox(doc, notificationsTable),
+      ledger: new DynamoEventLedger(doc, notificationsTable),
       delivery: new ApiGatewayDelivery(
         createManagementClient(requireEnv(ENV.callbackUrl), concurrency),
       ),

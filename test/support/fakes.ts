@@ -21,6 +21,7 @@ import type {
   DeadLetters,
   Delivery,
   Directory,
+  EventLedger,
   FanOutTask,
   Inbox,
   Mail,
@@ -292,4 +293,15 @@ export function webSocketEvent(options: {
     body: options.body,
     isBase64Encoded: options.isBase64Encoded ?? false,
   };
+}
+
+export class FakeEventLedger implements EventLedger {
+  readonly first = new Map<string, number>();
+  async firstPublished(tenant: string, eventId: string, publishedAt: number): Promise<number> {
+    const key = `${tenant}/${eventId}`;
+    const known = this.first.get(key);
+    if (known !== undefined) return known;
+    this.first.set(key, publishedAt);
+    return publishedAt;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { composeMail, createEmailSender } from '../../../functions/core/email';
 import { parseEnvelope, toNotification } from '../../../functions/core/envelope';
-import { FakeDirectory, FakeMailer, FakeMailLog } from '../../support/fakes';
+import { FakeDirectory, FakeEventLedger, FakeMailer, FakeMailLog } from '../../support/fakes';
 
 const PUBLISHED_AT = Date.parse('2026-11-23T12:00:00.000Z');
 
@@ -25,7 +25,13 @@ async function setup() {
   const mailer = new FakeMailer();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
-  const sendEmails = createEmailSender({ directory, mailLog, mailer });
+  const sendEmails = createEmailSender({
+    directory,
+    mailLog,
+    mailer,
+    ledger: new FakeEventLedger(),
+    retentionSeconds: 86_400,
+  });
   return { directory, mailLog, mailer, sendEmails };
 }
 

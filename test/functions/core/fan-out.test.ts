@@ -15,6 +15,7 @@ import {
   FakeConnectionStore,
   FakeContinuations,
   FakeDelivery,
+  FakeEventLedger,
   FakeInbox,
 } from '../../support/fakes';
 
@@ -55,12 +56,14 @@ function connection(
 function setup(settings: Partial<FanOutSettings> = {}, latencyMs = 0) {
   const store = new FakeConnectionStore();
   const inbox = new FakeInbox();
+  const ledger = new FakeEventLedger();
   const delivery = new FakeDelivery(latencyMs);
   const continuations = new FakeContinuations();
   const clock = new FakeClock();
   const fanOut = createFanOut({
     connections: store,
     inbox,
+    ledger,
     delivery,
     continuations,
     clock,
@@ -180,6 +183,18 @@ describe('fan-out to users', () => {
     expect(second.delivered).toBe(0);
     expect(delivery.posts).toHaveLength(2);
     expect(inbox.items.size).toBe(2);
+  });
+
+  it('treats a re-published id (a later SNS publish) as the same notification', async () => {
+    const { fanOut, delivery, inbox, connect } = setup();
+    await connect(connection('a1', 'alice'));
+    const first = await fanOut.publish(envelope({ users: ['alice'] }), FIRST);
+    const later = { publishedAt: PUBLISHED_AT + 5_000, redelivered: false };
+    const second = await fanOut.publish(envelope({ users: ['alice'] }), later);
+    expect(second.notificationId).toBe(first.notificationId);
+    expect(second.duplicates).toBe(1);
+    expect(delivery.posts).toHaveLength(1);
+    expect(inbox.items.size).toBe(1);
   });
 
   it('pushes a redelivered publish again, with the same notification id', async () => {

@@ -6,6 +6,7 @@ import { lambdaContext } from '../../../local/lambda-context';
 import {
   FakeDeadLetters,
   FakeDirectory,
+  FakeEventLedger,
   FakeMailer,
   FakeMailLog,
   snsNotificationBody,
@@ -36,7 +37,14 @@ async function setup() {
   const deadLetters = new FakeDeadLetters();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
-  const handler = makeHandler({ directory, mailLog, mailer, deadLetters });
+  const handler = makeHandler({
+    directory,
+    mailLog,
+    mailer,
+    deadLetters,
+    ledger: new FakeEventLedger(),
+    retentionSeconds: 86_400,
+  });
   const context = lambdaContext('herald-email');
   return { mailer, deadLetters, handler, context };
 }

@@ -12,6 +12,7 @@ import {
   FakeContinuations,
   FakeDeadLetters,
   FakeDelivery,
+  FakeEventLedger,
   FakeInbox,
   snsNotificationBody,
   sqsEvent,
@@ -31,6 +32,7 @@ function connection(connectionId: string, userId: string): Connection {
 async function setup() {
   const store = new FakeConnectionStore();
   const inbox = new FakeInbox();
+  const ledger = new FakeEventLedger();
   const delivery = new FakeDelivery();
   const continuations = new FakeContinuations();
   const deadLetters = new FakeDeadLetters();
@@ -40,6 +42,7 @@ async function setup() {
   const fanOut = createFanOut({
     connections: store,
     inbox,
+    ledger,
     delivery,
     continuations,
     clock: new FakeClock(),
