@@ -46,9 +46,23 @@ export const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
   ses: 'HERALD_SES_PORT',
 };
 
+/** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
+export interface ServiceEndpoints {
+  dynamodb: string;
+  sqs: string;
+  sns: string;
+  ses: string;
+  sesViewer: string;
+}
+
 export interface LocalStackOptions {
   /** 0 picks a free port (tests). */
   ports: LocalPorts;
+  /**
+   * Services already running elsewhere (LocalStack's hybrid mode). Without it the stack
+   * starts DynamoDB Local, fauxqs and aws-ses-v2-local itself, on `ports`.
+   */
+  services?: ServiceEndpoints;
   /** Interface every server listens on; loopback unless told otherwise. */
   host?: string;
   /** HS256 secret that tokens are signed and verified with. */
@@ -69,6 +83,8 @@ export interface LocalStack {
     sqs: string;
     dynamodb: string;
     ses: string;
+    /** Where sent mail can be seen. */
+    sesViewer: string;
   };
   topicArn: string;
   queues: Messaging['queues'];
@@ -95,21 +111,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const dynamo = await startDynamoDbLocal({ port: options.ports.dynamodb, host });
-    stops.push(() => dynamo.stop());
-    const fauxqs = await startFauxqs({ port: options.ports.sqs, host, logger: false });
-    stops.push(() => fauxqs.stop());
-    const ses = await startSesServer({ port: options.ports.ses, host });
-    stops.push(() => ses.stop());
-    const queueEndpoint = `http://${host}:${fauxqs.port}`;
-
+    const services = options.services ?? (await startEmulators(options.ports, host, stops));
+    const queueEndpoint = services.sqs;
     const tables: TableNames = {
       connections: TOPOLOGY.tables.connections.localName,
       notifications: TOPOLOGY.tables.notifications.localName,
     };
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamoClient = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
+      endpoint: services.dynamodb,
       region: REGION,
       credentials,
     });
@@ -122,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       credentials,
       useQueueUrlAsEndpoint: false,
     });
-    const sns = new SNSClient({ endpoint: queueEndpoint, region: REGION, credentials });
+    const sns = new SNSClient({ endpoint: services.sns, region: REGION, credentials });
     stops.push(async () => {
       sqs.destroy();
       sns.destroy();
@@ -150,10 +160,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: services.dynamodb,
       AWS_ENDPOINT_URL_SQS: queueEndpoint,
-      AWS_ENDPOINT_URL_SNS: queueEndpoint,
-      AWS_ENDPOINT_URL_SES: ses.url,
+      AWS_ENDPOINT_URL_SNS: services.sns,
+      AWS_ENDPOINT_URL_SES: services.ses,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       [ENV.connectionsTable]: tables.connections,
@@ -194,7 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       jwtSecret: options.jwtSecret,
       config: {
         websocketUrl: gateway.url,
-        sesViewerUrl: ses.url,
+        sesViewerUrl: services.sesViewer,
         topicArn: messaging.topicArn,
       },
       sns,
@@ -206,10 +216,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         http: http.url,
         websocket: gateway.url,
         callback: gateway.callbackUrl,
-        sns: queueEndpoint,
-        sqs: queueEndpoint,
-        dynamodb: dynamo.endpoint,
-        ses: ses.url,
+        sns: services.sns,
+        sqs: services.sqs,
+        dynamodb: services.dynamodb,
+        ses: services.ses,
+        sesViewer: services.sesViewer,
       },
       topicArn: messaging.topicArn,
       queues: messaging.queues,
@@ -220,6 +231,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+async function startEmulators(
+  ports: LocalPorts,
+  host: string,
+  stops: Array<() => Promise<void>>,
+): Promise<ServiceEndpoints> {
+  const dynamo = await startDynamoDbLocal({ port: ports.dynamodb, host });
+  stops.push(() => dynamo.stop());
+  const fauxqs = await startFauxqs({ port: ports.sqs, host, logger: false });
+  stops.push(() => fauxqs.stop());
+  const ses = await startSesServer({ port: ports.ses, host });
+  stops.push(() => ses.stop());
+  const queues = `http://${host}:${fauxqs.port}`;
+  return { dynamodb: dynamo.endpoint, sqs: queues, sns: queues, ses: ses.url, sesViewer: ses.url };
 }
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */

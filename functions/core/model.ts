@@ -65,3 +65,20 @@ export interface Notification {
   createdAt: string;
   read: boolean;
 }
+
+/** When email goes out: always, never, or only when the user has no live connection at send time. */
+export type EmailMode = 'always' | 'never' | 'offline';
+
+export interface ChannelPreferences {
+  inapp: boolean;
+  email: EmailMode;
+}
+
+/**
+ * Notification preferences: channel settings for every type, overridden per notification
+ * `type`. Stored per user, with tenant defaults beneath.
+ */
+export interface Preferences {
+  channels?: Partial<ChannelPreferences>;
+  types?: Record<string, Partial<ChannelPreferences>>;
+}

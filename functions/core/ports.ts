@@ -9,6 +9,7 @@ import type {
   Identity,
   Notification,
   Page,
+  Preferences,
   Recipient,
 } from './model';
 
@@ -135,4 +136,12 @@ export interface EventLedger {
     publishedAt: number,
     expiresAt: number,
   ): Promise<number>;
+}
+
+/** A user's (or a tenant's default) notification preferences, as stored. */
+export interface PreferenceStore {
+  user(tenant: string, userId: string): Promise<Preferences | undefined>;
+  putUser(tenant: string, userId: string, preferences: Preferences): Promise<void>;
+  tenantDefaults(tenant: string): Promise<Preferences | undefined>;
+  putTenantDefaults(tenant: string, preferences: Preferences): Promise<void>;
 }

@@ -3,110 +3,31 @@
  * dev tokens, `@aws-sdk/client-sns` publishing to the local SNS endpoint, the SES
  * emulator's store, and SQS for the dead-letter queue.
  */
-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDocumentClient } from '../../functions/adapters/aws-clients';
 import { DynamoConnectionStore } from '../../functions/adapters/dynamo-connection-store';
-import { signDevToken } from '../../local/dev-token';
-import { type LocalStack, startLocalStack } from '../../local/stack';
+import { type E2e, eventually, LOCAL_CREDENTIALS, roundTrip, startE2e } from '../support/e2e';
 
-const SECRET = 'e2e-test-secret-of-at-least-thirty-two-bytes';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-let stack: LocalStack;
-let sns: SNSClient;
-let sqs: SQSClient;
-const sockets: WebSocket[] = [];
+let e2e: E2e;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    ports: { http: 0, websocket: 0, sqs: 0, dynamodb: 0, ses: 0 },
-    jwtSecret: SECRET,
-    pollSeconds: 1,
-  });
-  sns = new SNSClient({ endpoint: stack.urls.sns, region: 'us-east-1', credentials });
-  sqs = new SQSClient({
-    endpoint: stack.urls.sqs,
-    region: 'us-east-1',
-    credentials,
-    useQueueUrlAsEndpoint: false,
-  });
+  e2e = await startE2e();
 }, 120_000);
 
 afterAll(async () => {
-  for (const socket of sockets) socket.terminate();
-  sns?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
+  await e2e?.stop();
 });
 
-/** A connected client that keeps every frame it receives. */
-interface Client {
-  socket: WebSocket;
-  frames: Array<Record<string, unknown>>;
-  notifications(): Array<Record<string, unknown>>;
-}
-
-async function connect(
-  userId: string,
-  claims: { tenant?: string; email?: string; topics?: string[] } = {},
-): Promise<Client> {
-  const token = await signDevToken({ userId, secret: SECRET, ...claims });
-  const socket = new WebSocket(`${stack.urls.websocket}/?token=${token}`);
-  sockets.push(socket);
-  const frames: Array<Record<string, unknown>> = [];
-  socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    frames,
-    notifications: () =>
-      frames
-        .filter((frame) => frame.type === 'notification')
-        .map((frame) => frame.notification as Record<string, unknown>),
-  };
-}
-
-async function publish(envelope: Record<string, unknown>): Promise<void> {
-  await sns.send(
-    new PublishCommand({ TopicArn: stack.topicArn, Message: JSON.stringify(envelope) }),
-  );
-}
-
-/** Polls until `check` passes; gives up after a generous bound so a broken build fails, not hangs. */
-async function eventually(check: () => void | Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/** Sends a ping and waits for its pong: every frame sent before has been handled. */
-async function roundTrip(client: Client): Promise<void> {
-  const requestId = `sync-${Math.random()}`;
-  client.socket.send(JSON.stringify({ action: 'ping', requestId }));
-  await eventually(() => {
-    expect(client.frames.some((frame) => frame.requestId === requestId)).toBe(true);
-  });
-}
+const connect: E2e['connect'] = (...args) => e2e.connect(...args);
+const publish: E2e['publish'] = (envelope) => e2e.publish(envelope);
 
 describe('the local stack, end to end', () => {
   it('refuses a bad token with 401 at the handshake', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(`${stack.urls.websocket}/?token=not-a-jwt`);
+      const socket = new WebSocket(`${e2e.stack.urls.websocket}/?token=not-a-jwt`);
       socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
       socket.once('open', () => reject(new Error('a bad token was let in')));
       socket.once('error', () => undefined);
@@ -122,9 +43,13 @@ describe('the local stack, end to end', () => {
 
     // A connection whose $disconnect never came: its record is there, its socket is not.
     const doc = createDocumentClient(
-      new DynamoDBClient({ endpoint: stack.urls.dynamodb, region: 'us-east-1', credentials }),
+      new DynamoDBClient({
+        endpoint: e2e.stack.urls.dynamodb,
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+      }),
     );
-    const store = new DynamoConnectionStore(doc, stack.tables.connections);
+    const store = new DynamoConnectionStore(doc, e2e.stack.tables.connections);
     await store.put(
       {
         connectionId: 'stale-connection=',
@@ -215,7 +140,7 @@ describe('the local stack, end to end', () => {
       channels: ['inapp', 'email'],
     });
     await eventually(async () => {
-      const store = (await (await fetch(`${stack.urls.ses}/store`)).json()) as {
+      const store = (await (await fetch(`${e2e.stack.urls.ses}/store`)).json()) as {
         emails: Array<{ destination: { to: string[] }; subject: string; body: { text: string } }>;
       };
       const mail = store.emails.find((each) => each.destination.to.includes('erin@example.com'));
@@ -226,9 +151,9 @@ describe('the local stack, end to end', () => {
   it('puts an invalid envelope in the dead-letter queue with its reason', async () => {
     await publish({ id: 'evt-bad-1', type: 'Not Valid!', to: { users: ['alice'] } });
     await eventually(async () => {
-      const received = await sqs.send(
+      const received = await e2e.sqs.send(
         new ReceiveMessageCommand({
-          QueueUrl: stack.queues.fanOut.deadLetterUrl,
+          QueueUrl: e2e.stack.queues.fanOut.deadLetterUrl,
           MessageAttributeNames: ['All'],
           WaitTimeSeconds: 1,
         }),

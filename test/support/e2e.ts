@@ -1,0 +1,135 @@
+/**
+ * Helpers for end-to-end tests on the launched local stack: real `ws` clients holding dev
+ * tokens, publishing with `@aws-sdk/client-sns`, and waiting for what must happen.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import WebSocket from 'ws';
+import { signDevToken } from '../../local/dev-token';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
+
+export const E2E_SECRET = 'e2e-test-secret-of-at-least-thirty-two-bytes';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface E2e {
+  stack: LocalStack;
+  sns: SNSClient;
+  sqs: SQSClient;
+  /** A connected client keeping every frame it receives. */
+  connect(userId: string, claims?: TokenClaims): Promise<TestClient>;
+  token(userId: string, claims?: TokenClaims): Promise<string>;
+  publish(envelope: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TokenClaims {
+  tenant?: string;
+  email?: string;
+  topics?: string[];
+}
+
+export interface TestClient {
+  socket: WebSocket;
+  frames: Array<Record<string, unknown>>;
+  notifications(): Array<Record<string, unknown>>;
+  /** Sends an action frame and resolves with its reply (or error) frame. */
+  request(action: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** Starts the whole local stack on free ports (call in beforeAll; `stop()` in afterAll). */
+export async function startE2e(options: Partial<LocalStackOptions> = {}): Promise<E2e> {
+  const stack = await startLocalStack({
+    ports: { http: 0, websocket: 0, sqs: 0, dynamodb: 0, ses: 0 },
+    jwtSecret: E2E_SECRET,
+    pollSeconds: 1,
+    ...options,
+  });
+  const sns = new SNSClient({
+    endpoint: stack.urls.sns,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const sqs = new SQSClient({
+    endpoint: stack.urls.sqs,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    useQueueUrlAsEndpoint: false,
+  });
+  const sockets: WebSocket[] = [];
+  let requests = 0;
+
+  const token = (userId: string, claims: TokenClaims = {}) =>
+    signDevToken({ userId, secret: E2E_SECRET, ...claims });
+
+  async function connect(userId: string, claims: TokenClaims = {}): Promise<TestClient> {
+    const socket = new WebSocket(`${stack.urls.websocket}/?token=${await token(userId, claims)}`);
+    sockets.push(socket);
+    const frames: Array<Record<string, unknown>> = [];
+    socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return {
+      socket,
+      frames,
+      notifications: () =>
+        frames
+          .filter((frame) => frame.type === 'notification')
+          .map((frame) => frame.notification as Record<string, unknown>),
+      async request(action, args = {}) {
+        requests += 1;
+        const requestId = `r${requests}`;
+        socket.send(JSON.stringify({ action, requestId, ...args }));
+        let reply: Record<string, unknown> | undefined;
+        await eventually(() => {
+          reply = frames.find((frame) => frame.requestId === requestId);
+          if (!reply) throw new Error(`no reply to ${action} yet`);
+        });
+        return reply as Record<string, unknown>;
+      },
+    };
+  }
+
+  return {
+    stack,
+    sns,
+    sqs,
+    connect,
+    token,
+    async publish(envelope) {
+      await sns.send(
+        new PublishCommand({ TopicArn: stack.topicArn, Message: JSON.stringify(envelope) }),
+      );
+    },
+    async stop() {
+      for (const socket of sockets) socket.terminate();
+      sns.destroy();
+      sqs.destroy();
+      await stack.stop();
+    },
+  };
+}
+
+/** Polls until `check` passes; gives up after a generous bound so a broken build fails, not hangs. */
+export async function eventually(
+  check: () => void | Promise<void>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** A ping answered: every frame the client sent before has been handled. */
+export async function roundTrip(client: TestClient): Promise<void> {
+  const reply = await client.request('ping');
+  if (reply.type !== 'pong') throw new Error(`ping answered with ${JSON.stringify(reply)}`);
+}
