@@ -1,8 +1,10 @@
 /**
  * Herald's browser client: one WebSocket kept alive across API Gateway's 10-minute idle and
- * 2-hour maximum limits, typed dispatch of server frames, request/reply over the socket and
- * de-duplicated notifications. No dependencies: it runs in browsers on the global
- * `WebSocket`; the server contract is imported for its types only.
+ * 2-hour maximum limits, typed dispatch of server frames, request/reply over the socket,
+ * de-duplicated notifications, and nothing missed across reconnects: after each one it
+ * re-subscribes its topics, then resumes from the last notification id it saw. No
+ * dependencies: it runs in browsers on the global `WebSocket`; the server contract is
+ * imported for its types only.
  */
 import type { ErrorBody } from '../functions/core/frames';
 import type { Notification } from '../functions/core/model';
@@ -80,6 +82,16 @@ export interface HeraldClientEvents {
   notification: Notification;
   /** The server's view of the user's state, e.g. the unread count. */
   state: { unread: number };
+  /**
+   * A resume was refused (`resume_gap`): what was missed cannot be replayed (the cursor is
+   * older than the retention, or unknown). Reload from the HTTP API (`GET /notifications`),
+   * then call `resume(newestIdFromThatList)` to catch up on anything since.
+   */
+  gap: ErrorBody;
+  /** A resume finished and everything it brought has been emitted: the client caught up. */
+  resumed: ResumeOutcome;
+  /** A watched user (topic `presence.<user>`) came online or went offline. */
+  presence: { user: string; online: boolean };
   /** A server `error` frame, or a topic that could not be re-subscribed after a reconnect. */
   error: ErrorBody;
   pong: undefined;
@@ -114,6 +126,27 @@ export const DEFAULTS = {
 
 /** The server accepts at most this many topics per subscribe frame. */
 const MAX_TOPICS_PER_REQUEST = 20;
+/** Resumes in a row (each replays up to the server's cap) before the client stops asking. */
+const MAX_RESUME_ROUNDS = 20;
+const RESUME_GAP = 'resume_gap';
+/** Codes after which there is nothing to report: the next connection resumes again. */
+const QUIET_RESUME_FAILURES = new Set(['connection_closed', 'client_closed', 'not_connected']);
+const PRESENCE_USER = /^[A-Za-z0-9_-]{1,247}$/;
+
+/**
+ * The topic carrying a user's presence changes (subscribe to it; the token's `topics`
+ * patterns must allow it, e.g. `presence.*`), or undefined for a user id that is not one
+ * topic token (`[A-Za-z0-9_-]+`): such users can be asked about with `presence()` but not
+ * watched.
+ */
+export function presenceTopic(userId: string): string | undefined {
+  return PRESENCE_USER.test(userId) ? `presence.${userId}` : undefined;
+}
+
+export interface ResumeOutcome {
+  /** Notifications the server replayed (duplicates of ones already seen are not emitted). */
+  replayed: number;
+}
 const OPEN = 1;
 const CLOSING = 2;
 /** Codes with which the server refuses topics for good: no point asking again. */
@@ -168,6 +201,9 @@ export class HeraldClient {
   private readonly topics = new Set<string>();
   private readonly recentIds = new Set<string>();
   private newestId: string | undefined;
+  /** Notifications held back while a resume runs, to be emitted in id order after it. */
+  private held: Record<string, unknown>[] | undefined;
+  private resuming: Promise<ResumeOutcome> | undefined;
   private status: ConnectionState = 'idle';
   private started = false;
   /** Bumped by `close()` so a token fetch still in flight cannot open a socket. */
@@ -240,6 +276,7 @@ export class HeraldClient {
     if (!this.started) return;
     this.started = false;
     this.epoch += 1;
+    this.held = undefined;
     this.timers.clearTimeout(this.retryTimer);
     for (const requestId of [...this.pending.keys()]) {
       this.settle(requestId, new HeraldRequestError('client_closed', 'the client was closed'));
@@ -271,6 +308,56 @@ export class HeraldClient {
   async unsubscribe(topics: string[]): Promise<void> {
     await this.request('unsubscribe', { topics });
     for (const topic of topics) this.topics.delete(topic);
+  }
+
+  /**
+   * Replays every notification after `since` (by default the last one seen): they are
+   * emitted oldest first, and notifications pushed meanwhile are held and follow them, so
+   * listeners see everything in order. The client does this by itself after a reconnect;
+   * call it after reloading from the HTTP API on a `gap`. A refused cursor emits `gap` and
+   * rejects with code `resume_gap`.
+   */
+  resume(since: string | undefined = this.newestId): Promise<ResumeOutcome> {
+    if (since === undefined) return Promise.resolve({ replayed: 0 });
+    this.held ??= [];
+    this.resuming ??= this.replay(since)
+      .finally(() => {
+        this.resuming = undefined;
+        this.release();
+      })
+      .then((outcome) => {
+        this.emit('resumed', outcome);
+        return outcome;
+      });
+    return this.resuming;
+  }
+
+  /** Marks notifications read; every connection of the user then gets the new `state`. */
+  async markRead(ids: string[]): Promise<{ unread: number }> {
+    return unreadOf(await this.request('markRead', { ids }));
+  }
+
+  async markAllRead(): Promise<{ unread: number }> {
+    return unreadOf(await this.request('markRead', { all: true }));
+  }
+
+  /** Asks for the user's state (Notify's state on connect); `state` listeners hear it too. */
+  async state(): Promise<{ unread: number }> {
+    const state = unreadOf(await this.request('state'));
+    this.emit('state', state);
+    return state;
+  }
+
+  /** Which of these users (at most 100, in the caller's tenant) are online now. */
+  async presence(users: string[]): Promise<Record<string, boolean>> {
+    const { online } = await this.request('presence', { users });
+    const result: Record<string, boolean> = {};
+    if (isRecord(online)) {
+      for (const [user, value] of Object.entries(online)) {
+        Object.defineProperty(result, user, { value: value === true, enumerable: true });
+      }
+    }
+    return result;
   }
 
   private async open(): Promise<void> {
@@ -330,7 +417,14 @@ export class HeraldClient {
     this.schedulePing(socket);
     socket.rotateTimer = this.timers.setTimeout(() => this.rotate(socket), this.maxConnectionMs);
     if (this.status !== 'open') this.setState({ state: 'open' });
-    if (previous === undefined) void this.restoreTopics(socket);
+    // After a loss (not a rotation, which overlaps): topics first, so the resume covers
+    // them too and nothing published meanwhile falls between the two. The cursor is taken
+    // now and pushes are held from now, before any frame of this socket can move it.
+    if (previous === undefined) {
+      const since = this.newestId;
+      if (since !== undefined) this.held ??= [];
+      void this.restoreTopics(socket).then(() => this.resumeAfterReconnect(since));
+    }
     for (const entry of this.pending.values()) {
       if (entry.socket === undefined) this.send(entry, socket);
     }
@@ -552,6 +646,11 @@ export class HeraldClient {
       case 'state':
         if (typeof frame.unread === 'number') this.emit('state', { unread: frame.unread });
         return;
+      case 'presence':
+        if (typeof frame.user === 'string' && typeof frame.online === 'boolean') {
+          this.emit('presence', { user: frame.user, online: frame.online });
+        }
+        return;
       case 'error':
         if (isErrorBody(frame.error)) this.emit('error', frame.error);
         return;
@@ -560,8 +659,60 @@ export class HeraldClient {
     }
   }
 
+  private async replay(since: string): Promise<ResumeOutcome> {
+    let cursor = since;
+    let replayed = 0;
+    for (let round = 0; round < MAX_RESUME_ROUNDS; round++) {
+      let result: Record<string, unknown>;
+      try {
+        result = await this.request('resume', { since: cursor });
+      } catch (error) {
+        if (error instanceof HeraldRequestError && error.code === RESUME_GAP) {
+          // An unusable cursor would be refused again after every reconnect.
+          if (this.newestId === since) this.newestId = undefined;
+          this.emit('gap', { code: error.code, message: error.message });
+        }
+        throw error;
+      }
+      if (typeof result.replayed === 'number') replayed += result.replayed;
+      if (result.more !== true || typeof result.last !== 'string') break;
+      cursor = result.last;
+    }
+    return { replayed };
+  }
+
+  private async resumeAfterReconnect(since: string | undefined): Promise<void> {
+    if (since === undefined) {
+      this.release();
+      return;
+    }
+    try {
+      await this.resume(since);
+    } catch (error) {
+      const { code, message } =
+        error instanceof HeraldRequestError ? error : { code: 'unknown', message: String(error) };
+      // A gap has its own event; a lost socket resumes again on the next one.
+      if (code !== RESUME_GAP && !QUIET_RESUME_FAILURES.has(code)) {
+        this.emit('error', { code, message: `could not resume: ${message}` });
+      }
+    }
+  }
+
+  /** Emits what was held during a resume, oldest first. */
+  private release(): void {
+    if (this.resuming !== undefined) return;
+    const held = this.held ?? [];
+    this.held = undefined;
+    held.sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+    for (const notification of held) this.receiveNotification(notification);
+  }
+
   private receiveNotification(notification: unknown): void {
     if (!isRecord(notification) || typeof notification.id !== 'string') return;
+    if (this.held !== undefined) {
+      this.held.push(notification);
+      return;
+    }
     const { id } = notification;
     // The fan-out may push twice after a retry, and a rotation briefly has two sockets.
     if (this.recentIds.has(id)) return;
@@ -605,6 +756,10 @@ export class HeraldClient {
       }
     }
   }
+}
+
+function unreadOf(result: Record<string, unknown>): { unread: number } {
+  return { unread: typeof result.unread === 'number' ? result.unread : 0 };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

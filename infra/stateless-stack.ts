@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { EmailConsumer } from './constructs/email-consumer';
 import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
+import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -16,6 +17,7 @@ export class StatelessStack extends Stack {
   readonly gateway: WebSocketGateway;
   readonly fanOut: FanOutConsumer;
   readonly email: EmailConsumer;
+  readonly http: InboxHttpApi;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -30,10 +32,20 @@ export class StatelessStack extends Stack {
       settings,
     });
     this.email = new EmailConsumer(this, 'Email', { ...tables, queue: data.email, settings });
+    this.http = new InboxHttpApi(this, 'Http', {
+      ...tables,
+      webSocketStage: this.gateway.stage,
+      settings,
+      corsOrigins: readCorsOrigins(this.node),
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.gateway.stage.url,
       description: 'Clients connect to this URL with ?token=<JWT>',
+    });
+    new CfnOutput(this, 'HttpApiUrl', {
+      value: this.http.stage.url,
+      description: 'The HTTP API (Authorization: Bearer <JWT>), e.g. GET <url>notifications',
     });
     new CfnOutput(this, 'CallbackUrl', {
       value: this.gateway.stage.callbackUrl,

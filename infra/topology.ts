@@ -41,6 +41,20 @@ export const TOPOLOGY = {
       filterPolicy: { channels: ['email'] },
     },
   },
+  /**
+   * The HTTP API (DESIGN.md "HTTP API") as API Gateway route keys: what the CDK stack routes
+   * to the inbox function and what the local HTTP server serves, so the two cannot drift.
+   */
+  httpRoutes: [
+    'GET /notifications',
+    'GET /notifications/unread-count',
+    'POST /notifications/{id}/read',
+    'POST /notifications/{id}/unread',
+    'POST /notifications/read-all',
+    'DELETE /notifications/{id}',
+    'GET /preferences',
+    'PUT /preferences',
+  ],
   /** Seconds a Lambda consumer of a queue may run; the queue's visibility timeout is a multiple. */
   consumerTimeoutSeconds: 30,
   /** DLQ messages are kept for the longest SQS allows, so nothing is lost before someone looks. */
@@ -48,4 +62,5 @@ export const TOPOLOGY = {
 } as const;
 
 export type QueueName = keyof typeof TOPOLOGY.queues;
+export type HttpRouteKey = (typeof TOPOLOGY.httpRoutes)[number];
 export type QueueTopology = (typeof TOPOLOGY.queues)[QueueName];

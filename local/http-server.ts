@@ -1,20 +1,38 @@
 /**
  * The local HTTP server on port 3000: the demo page and the development endpoints it
- * uses (a dev token, the stack's URLs, publishing through the local SNS topic).
+ * uses (a dev token, the stack's URLs, publishing through the local SNS topic), and the
+ * HTTP API, served by its real authorizer and handler as API Gateway would invoke them.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { buildDemo, DEMO_CONTENT_TYPES, DEMO_PATHS, type DemoBundle } from '../client/build';
 import { parseEnvelope } from '../functions/core/envelope';
 import { InvalidEnvelopeError } from '../functions/core/errors';
+import type { AuthorizerContext } from '../functions/core/identity';
+import type { HttpApiEvent, HttpApiResult } from '../functions/handlers/http-api';
+import type { HttpAuthorizerResult } from '../functions/handlers/http-authorizer';
+import { TOPOLOGY } from '../infra/topology';
 import { signDevToken } from './dev-token';
+import { apiIdLike } from './gateway/events';
+import { authorizerEvent, integrationEvent, matchRoute, readHttpRequest } from './http-api-events';
+import { lambdaContext } from './lambda-context';
 
 export interface DevConfig {
   websocketUrl: string;
   sesViewerUrl: string;
   topicArn: string;
+}
+
+/** The HTTP API's two Lambda handlers, as the local stack loaded them. */
+export interface LocalHttpApi {
+  authorizer(
+    event: APIGatewayRequestAuthorizerEventV2,
+    context: Context,
+  ): Promise<HttpAuthorizerResult>;
+  handler(event: HttpApiEvent, context: Context): Promise<HttpApiResult>;
 }
 
 export interface HttpServerOptions {
@@ -23,6 +41,8 @@ export interface HttpServerOptions {
   jwtSecret: string;
   config: DevConfig;
   sns: SNSClient;
+  /** Serves `/notifications…` and `/preferences` when given. */
+  httpApi?: LocalHttpApi;
 }
 
 export interface HttpServer {
@@ -34,6 +54,7 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   let demo: Promise<DemoBundle> | undefined;
+  const apiId = apiIdLike();
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => {
       if (!response.headersSent) {
@@ -46,9 +67,51 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     });
   });
 
+  /**
+   * As API Gateway does: no Authorization header is a 401 without calling the authorizer, a
+   * refusal is a 401 without calling the integration. The bodies are Herald's error contract.
+   */
+  async function serveApi(
+    api: LocalHttpApi,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    const body = await readBody(request);
+    const parsed = readHttpRequest(request, body, Date.now());
+    const route = matchRoute(TOPOLOGY.httpRoutes, parsed.method, parsed.rawPath);
+    if (route === undefined) {
+      throw new HttpError(404, `no route for ${parsed.method} ${parsed.rawPath}`);
+    }
+    const authorization = parsed.headers.authorization;
+    if (authorization === undefined || authorization === '') {
+      throw new HttpError(401, 'a bearer token is required');
+    }
+    const verdict = await api.authorizer(
+      authorizerEvent(parsed, route, apiId, [authorization]),
+      lambdaContext('herald-http-authorizer'),
+    );
+    if (!verdict.isAuthorized || !('context' in verdict)) {
+      throw new HttpError(401, 'the bearer token is missing, expired or invalid');
+    }
+    const result = await api.handler(
+      integrationEvent<AuthorizerContext>(parsed, route, apiId, verdict.context),
+      lambdaContext('herald-http-api'),
+    );
+    const headers = Object.fromEntries(
+      Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+    );
+    response.writeHead(result.statusCode ?? 200, headers);
+    const payload = result.body ?? '';
+    response.end(result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload);
+  }
+
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const key = `${request.method} ${url.pathname}`;
+    if (options.httpApi && isApiPath(url.pathname)) {
+      await serveApi(options.httpApi, request, response);
+      return;
+    }
     switch (key) {
       case `GET ${DEMO_PATHS.html}`:
       case `GET ${DEMO_PATHS.js}`:
@@ -148,7 +211,20 @@ class HttpError extends Error {
 }
 
 function codeFor(status: number): string {
-  return status === 400 ? 'bad_request' : status === 404 ? 'not_found' : 'internal';
+  const codes: Record<number, string> = {
+    400: 'bad_request',
+    401: 'unauthorized',
+    404: 'not_found',
+  };
+  return codes[status] ?? 'internal';
+}
+
+function isApiPath(pathname: string): boolean {
+  return (
+    pathname === '/notifications' ||
+    pathname.startsWith('/notifications/') ||
+    pathname === '/preferences'
+  );
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -156,7 +232,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -164,8 +240,13 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(400, 'body too large');
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const body = await readBody(request);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new HttpError(400, 'body is not JSON');
   }

@@ -208,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         topicArn: messaging.topicArn,
       },
       sns,
+      httpApi: { authorizer: handlers.current.httpAuthorizer, handler: handlers.current.httpApi },
     });
     stops.push(() => http.stop());
 
@@ -250,14 +251,17 @@ async function startEmulators(
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
-  const [authorizer, connect, disconnect, message, fanOut, email] = await Promise.all([
-    import('../functions/handlers/authorizer'),
-    import('../functions/handlers/connect'),
-    import('../functions/handlers/disconnect'),
-    import('../functions/handlers/message'),
-    import('../functions/handlers/fan-out'),
-    import('../functions/handlers/email'),
-  ]);
+  const [authorizer, connect, disconnect, message, fanOut, email, httpAuthorizer, httpApi] =
+    await Promise.all([
+      import('../functions/handlers/authorizer'),
+      import('../functions/handlers/connect'),
+      import('../functions/handlers/disconnect'),
+      import('../functions/handlers/message'),
+      import('../functions/handlers/fan-out'),
+      import('../functions/handlers/email'),
+      import('../functions/handlers/http-authorizer'),
+      import('../functions/handlers/http-api'),
+    ]);
   return {
     authorizer: authorizer.handler,
     connect: connect.handler,
@@ -265,6 +269,8 @@ async function loadHandlers() {
     message: message.handler,
     fanOut: fanOut.handler,
     email: email.handler,
+    httpAuthorizer: httpAuthorizer.handler,
+    httpApi: httpApi.handler,
   };
 }
 

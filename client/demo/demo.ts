@@ -1,7 +1,9 @@
 /**
  * The local demo page: signs in with a dev token, shows notifications live with an unread
- * badge, subscribes to topics and publishes a test notification. Talks to the launcher's
- * `/dev/*` endpoints on the same origin and to the WebSocket gateway through HeraldClient.
+ * badge kept by the server's `state`, marks them read, subscribes to topics and publishes
+ * a test notification. After a reconnect the client replays what was missed; a gap reloads
+ * the list from the HTTP API. Talks to the launcher's `/dev/*` endpoints and HTTP API on
+ * the same origin and to the WebSocket gateway through HeraldClient.
  */
 import { type ConnectionEvent, HeraldClient, type Notification } from '../herald-client';
 
@@ -86,8 +88,19 @@ async function signIn(): Promise<void> {
   if (me !== next) return; // signed in again meanwhile
   const signedIn = new HeraldClient({ url: websocketUrl, token: () => fetchToken(next) });
   client = signedIn;
-  signedIn.on('connection', renderConnection);
+  signedIn.on('connection', (event) => {
+    renderConnection(event);
+    // Notify's state on connect: the badge starts from the server's count.
+    if (event.state === 'open') refreshState(signedIn);
+  });
   signedIn.on('notification', addNotification);
+  signedIn.on('state', ({ unread: count }) => setUnread(count));
+  // Replayed notifications were counted as they came; the server's count settles it.
+  signedIn.on('resumed', ({ replayed }) => {
+    refreshState(signedIn);
+    if (replayed > 0) showMessage(`caught up on ${replayed} missed while away`);
+  });
+  signedIn.on('gap', () => void reloadAfterGap(signedIn, next));
   signedIn.on('error', (error) => showMessage(`${error.code}: ${error.message}`));
   signedIn.connect();
   ui.subscribeButton.disabled = false;
@@ -139,6 +152,8 @@ function addNotification(notification: Notification): void {
       if (!item.classList.contains('unread')) return;
       item.classList.remove('unread');
       setUnread(unread - 1);
+      // Every other tab of this user gets the new count as a `state` frame.
+      client?.markRead([notification.id]).catch(showError);
     };
     item.addEventListener('click', markRead);
     item.addEventListener('keydown', (event) => {
@@ -164,6 +179,42 @@ function safeLink(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function refreshState(of: HeraldClient): void {
+  of.state().catch(showError);
+}
+
+/**
+ * The server could not replay what was missed (too old, or unknown): reload the newest
+ * page from the HTTP API, then resume from its newest id for anything since.
+ */
+async function reloadAfterGap(of: HeraldClient, who: Me): Promise<void> {
+  showMessage('missed too much to replay: reloading from the HTTP API');
+  try {
+    const response = await fetch('/notifications?limit=50', {
+      headers: { authorization: `Bearer ${await fetchToken(who)}` },
+      cache: 'no-store',
+    });
+    if (!response.ok) throw new Error(`GET /notifications failed: HTTP ${response.status}`);
+    const { items } = (await response.json()) as { items?: Notification[] };
+    if (client !== of) return; // signed in again meanwhile
+    ui.list.replaceChildren();
+    setUnread(0);
+    for (const notification of [...(items ?? [])].reverse()) addNotification(notification);
+    const newest = items?.[0];
+    if (newest !== undefined) await of.resume(newest.id);
+    refreshState(of);
+    showMessage('reloaded');
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function showError(error: unknown): void {
+  const code = (error as { code?: unknown }).code;
+  const text = error instanceof Error ? error.message : String(error);
+  showMessage(typeof code === 'string' ? `${code}: ${text}` : text);
 }
 
 function setUnread(count: number): void {
@@ -215,11 +266,7 @@ async function publish(): Promise<void> {
 function guarded(action: () => Promise<void>): (event?: Event) => void {
   return (event) => {
     event?.preventDefault();
-    action().catch((error: unknown) => {
-      const code = (error as { code?: unknown }).code;
-      const text = error instanceof Error ? error.message : String(error);
-      showMessage(typeof code === 'string' ? `${code}: ${text}` : text);
-    });
+    action().catch(showError);
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one place that creates AWS SDK clients, once per container. Endpoints come from
  * the SDK's standard `AWS_ENDPOINT_URL_<SERVICE>` variables (set by the local stack),
- * never from a branch in Herald's code.
+ * never from a branch in Herald's code. Each client is traced by Powertools' tracer (a no-op
+ * where tracing is off, as locally).
  */
 
 import { Agent as HttpAgent } from 'node:http';
@@ -12,6 +13,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { tracer } from './powertools';
 
 /** Wraps a low-level client in the document client every Herald table adapter uses. */
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -22,7 +24,7 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 
 let documentClient: DynamoDBDocumentClient | undefined;
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= createDocumentClient(new DynamoDBClient({}));
+  documentClient ??= createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
   return documentClient;
 }
 
@@ -30,13 +32,13 @@ let sqsClient: SQSClient | undefined;
 export function sqs(): SQSClient {
   // Address queues through the configured endpoint, not the host inside the queue URL:
   // the same in AWS for same-region queues, and emulators' URL hosts need not resolve.
-  sqsClient ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  sqsClient ??= tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
   return sqsClient;
 }
 
 let sesClient: SESClient | undefined;
 export function ses(): SESClient {
-  sesClient ??= new SESClient({});
+  sesClient ??= tracer.captureAWSv3Client(new SESClient({}));
   return sesClient;
 }
 
@@ -50,7 +52,7 @@ export function createManagementClient(
   maxSockets: number,
 ): ApiGatewayManagementApiClient {
   const agentOptions = { keepAlive: true, maxSockets };
-  return new ApiGatewayManagementApiClient({
+  const client = new ApiGatewayManagementApiClient({
     endpoint: callbackUrl,
     // Herald retries throttling itself, per connection, with jitter (see core/deliver).
     maxAttempts: 1,
@@ -59,4 +61,5 @@ export function createManagementClient(
       httpsAgent: new Agent(agentOptions),
     }),
   });
+  return tracer.captureAWSv3Client(client);
 }

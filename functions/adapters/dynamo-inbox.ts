@@ -1,21 +1,39 @@
 /**
- * `Inbox` over one DynamoDB table:
- * - user notification `U#{tenant}#{userId}` / `N#{id}`, with the user's `read` state
+ * `Inbox` and `UserInbox` over one DynamoDB table:
+ * - user notification `U#{tenant}#{userId}` / `N#{id}`, with the user's `read` flag
  * - user state `U#{tenant}#{userId}` / `STATE`: the unread count
  * - topic notification `T#{tenant}#{topic}` / `N#{id}`: a topic's history, no read state
  * Notification ids sort by time, so a partition read backwards is newest first.
+ *
+ * How the unread count stays exact. Storing is the hot path and costs one conditional Put
+ * plus one `ADD unread 1`, no transaction. Every read-state change (user actions, rare)
+ * flips flags and moves the count in ONE transaction whose conditions name the flag values
+ * it read, so a concurrent duplicate changes nothing and a cancelled attempt is re-read and
+ * retried. A decrement also requires `unread >= n`: between a store's Put and its `ADD` the
+ * item is visible but not yet counted, and marking it read then would dip below zero. That
+ * guard waits the gap out; only if it never closes (a store that died between its two
+ * writes) is the count clamped at zero instead, which is then the exact value again.
  */
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors';
+import { RetryableError } from '../core/errors';
 import type { Notification, Page, Recipient } from '../core/model';
-import type { Inbox, StoreOutcome } from '../core/ports';
+import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '../core/ports';
 import {
   decodeCursor,
   encodeCursor,
@@ -27,11 +45,49 @@ import {
   userPartition,
 } from './dynamo-keys';
 
-export class DynamoInbox implements Inbox {
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** TransactWriteItems takes 100 actions: 99 notifications and the counter. */
+export const NOTIFICATIONS_PER_TRANSACTION = 99;
+/** BatchGetItem takes 100 keys. */
+const BATCH_GET_SIZE = 100;
+/** Items a read-all or unread-only query evaluates per request (the filter runs after). */
+const SCAN_PAGE = 200;
+/** Queries one unread-only page may cost before it answers short, with a cursor. */
+const MAX_LIST_ROUNDS = 5;
+/** Attempts of one change (each re-reads what it found changed) before giving up. */
+const MAX_ATTEMPTS = 10;
+/**
+ * Attempts during which a decrement waits for a store's pending `ADD` (a few hundred ms in
+ * all) before it clamps the count at zero.
+ */
+const GUARD_ATTEMPTS = 6;
+const BACKOFF_BASE_MS = 20;
+const BACKOFF_CAP_MS = 500;
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface DynamoInboxOptions {
+  /** Waits between retries; tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Why a transaction attempt did not commit. */
+type Outcome = 'committed' | 'changed' | 'guard';
+
+export class DynamoInbox implements Inbox, UserInbox {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: DynamoInboxOptions = {},
+  ) {
+    this.sleep = options.sleep ?? sleepFor;
+    this.random = options.random ?? Math.random;
+  }
 
   async store(
     recipient: Recipient,
@@ -40,81 +96,94 @@ export class DynamoInbox implements Inbox {
   ): Promise<StoreOutcome> {
     const key = notificationKey(recipient, notification.id);
     try {
-      await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...toItem(recipient, notification), ...key, expiresAt },
-          // The write is the idempotency check: a duplicate costs no extra request.
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await this.withConflictRetry(() =>
+        this.documentClient.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...toItem(recipient, notification), ...key, expiresAt },
+            // The write is the idempotency check: a duplicate costs no extra request.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const undelivered =
-        error.Item === undefined ? await this.readUndelivered(key) : undeliveredOf(error.Item);
-      return undelivered.length > 0 ? { fresh: false, undelivered } : { fresh: false };
+      if (error instanceof ConditionalCheckFailedException) return { fresh: false };
+      throw error;
     }
-    if (recipient.kind === 'user') {
+    if (recipient.kind === 'user' && !notification.read) {
       // A second plain write, not a transaction: a transaction would cost twice as much.
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: key.pk, sk: STATE_SK },
-          UpdateExpression: 'ADD #unread :one',
-          ExpressionAttributeNames: { '#unread': 'unread' },
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
+      // It must land, or the item stays uncounted: a read-state transaction holding the
+      // counter makes it fail with TransactionConflict, which the SDK does not retry.
+      await this.withConflictRetry(() =>
+        this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: key.pk, sk: STATE_SK },
+            UpdateExpression: 'ADD #unread :one',
+            ExpressionAttributeNames: { '#unread': 'unread' },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        ),
       );
     }
     return { fresh: true };
   }
 
-  async setUndelivered(
-    recipient: Recipient,
-    notificationId: string,
-    connectionIds: string[],
-  ): Promise<void> {
-    const ids = [...new Set(connectionIds)];
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
+  /**
+   * One page of the recipient's notifications, newest first. The cursor is the key of the
+   * last item returned, so inserts (newer ids, ahead of it) never shift a later page: a
+   * listing neither skips nor repeats. Unread-only pages filter after DynamoDB's limit, so
+   * they read on until full, or answer short (with a cursor) after a few requests.
+   */
+  async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
+    const pk = recipientPartition(recipient);
+    const unreadOnly = query.unreadOnly === true && recipient.kind === 'user';
+    let start = decodeCursor(query.cursor, { pk, skPrefix: NOTIFICATION_PREFIX });
+    const items: Record<string, unknown>[] = [];
+    let truncated = false;
+    for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
+      const page: QueryCommandOutput = await this.documentClient.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Key: notificationKey(recipient, notificationId),
-          // An empty string set is not a DynamoDB value: "none" is the attribute's absence.
-          UpdateExpression: ids.length > 0 ? 'SET #undelivered = :ids' : 'REMOVE #undelivered',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#undelivered': 'undelivered' },
-          ExpressionAttributeValues: ids.length > 0 ? { ':ids': new Set(ids) } : undefined,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ':prefix': NOTIFICATION_PREFIX,
+            ...(unreadOnly ? { ':false': false } : {}),
+          },
+          ...(unreadOnly
+            ? { FilterExpression: '#read = :false', ExpressionAttributeNames: { '#read': 'read' } }
+            : {}),
+          ScanIndexForward: false,
+          Limit: unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length,
+          ExclusiveStartKey: start,
         }),
       );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new NotFoundError('notification not found', { cause: error });
-      }
-      throw error;
+      const found = page.Items ?? [];
+      const room = query.limit - items.length;
+      items.push(...found.slice(0, room));
+      truncated = found.length > room;
+      start = page.LastEvaluatedKey as ItemKey | undefined;
+      if (items.length >= query.limit || start === undefined) break;
     }
+    const last = items.at(-1);
+    const more = truncated || start !== undefined;
+    const resumeFrom: ItemKey | undefined =
+      items.length >= query.limit && last !== undefined ? { pk, sk: String(last.sk) } : start;
+    const cursor = more && resumeFrom ? encodeCursor({ ...resumeFrom }) : undefined;
+    const notifications = items.map(fromItem);
+    return cursor === undefined ? { items: notifications } : { items: notifications, cursor };
   }
 
-  /** One page of the recipient's notifications, newest first. */
-  async list(
-    recipient: Recipient,
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<Notification>> {
-    const pk = recipientPartition(recipient);
-    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
-      new QueryCommand({
+  async get(tenant: string, userId: string, id: string): Promise<Notification | undefined> {
+    const { Item } = await this.documentClient.send(
+      new GetCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': NOTIFICATION_PREFIX },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, { pk, skPrefix: NOTIFICATION_PREFIX }),
+        Key: { pk: userPartition(tenant, userId), sk: notificationSortKey(id) },
+        ConsistentRead: true,
       }),
     );
-    const items = Items.map(fromItem);
-    const next = encodeCursor(LastEvaluatedKey);
-    return next === undefined ? { items } : { items, cursor: next };
+    return Item === undefined ? undefined : fromItem(Item);
   }
 
   /** The user's unread count; 0 before anything was stored for them. */
@@ -131,19 +200,294 @@ export class DynamoInbox implements Inbox {
     return typeof Item?.unread === 'number' ? Item.unread : 0;
   }
 
-  /** Only when the failed condition check did not return the old item. */
-  private async readUndelivered(key: ItemKey): Promise<string[]> {
-    const { Item } = await this.documentClient.send(
-      new GetCommand({
+  async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
+    const pk = userPartition(tenant, userId);
+    const wanted = [...new Set(ids)];
+    const flags = await this.readFlags(pk, wanted);
+    const missing = wanted.filter((id) => !flags.has(id));
+    const unread = wanted.filter((id) => flags.get(id) === false);
+    let marked = 0;
+    for (let i = 0; i < unread.length; i += NOTIFICATIONS_PER_TRANSACTION) {
+      const chunk = unread.slice(i, i + NOTIFICATIONS_PER_TRANSACTION);
+      const outcome = await this.markChunkRead(pk, chunk);
+      marked += outcome.marked;
+      missing.push(...outcome.missing);
+    }
+    return { missing, unreadDelta: marked > 0 ? -marked : 0 };
+  }
+
+  async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    const pk = userPartition(tenant, userId);
+    const key = { pk, sk: notificationSortKey(id) };
+    for (let attempt = 1; ; attempt++) {
+      const read = (await this.readFlags(pk, [id])).get(id);
+      if (read === undefined) return { missing: [id], unreadDelta: 0 };
+      if (!read) return { missing: [], unreadDelta: 0 };
+      const outcome = await this.transact([
+        flagUpdate(this.tableName, key, true, false),
+        { Update: this.counterUpdate(pk, +1) },
+      ]);
+      if (outcome === 'committed') return { missing: [], unreadDelta: 1 };
+      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
+      await this.backoff(attempt);
+    }
+  }
+
+  /**
+   * Marks every unread notification read, newest first, 99 per transaction. It stops once
+   * the count reaches zero: older pages then hold nothing unread, so a user with months of
+   * read history is not read through on every click.
+   */
+  async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
+    const pk = userPartition(tenant, userId);
+    let expected = await this.unreadCount(tenant, userId);
+    let marked = 0;
+    let start: ItemKey | undefined;
+    while (expected > 0) {
+      const { ids, next } = await this.unreadIds(pk, start);
+      for (let i = 0; i < ids.length; i += NOTIFICATIONS_PER_TRANSACTION) {
+        const outcome = await this.markChunkRead(
+          pk,
+          ids.slice(i, i + NOTIFICATIONS_PER_TRANSACTION),
+        );
+        marked += outcome.marked;
+        expected -= outcome.marked;
+      }
+      if (next === undefined) break;
+      start = next;
+      if (expected <= 0) expected = await this.unreadCount(tenant, userId);
+    }
+    return { missing: [], unreadDelta: marked > 0 ? -marked : 0 };
+  }
+
+  async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    const pk = userPartition(tenant, userId);
+    const key = { pk, sk: notificationSortKey(id) };
+    for (let attempt = 1; ; attempt++) {
+      const read = (await this.readFlags(pk, [id])).get(id);
+      if (read === undefined) return { missing: [id], unreadDelta: 0 };
+      if (read) {
+        // No count to move: one conditional delete, which fails if it became unread meanwhile.
+        try {
+          await this.withConflictRetry(() =>
+            this.documentClient.send(
+              new DeleteCommand({
+                TableName: this.tableName,
+                Key: key,
+                ConditionExpression: '#read = :true',
+                ExpressionAttributeNames: { '#read': 'read' },
+                ExpressionAttributeValues: { ':true': true },
+              }),
+            ),
+          );
+          return { missing: [], unreadDelta: 0 };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      } else {
+        const deletion: TransactItem = {
+          Delete: {
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression: '#read = :false',
+            ExpressionAttributeNames: { '#read': 'read' },
+            ExpressionAttributeValues: { ':false': false },
+          },
+        };
+        if ((await this.decrement(pk, [deletion])) === 'committed') {
+          return { missing: [], unreadDelta: -1 };
+        }
+      }
+      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
+      await this.backoff(attempt);
+    }
+  }
+
+  /** Marks these (last seen unread) read; re-reads and retries whatever changed meanwhile. */
+  private async markChunkRead(
+    pk: string,
+    ids: string[],
+  ): Promise<{ marked: number; missing: string[] }> {
+    let pending = ids;
+    const missing: string[] = [];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const updates = pending.map((id) =>
+        flagUpdate(this.tableName, { pk, sk: notificationSortKey(id) }, false, true),
+      );
+      if ((await this.decrement(pk, updates)) === 'committed') {
+        return { marked: pending.length, missing };
+      }
+      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
+      await this.backoff(attempt);
+      const flags = await this.readFlags(pk, pending);
+      missing.push(...pending.filter((id) => !flags.has(id)));
+      pending = pending.filter((id) => flags.get(id) === false);
+    }
+    return { marked: 0, missing };
+  }
+
+  /**
+   * Commits `items` (each turning one unread notification read or away) with the counter
+   * moved down by as many. While the counter is short of that, a store's `ADD` is still on
+   * its way: wait for it. If it never comes, clamp at zero (see the file comment).
+   * 'changed' means a notification's flag was not what the caller read: re-read, retry.
+   */
+  private async decrement(pk: string, items: TransactItem[]): Promise<'committed' | 'changed'> {
+    for (let attempt = 1; attempt <= 3 * GUARD_ATTEMPTS; attempt++) {
+      // Guard first; then clamp; should the clamp find the counter grown after all, guard again.
+      const guarded = attempt % (GUARD_ATTEMPTS + 1) !== 0;
+      const counter = guarded
+        ? this.counterUpdate(pk, -items.length)
+        : this.counterClamp(pk, items.length);
+      const outcome = await this.transact([...items, { Update: counter }]);
+      if (outcome !== 'guard') return outcome;
+      if (guarded) await this.backoff(attempt % (GUARD_ATTEMPTS + 1));
+    }
+    throw tooBusy();
+  }
+
+  /** Runs one transaction; its last action is the counter's, all others notifications'. */
+  private async transact(items: TransactItem[]): Promise<Outcome> {
+    try {
+      await this.documentClient.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'committed';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const codes = reasons.map((reason) => reason.Code ?? 'None');
+      const failed = (code: string | undefined) => code !== undefined && code !== 'None';
+      const counterOnly =
+        codes.at(-1) === 'ConditionalCheckFailed' && !codes.slice(0, -1).some(failed);
+      if (counterOnly && codes.length === items.length) return 'guard';
+      const retryable = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+      const other = codes.find((code) => failed(code) && !retryable.has(code));
+      if (other !== undefined) {
+        // Throttling and the like: surfaced to the caller, not spun on here.
+        throw new RetryableError(`inbox transaction cancelled: ${other}`, { cause: error });
+      }
+      return 'changed';
+    }
+  }
+
+  private counterUpdate(pk: string, delta: number): NonNullable<TransactItem['Update']> {
+    return {
+      TableName: this.tableName,
+      Key: { pk, sk: STATE_SK },
+      UpdateExpression: 'ADD #unread :delta',
+      ...(delta < 0 ? { ConditionExpression: '#unread >= :needed' } : {}),
+      ExpressionAttributeNames: { '#unread': 'unread' },
+      ExpressionAttributeValues: {
+        ':delta': delta,
+        ...(delta < 0 ? { ':needed': -delta } : {}),
+      },
+    };
+  }
+
+  /** The counter set to zero, for when it is short of `n` for good. */
+  private counterClamp(pk: string, n: number): NonNullable<TransactItem['Update']> {
+    return {
+      TableName: this.tableName,
+      Key: { pk, sk: STATE_SK },
+      UpdateExpression: 'SET #unread = :zero',
+      ConditionExpression: 'attribute_not_exists(#unread) OR #unread < :needed',
+      ExpressionAttributeNames: { '#unread': 'unread' },
+      ExpressionAttributeValues: { ':zero': 0, ':needed': n },
+    };
+  }
+
+  /** The `read` flag of each id that is in the partition; absent ids are not in the map. */
+  private async readFlags(pk: string, ids: string[]): Promise<Map<string, boolean>> {
+    const flags = new Map<string, boolean>();
+    for (let i = 0; i < ids.length; i += BATCH_GET_SIZE) {
+      let keys: Record<string, unknown>[] = ids
+        .slice(i, i + BATCH_GET_SIZE)
+        .map((id) => ({ pk, sk: notificationSortKey(id) }));
+      for (let attempt = 1; keys.length > 0; attempt++) {
+        const { Responses, UnprocessedKeys } = await this.documentClient.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: 'sk, #read',
+                ExpressionAttributeNames: { '#read': 'read' },
+              },
+            },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          flags.set(String(item.sk).slice(NOTIFICATION_PREFIX.length), item.read === true);
+        }
+        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (keys.length === 0) break;
+        if (attempt >= MAX_ATTEMPTS) throw new RetryableError('inbox reads keep being throttled');
+        await this.backoff(attempt);
+      }
+    }
+    return flags;
+  }
+
+  /** Ids of unread notifications from `start` on, newest first, one query's worth. */
+  private async unreadIds(
+    pk: string,
+    start: ItemKey | undefined,
+  ): Promise<{ ids: string[]; next?: ItemKey }> {
+    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
+      new QueryCommand({
         TableName: this.tableName,
-        Key: key,
-        ProjectionExpression: '#undelivered',
-        ExpressionAttributeNames: { '#undelivered': 'undelivered' },
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: '#read = :false',
+        ProjectionExpression: 'sk',
+        ExpressionAttributeNames: { '#read': 'read' },
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': NOTIFICATION_PREFIX, ':false': false },
+        ScanIndexForward: false,
+        Limit: SCAN_PAGE,
+        ExclusiveStartKey: start,
         ConsistentRead: true,
       }),
     );
-    return Item?.undelivered instanceof Set ? [...Item.undelivered].map(String).sort() : [];
+    const ids = Items.map((item) => String(item.sk).slice(NOTIFICATION_PREFIX.length));
+    return LastEvaluatedKey === undefined ? { ids } : { ids, next: LastEvaluatedKey as ItemKey };
   }
+
+  /** Retries a plain write that ran into a transaction holding the same item. */
+  private async withConflictRetry<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!(error instanceof TransactionConflictException) || attempt >= MAX_ATTEMPTS) {
+          throw error;
+        }
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  /** Full jitter, exponential, capped. */
+  private backoff(attempt: number): Promise<void> {
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+    return this.sleep(Math.floor(this.random() * ceiling));
+  }
+}
+
+function tooBusy(): RetryableError {
+  return new RetryableError('the inbox kept changing; try again');
+}
+
+/** Turns one notification's flag from `from` to `to`, only if it still is `from`. */
+function flagUpdate(table: string, key: ItemKey, from: boolean, to: boolean): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: key,
+      UpdateExpression: 'SET #read = :to',
+      // attribute_exists: an update must never create a notification that was deleted.
+      ConditionExpression: 'attribute_exists(pk) AND #read = :from',
+      ExpressionAttributeNames: { '#read': 'read' },
+      ExpressionAttributeValues: { ':from': from, ':to': to },
+    },
+  };
 }
 
 function notificationKey(recipient: Recipient, id: string): ItemKey {
@@ -190,10 +534,4 @@ function fromItem(item: Record<string, unknown>): Notification {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// The document client does not unmarshall the item a failed condition returns
-// (aws-sdk-js-v3#6723), so the string set arrives in its wire form.
-function undeliveredOf(item: Record<string, AttributeValue>): string[] {
-  return [...(item.undelivered?.SS ?? [])].sort();
 }

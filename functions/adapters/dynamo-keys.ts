@@ -108,3 +108,16 @@ export function decodeCursor(
   }
   return { pk: expected.pk, sk };
 }
+
+/** Sort key of a preferences item (a user's, or a tenant's defaults). */
+export const PREFERENCES_SK = 'PREFS';
+
+/** A user's notification preferences, beside their notifications and state. */
+export function userPreferencesKey(tenant: string, userId: string): ItemKey {
+  return { pk: userPartition(tenant, userId), sk: PREFERENCES_SK };
+}
+
+/** A tenant's default preferences, in the tenant's own partition. */
+export function tenantPreferencesKey(tenant: string): ItemKey {
+  return { pk: `TENANT#${segment(tenant, 'tenant')}`, sk: PREFERENCES_SK };
+}

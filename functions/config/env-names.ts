@@ -31,6 +31,8 @@ export const ENV = {
   broadcastPageSize: 'HERALD_BROADCAST_PAGE_SIZE',
   /** Days a stored notification is kept. */
   retentionDays: 'HERALD_RETENTION_DAYS',
+  /** Milliseconds a collapse window gathers envelopes of one `collapseKey` (0 turns it off). */
+  collapseWindowMs: 'HERALD_COLLAPSE_WINDOW_MS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

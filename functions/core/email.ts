@@ -1,8 +1,25 @@
 import { toNotification } from './envelope';
 import type { Envelope, Notification } from './model';
-import type { Directory, EventLedger, Mail, Mailer, MailLog } from './ports';
+import type {
+  ConnectionStore,
+  Directory,
+  EventLedger,
+  Mail,
+  Mailer,
+  MailLog,
+  PreferenceStore,
+} from './ports';
+import { resolveChannels } from './preferences';
 
-export type SkipReason = 'no_email_channel' | 'topic_audience' | 'no_address' | 'already_sent';
+export type SkipReason =
+  | 'no_email_channel'
+  | 'topic_audience'
+  | 'no_address'
+  | 'already_sent'
+  /** The user (or the tenant's defaults) set email to `never` for this type. */
+  | 'preference_never'
+  /** Email is `offline` for this type and the user had a live connection at send time. */
+  | 'user_online';
 
 export interface EmailReport {
   notificationId: string;
@@ -18,12 +35,16 @@ export interface EmailDeps {
   retentionSeconds: number;
   mailLog: MailLog;
   mailer: Mailer;
+  preferences: Pick<PreferenceStore, 'user' | 'tenantDefaults'>;
+  /** Asked only when a user wants email `offline`: are they connected right now? */
+  connections: Pick<ConnectionStore, 'listForUser'>;
 }
 
 /**
- * Mails a published envelope to each recipient whose address Herald knows. Every
- * recipient it does not mail is reported with the reason; a failed send is reported so
- * the message is retried, and the mail log keeps the retry from mailing anyone twice.
+ * Mails a published envelope to each recipient whose address Herald knows and whose
+ * preferences for its type allow email. Every recipient it does not mail is reported with
+ * the reason; a failed send is reported so the message is retried, and the mail log keeps
+ * the retry from mailing anyone twice.
  */
 export function createEmailSender(deps: EmailDeps) {
   return async function sendEmails(envelope: Envelope, arrivedAt: number): Promise<EmailReport> {
@@ -49,8 +70,16 @@ export function createEmailSender(deps: EmailDeps) {
       report.skipped.push({ reason: 'topic_audience' });
       return report;
     }
+    // Once per envelope, not per recipient: every recipient shares the tenant.
+    const tenantDefaults = await deps.preferences.tenantDefaults(envelope.tenant);
     for (const userId of envelope.to.users) {
       try {
+        const userPreferences = await deps.preferences.user(envelope.tenant, userId);
+        const { email } = resolveChannels(envelope.type, userPreferences, tenantDefaults);
+        if (email === 'never') {
+          report.skipped.push({ userId, reason: 'preference_never' });
+          continue;
+        }
         const address = await deps.directory.emailOf(envelope.tenant, userId);
         if (!address) {
           report.skipped.push({ userId, reason: 'no_address' });
@@ -58,6 +87,11 @@ export function createEmailSender(deps: EmailDeps) {
         }
         if (await deps.mailLog.wasSent(envelope.tenant, userId, notification.id)) {
           report.skipped.push({ userId, reason: 'already_sent' });
+          continue;
+        }
+        // Last before sending, so "offline" means offline at send time.
+        if (email === 'offline' && (await isOnline(deps, envelope.tenant, userId))) {
+          report.skipped.push({ userId, reason: 'user_online' });
           continue;
         }
         await deps.mailer.send(composeMail(address, notification));
@@ -69,6 +103,17 @@ export function createEmailSender(deps: EmailDeps) {
     }
     return report;
   };
+}
+
+async function isOnline(deps: EmailDeps, tenant: string, userId: string): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    // A page can come back empty with more to read (expired entries are filtered out).
+    const page = await deps.connections.listForUser(tenant, userId, cursor);
+    if (page.items.length > 0) return true;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return false;
 }
 
 export function composeMail(to: string, notification: Notification): Mail {

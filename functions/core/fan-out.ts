@@ -1,17 +1,29 @@
+import {
+  type ClaimedWindow,
+  type CoalescingSettings,
+  CollapseGroups,
+  createCoalescer,
+  DEFAULT_COALESCING,
+  slotEnvelope,
+} from './coalescing';
 import { type DeliveryResult, deliverFrame, type RetryPolicy } from './deliver';
 import { toNotification } from './envelope';
 import { notificationFrame } from './frames';
 import { createLimiter, mapLimited } from './limiter';
-import type { ConnectionRef, Envelope, Notification, Recipient } from './model';
+import type { ConnectionRef, Envelope, Notification, Preferences, Recipient } from './model';
 import type {
   Clock,
+  CollapseCandidate,
+  CollapseStore,
   ConnectionStore,
   Continuations,
   Delivery,
   EventLedger,
   FanOutTask,
   Inbox,
+  PreferenceStore,
 } from './ports';
+import { resolveChannels } from './preferences';
 
 export interface FanOutSettings {
   /** PostToConnection calls in flight per invocation (size the HTTP agent's sockets alike). */
@@ -27,6 +39,8 @@ export interface FanOutSettings {
   maxTaskAttempts: number;
   /** Most connections one retry task carries, to stay far below SQS's message size. */
   connectionsPerTask: number;
+  /** Coalescing of envelopes that share a `collapseKey` (see core/coalescing). */
+  coalescing: CoalescingSettings;
 }
 
 export const DEFAULT_FAN_OUT_SETTINGS: FanOutSettings = {
@@ -37,6 +51,7 @@ export const DEFAULT_FAN_OUT_SETTINGS: FanOutSettings = {
   retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
   maxTaskAttempts: 5,
   connectionsPerTask: 500,
+  coalescing: DEFAULT_COALESCING,
 };
 
 export interface FanOutDeps {
@@ -45,6 +60,10 @@ export interface FanOutDeps {
   ledger: EventLedger;
   delivery: Delivery;
   continuations: Continuations;
+  /** Users' and tenants' preferences: whether a type goes to the inbox and the sockets. */
+  preferences: Pick<PreferenceStore, 'user' | 'tenantDefaults'>;
+  /** Shared collapse windows, for envelopes with a `collapseKey`. */
+  collapses: CollapseStore;
   clock: Clock;
   settings: FanOutSettings;
   random?: () => number;
@@ -54,6 +73,13 @@ export interface FanOutReport {
   notificationId: string;
   /** Recipients (users, or a topic) for whom the notification was already stored. */
   duplicates: number;
+  /**
+   * Recipients for whom this envelope was folded into a collapse window whose push carries
+   * the latest envelope of its key instead (possibly this one, pushed by another invocation).
+   */
+  coalesced: number;
+  /** Users whose preferences keep this type out of their inbox and off their sockets. */
+  muted: number;
   delivered: number;
   pruned: number;
   /** Connections handed to a later invocation after failing every retry here. */
@@ -74,6 +100,30 @@ export interface Arrival {
    * may have stored without pushing. Clients de-duplicate by notification id.
    */
   redelivered: boolean;
+  /** The batch it arrived in: envelopes of one batch share lookups and coalesce in memory. */
+  batch?: FanOutBatch;
+}
+
+/**
+ * What the records of one SQS batch (one invocation) share: preference lookups made once,
+ * and the collapse groups that gather a batch's envelopes of one key in memory.
+ */
+export class FanOutBatch {
+  readonly collapse = new CollapseGroups();
+  private readonly lookups = new Map<string, Promise<Preferences | undefined>>();
+
+  /** One read per key per batch; concurrent askers share the request in flight. */
+  lookup(
+    key: string,
+    read: () => Promise<Preferences | undefined>,
+  ): Promise<Preferences | undefined> {
+    let found = this.lookups.get(key);
+    if (found === undefined) {
+      found = read();
+      this.lookups.set(key, found);
+    }
+    return found;
+  }
 }
 
 /**
@@ -82,6 +132,11 @@ export interface Arrival {
  * concurrency, prunes connections API Gateway reports gone, and hands whatever still
  * fails, and the further pages of big topic audiences, to later invocations through
  * its own queue. It throws only when nothing would otherwise retry the work.
+ *
+ * A user whose preferences turn in-app off for the envelope's type gets nothing stored
+ * and nothing pushed. Topic broadcasts go to whoever subscribed and are not filtered by
+ * preference (a GetItem per subscriber would not scale to big audiences). Envelopes with
+ * a `collapseKey` go through collapse windows (core/coalescing); others cost nothing more.
  */
 export function createFanOut(deps: FanOutDeps) {
   const { settings } = deps;
@@ -94,11 +149,22 @@ export function createFanOut(deps: FanOutDeps) {
     retry: settings.retry,
     random,
   };
+  const coalescer =
+    settings.coalescing.windowMs > 0
+      ? createCoalescer({
+          store: deps.collapses,
+          clock: deps.clock,
+          settings: settings.coalescing,
+          expiresAt: (nowMs) => Math.floor(nowMs / 1000) + settings.retentionSeconds,
+        })
+      : undefined;
 
   function newReport(notification: Notification): FanOutReport {
     return {
       notificationId: notification.id,
       duplicates: 0,
+      coalesced: 0,
+      muted: 0,
       delivered: 0,
       pruned: 0,
       deferred: 0,
@@ -160,33 +226,170 @@ export function createFanOut(deps: FanOutDeps) {
     report.deferred += result.failed.length;
   }
 
+  /** Pushes a publish to every live connection of one user. */
+  async function pushToUser(
+    userId: string,
+    envelope: Envelope,
+    publishedAt: number,
+    attempt: number,
+    report: FanOutReport,
+  ): Promise<void> {
+    const frame = notificationFrame(toNotification(envelope, publishedAt));
+    const connections = await listUserConnections(envelope.tenant, userId);
+    const result = await deliverFrame(connections, frame, deliverDeps);
+    await settle(result, envelope, publishedAt, attempt, report);
+  }
+
+  /** Whether the user wants this envelope's type in-app: their settings over the tenant's. */
+  async function wantsInApp(
+    envelope: Envelope,
+    userId: string,
+    tenantDefaults: Preferences | undefined,
+    batch: FanOutBatch,
+  ): Promise<boolean> {
+    const user = await batch.lookup(`user\u0000${envelope.tenant}\u0000${userId}`, () =>
+      deps.preferences.user(envelope.tenant, userId),
+    );
+    return resolveChannels(envelope.type, user, tenantDefaults).inapp;
+  }
+
+  function candidateFor(envelope: Envelope, recipient: Recipient, publishedAt: number) {
+    const envelopeForSlot = slotEnvelope(envelope, recipient);
+    return {
+      id: toNotification(envelope, publishedAt).id,
+      envelope: envelopeForSlot,
+      publishedAt,
+    } satisfies CollapseCandidate;
+  }
+
+  /** Sleeps until the last of the claimed windows ends, and never longer than one window. */
+  async function untilEnded(windows: readonly ClaimedWindow[]): Promise<void> {
+    const last = Math.max(...windows.map((window) => window.windowEnds));
+    const wait = Math.min(settings.coalescing.windowMs, last - deps.clock.now());
+    if (wait > 0) await deps.clock.sleep(wait);
+  }
+
+  /**
+   * Finishes a claimed window: stores its latest envelope for the recipient, settles the
+   * slot, then has `push` push the latest (unless it was stored before and nothing says an
+   * earlier attempt may have missed the push).
+   */
+  async function finishWindow(
+    recipient: Recipient,
+    window: ClaimedWindow,
+    report: FanOutReport,
+    push: (latest: CollapseCandidate) => Promise<void>,
+  ): Promise<void> {
+    let fresh = false;
+    const latest = await window.finish(async (candidate) => {
+      const notification = toNotification(candidate.envelope, candidate.publishedAt);
+      ({ fresh } = await deps.inbox.store(recipient, notification, expiresAt(notification)));
+    });
+    if (latest === undefined) {
+      // Another invocation adopted the window and delivers its latest.
+      report.coalesced++;
+      return;
+    }
+    if (!fresh) {
+      report.duplicates++;
+      if (!window.force) return;
+    }
+    await push(latest);
+  }
+
   async function toUsers(
     envelope: Envelope,
     users: string[],
     publishedAt: number,
     force: boolean,
     attempt: number,
+    batch: FanOutBatch,
   ): Promise<FanOutReport> {
     const notification = toNotification(envelope, publishedAt);
     const frame = notificationFrame(notification);
     const report = newReport(notification);
     const failedUsers: string[] = [];
+    const fail = (userId: string, error: unknown) => {
+      failedUsers.push(userId);
+      report.problems.push({ what: `user ${userId}`, error });
+    };
+    const collapseKey = coalescer && envelope.collapseKey;
+    const claims: Array<{ userId: string; recipient: Recipient; window: ClaimedWindow }> = [];
+    const members: Array<Promise<void>> = [];
+    // Once per envelope (once per batch, even), not per recipient: they share the tenant.
+    const tenantDefaults = await batch.lookup(`tenant\u0000${envelope.tenant}`, () =>
+      deps.preferences.tenantDefaults(envelope.tenant),
+    );
+
     await mapLimited(users, settings.userConcurrency, async (userId) => {
       try {
-        const recipient: Recipient = { kind: 'user', tenant: envelope.tenant, userId };
-        const { fresh } = await deps.inbox.store(recipient, notification, expiresAt(notification));
-        if (!fresh) {
-          report.duplicates++;
-          if (!force) return;
+        if (!(await wantsInApp(envelope, userId, tenantDefaults, batch))) {
+          report.muted++;
+          return;
         }
-        const connections = await listUserConnections(envelope.tenant, userId);
-        const result = await deliverFrame(connections, frame, deliverDeps);
-        await settle(result, envelope, publishedAt, attempt, report);
+        const recipient: Recipient = { kind: 'user', tenant: envelope.tenant, userId };
+        if (!coalescer || !collapseKey) {
+          const { fresh } = await deps.inbox.store(
+            recipient,
+            notification,
+            expiresAt(notification),
+          );
+          if (!fresh) {
+            report.duplicates++;
+            if (!force) return;
+          }
+          const connections = await listUserConnections(envelope.tenant, userId);
+          const result = await deliverFrame(connections, frame, deliverDeps);
+          await settle(result, envelope, publishedAt, attempt, report);
+          return;
+        }
+        const turn = await coalescer.offer(
+          batch.collapse,
+          { recipient, collapseKey },
+          candidateFor(envelope, recipient, publishedAt),
+          force,
+        );
+        switch (turn.kind) {
+          case 'claimant':
+            claims.push({ userId, recipient, window: turn.window });
+            return;
+          case 'member':
+            members.push(turn.done);
+            report.coalesced++;
+            return;
+          case 'joined':
+          case 'superseded':
+            report.coalesced++;
+            return;
+          case 'delivered':
+            await pushToUser(
+              userId,
+              turn.latest.envelope,
+              turn.latest.publishedAt,
+              attempt,
+              report,
+            );
+            return;
+        }
       } catch (error) {
-        failedUsers.push(userId);
-        report.problems.push({ what: `user ${userId}`, error });
+        fail(userId, error);
       }
     });
+
+    if (claims.length > 0) {
+      // One sleep for every window this envelope claimed: they all opened just now.
+      await untilEnded(claims.map((claim) => claim.window));
+      await mapLimited(claims, settings.userConcurrency, async ({ userId, recipient, window }) => {
+        try {
+          await finishWindow(recipient, window, report, (latest) =>
+            pushToUser(userId, latest.envelope, latest.publishedAt, attempt, report),
+          );
+        } catch (error) {
+          fail(userId, error);
+        }
+      });
+    }
+
     if (failedUsers.length > 0) {
       // Retry just these users, pushing even where the store went through before.
       if (attempt >= settings.maxTaskAttempts) {
@@ -205,6 +408,9 @@ export function createFanOut(deps: FanOutDeps) {
         retryDelaySeconds(attempt + 1),
       );
     }
+    // Folded into an earlier envelope of this batch: done only once that one reached the
+    // slot or was delivered; otherwise this message must come back, or it would be lost.
+    await Promise.all(members);
     return report;
   }
 
@@ -239,16 +445,52 @@ export function createFanOut(deps: FanOutDeps) {
     topic: string,
     publishedAt: number,
     force: boolean,
+    batch: FanOutBatch,
   ): Promise<FanOutReport> {
     const notification = toNotification(envelope, publishedAt);
     const report = newReport(notification);
     const recipient: Recipient = { kind: 'topic', tenant: envelope.tenant, topic };
-    const { fresh } = await deps.inbox.store(recipient, notification, expiresAt(notification));
-    if (!fresh) {
-      report.duplicates++;
-      if (!force) return report;
+    const collapseKey = coalescer && envelope.collapseKey;
+    if (!coalescer || !collapseKey) {
+      const { fresh } = await deps.inbox.store(recipient, notification, expiresAt(notification));
+      if (!fresh) {
+        report.duplicates++;
+        if (!force) return report;
+      }
+      await broadcastPage(envelope, topic, publishedAt, undefined, report);
+      return report;
     }
-    await broadcastPage(envelope, topic, publishedAt, undefined, report);
+    const turn = await coalescer.offer(
+      batch.collapse,
+      { recipient, collapseKey },
+      candidateFor(envelope, recipient, publishedAt),
+      force,
+    );
+    switch (turn.kind) {
+      case 'claimant':
+        await untilEnded([turn.window]);
+        await finishWindow(recipient, turn.window, report, (latest) =>
+          broadcastPage(latest.envelope, topic, latest.publishedAt, undefined, report),
+        );
+        break;
+      case 'member':
+        report.coalesced++;
+        await turn.done;
+        break;
+      case 'joined':
+      case 'superseded':
+        report.coalesced++;
+        break;
+      case 'delivered':
+        await broadcastPage(
+          turn.latest.envelope,
+          topic,
+          turn.latest.publishedAt,
+          undefined,
+          report,
+        );
+        break;
+    }
     return report;
   }
 
@@ -256,6 +498,7 @@ export function createFanOut(deps: FanOutDeps) {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
       // A re-published id takes its first publish time, hence its first notification id.
+      // Coalesced envelopes are recorded too, so re-publishing any of them changes nothing.
       const publishedAt = await deps.ledger.firstPublished(
         envelope.tenant,
         envelope.id,
@@ -265,19 +508,20 @@ export function createFanOut(deps: FanOutDeps) {
       if (!envelope.channels.includes('inapp')) {
         return newReport(toNotification(envelope, publishedAt));
       }
+      const batch = arrival.batch ?? new FanOutBatch();
       if ('users' in envelope.to) {
-        return toUsers(envelope, envelope.to.users, publishedAt, arrival.redelivered, 0);
+        return toUsers(envelope, envelope.to.users, publishedAt, arrival.redelivered, 0, batch);
       }
-      return toTopic(envelope, envelope.to.topic, publishedAt, arrival.redelivered);
+      return toTopic(envelope, envelope.to.topic, publishedAt, arrival.redelivered, batch);
     },
 
     /** Handles work an earlier invocation handed on. */
-    async run(task: FanOutTask): Promise<FanOutReport> {
+    async run(task: FanOutTask, batch = new FanOutBatch()): Promise<FanOutReport> {
       const { envelope, publishedAt } = task;
       switch (task.kind) {
         case 'retry-users': {
           const users = 'users' in envelope.to ? envelope.to.users : [];
-          return toUsers(envelope, users, publishedAt, true, task.attempt);
+          return toUsers(envelope, users, publishedAt, true, task.attempt, batch);
         }
         case 'retry-connections': {
           const notification = toNotification(envelope, publishedAt);

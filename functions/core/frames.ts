@@ -15,7 +15,9 @@ export type ServerFrame =
   | { type: 'reply'; requestId?: string; ok: true; result: Record<string, unknown> }
   | { type: 'reply'; requestId: string; ok: false; error: ErrorBody }
   | { type: 'error'; error: ErrorBody }
-  | { type: 'state'; unread: number };
+  | { type: 'state'; unread: number }
+  /** A watched user's first connection opened, or their last one closed (topic `presence.<user>`). */
+  | { type: 'presence'; user: string; online: boolean };
 
 export function encodeFrame(frame: ServerFrame): string {
   return JSON.stringify(frame);

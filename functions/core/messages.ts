@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { connectionExpiresAt, toConnection } from './connections';
 import { BadRequestError, ForbiddenError, HeraldError, toErrorBody } from './errors';
 import type { ErrorBody, ServerFrame } from './frames';
+import type { InboxService } from './inbox';
 import type { Identity } from './model';
 import type { ConnectionStore } from './ports';
+import { MAX_PRESENCE_USERS, type Presence } from './presence';
+import type { Replay } from './replay';
 import { isValidTopic, mayAccessTopic } from './topics';
 
 export const MAX_TOPICS_PER_REQUEST = 20;
@@ -30,8 +33,24 @@ const topicsArgs = z.looseObject({
   topics: z.array(z.string()).min(1).max(MAX_TOPICS_PER_REQUEST),
 });
 
+const resumeArgs = z.looseObject({ since: z.string() });
+
+const presenceArgs = z.looseObject({
+  users: z.array(z.string().min(1).max(256)).min(1).max(MAX_PRESENCE_USERS),
+});
+
+// Either ids or all, never both: the service checks the ids themselves.
+const markReadArgs = z.union([
+  z.looseObject({ ids: z.array(z.string()).min(1), all: z.undefined().optional() }),
+  z.looseObject({ all: z.literal(true), ids: z.undefined().optional() }),
+]);
+
 export interface MessageDeps {
   connections: ConnectionStore;
+  replay: Pick<Replay, 'resume'>;
+  presence: Pick<Presence, 'query'>;
+  /** The inbox service's read-state side; it pushes `state` to the user's connections. */
+  inbox: Pick<InboxService, 'markRead' | 'markAllRead' | 'state'>;
 }
 
 type Action = (args: unknown, caller: Caller) => Promise<Record<string, unknown>>;
@@ -70,6 +89,43 @@ export function createMessageHandler(deps: MessageDeps) {
       const connection = toConnection(caller.identity, caller.connectionId, caller.connectedAt);
       await deps.connections.unsubscribe(connection, topics);
       return { topics };
+    },
+    async resume(args, caller) {
+      const parsed = resumeArgs.safeParse(args);
+      if (!parsed.success) throw new BadRequestError('"since" must be a notification id');
+      const { identity, connectionId } = caller;
+      // Subscribed topics come from the store: the authorizer context knows none.
+      const connection = await deps.connections.get(connectionId);
+      const result = await deps.replay.resume({
+        tenant: identity.tenant,
+        userId: identity.userId,
+        connectionId,
+        topics: connection?.topics ?? [],
+        since: parsed.data.since,
+      });
+      return { ...result };
+    },
+    async markRead(args, caller) {
+      const parsed = markReadArgs.safeParse(args);
+      if (!parsed.success) {
+        throw new BadRequestError('give either "ids" (notification ids) or "all": true');
+      }
+      const { all, ids = [] } = parsed.data;
+      if (all === true) return { ...(await deps.inbox.markAllRead(caller.identity)) };
+      return { ...(await deps.inbox.markRead(caller.identity, ids)) };
+    },
+    async state(_args, caller) {
+      return { ...(await deps.inbox.state(caller.identity)) };
+    },
+    async presence(args, caller) {
+      const parsed = presenceArgs.safeParse(args);
+      if (!parsed.success) {
+        throw new BadRequestError(
+          `"users" must be an array of 1 to ${MAX_PRESENCE_USERS} user ids`,
+        );
+      }
+      // The caller's own tenant only: keys carry it, so other tenants' users are never seen.
+      return { online: await deps.presence.query(caller.identity.tenant, parsed.data.users) };
     },
   };
 

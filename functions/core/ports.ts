@@ -35,22 +35,46 @@ export interface ConnectionStore {
 /** What storing a notification found. `fresh` is false when this id was stored before. */
 export interface StoreOutcome {
   fresh: boolean;
-  /** Connections an earlier attempt could not reach; a retry serves only these. */
-  undelivered?: string[];
 }
 
+/** Where the fan-out files each notification: one per recipient, once. */
 export interface Inbox {
   /**
    * Stores the notification for its recipient unless one with the same id is there:
    * the conditional write is the idempotency check, so it costs no request of its own.
    */
   store(recipient: Recipient, notification: Notification, expiresAt: number): Promise<StoreOutcome>;
-  /** Records the connections a push could not reach (an empty list clears the record). */
-  setUndelivered(
-    recipient: Recipient,
-    notificationId: string,
-    connectionIds: string[],
-  ): Promise<void>;
+}
+
+/** One page of a user's inbox, newest first. */
+export interface InboxQuery {
+  limit: number;
+  cursor?: string;
+  /** Only notifications not yet read. */
+  unreadOnly?: boolean;
+}
+
+/** What a read-state change did. */
+export interface InboxChange {
+  /** Ids not in this user's inbox: never stored, deleted, expired, or someone else's. */
+  missing: string[];
+  /** How far the unread count moved: negative for reads and unread deletions, 0 for no change. */
+  unreadDelta: number;
+}
+
+/**
+ * A user's own view of their inbox: listing, read state, deletion. Every call is addressed
+ * by the caller's tenant and user, so another user's notification is simply not found.
+ * Each change of a `read` flag moves the unread count in the same transaction.
+ */
+export interface UserInbox {
+  list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>>;
+  get(tenant: string, userId: string, id: string): Promise<Notification | undefined>;
+  unreadCount(tenant: string, userId: string): Promise<number>;
+  markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange>;
+  markUnread(tenant: string, userId: string, id: string): Promise<InboxChange>;
+  markAllRead(tenant: string, userId: string): Promise<InboxChange>;
+  remove(tenant: string, userId: string, id: string): Promise<InboxChange>;
 }
 
 /** Posts one frame to one connection. Throws ConnectionGoneError or RetryableError. */
@@ -144,4 +168,89 @@ export interface PreferenceStore {
   putUser(tenant: string, userId: string, preferences: Preferences): Promise<void>;
   tenantDefaults(tenant: string): Promise<Preferences | undefined>;
   putTenantDefaults(tenant: string, preferences: Preferences): Promise<void>;
+}
+
+/**
+ * Reads a recipient's stored notifications forwards from a cursor, oldest first: what
+ * `resume` replays to a connection that was away.
+ */
+export interface ReplaySource {
+  /** Whether the recipient's history holds the notification with this id. */
+  has(recipient: Recipient, id: string): Promise<boolean>;
+  /** Up to `limit` of the recipient's notifications with an id after `afterId`, oldest first. */
+  after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]>;
+}
+
+/** Where envelopes of one collapse key meet: one slot per recipient (user or topic) and key. */
+export interface CollapseSlot {
+  recipient: Recipient;
+  collapseKey: string;
+}
+
+/**
+ * An envelope offered to a collapse window. `id` is its notification id, which sorts by
+ * publish time (ties broken by a hash of the event id), so "latest" is the greatest `id`.
+ */
+export interface CollapseCandidate {
+  id: string;
+  envelope: Envelope;
+  publishedAt: number;
+}
+
+/** What a collapse slot holds. */
+export type CollapseSlotState =
+  /** A window taking envelopes until `windowEnds` (ms), or, once `closing`, being delivered. */
+  | {
+      kind: 'open';
+      windowId: string;
+      windowEnds: number;
+      closing: boolean;
+      latest: CollapseCandidate;
+    }
+  /** No window: `latest` is what the last window (`lastWindowId`) delivered. */
+  | { kind: 'settled'; lastWindowId: string; latest: CollapseCandidate };
+
+export type CollapseOffer =
+  /** The candidate opened a new window, whose id is the candidate's id. */
+  | { kind: 'claimed'; windowEnds: number }
+  /** The candidate is now the latest of an open window someone else claimed. */
+  | { kind: 'joined'; windowId: string; windowEnds: number }
+  /** Neither: the slot as it was, for the caller to decide. */
+  | { kind: 'refused'; slot: CollapseSlotState };
+
+/** Shared state of collapse windows, so that concurrent invocations coalesce together. */
+export interface CollapseStore {
+  /**
+   * Makes the candidate the latest of the slot's open window (if it ends after `now`, is not
+   * closing and holds nothing newer), or opens a window ending at `windowEnds` claimed by it
+   * (if the slot has no window and delivered nothing newer). One conditional write.
+   */
+  offer(
+    slot: CollapseSlot,
+    candidate: CollapseCandidate,
+    window: { now: number; windowEnds: number },
+    expiresAt: number,
+  ): Promise<CollapseOffer>;
+  /**
+   * Replaces a window whose claimant seems gone (unchanged since it was read as `stale`) by
+   * a new one claimed by `windowId`, holding `latest`. False when it changed meanwhile.
+   */
+  adopt(
+    slot: CollapseSlot,
+    stale: { windowId: string; latestId: string },
+    claim: { windowId: string; windowEnds: number; latest: CollapseCandidate },
+    expiresAt: number,
+  ): Promise<boolean>;
+  /**
+   * Stops the window taking envelopes and returns its latest; undefined when the slot no
+   * longer holds this window (another invocation adopted it). Idempotent.
+   */
+  close(slot: CollapseSlot, windowId: string): Promise<CollapseCandidate | undefined>;
+  /** Ends the window, keeping what it delivered as the slot's latest. False when not this window. */
+  settle(
+    slot: CollapseSlot,
+    windowId: string,
+    delivered: CollapseCandidate,
+    expiresAt: number,
+  ): Promise<boolean>;
 }

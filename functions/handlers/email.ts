@@ -2,8 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, ses, sqs } from '../adapters/aws-clients';
+import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
 import { DynamoDirectory, DynamoMailLog } from '../adapters/dynamo-directory';
 import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
+import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
 import { logger, metrics } from '../adapters/powertools';
 import { SesMailer } from '../adapters/ses-mailer';
 import { SqsDeadLetters } from '../adapters/sqs-queues';
@@ -17,7 +19,10 @@ export interface EmailHandlerDeps extends EmailDeps {
   deadLetters: DeadLetters;
 }
 
-/** The SQS consumer of envelopes whose `channels` include `email` (filtered by SNS). */
+/**
+ * The SQS consumer of envelopes whose `channels` include `email` (filtered by SNS). Each
+ * recipient not mailed is logged with its reason (e.g. `preference_never`, `user_online`).
+ */
 export function makeHandler(deps: EmailHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
   const sendEmails = createEmailSender(deps);
@@ -65,6 +70,8 @@ export const handler = wiredOnFirstCall(() => {
     directory: new DynamoDirectory(doc, notificationsTable),
     mailLog: new DynamoMailLog(doc, notificationsTable),
     ledger: new DynamoEventLedger(doc, notificationsTable),
+    preferences: new DynamoPreferenceStore(doc, notificationsTable),
+    connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
     retentionSeconds: retentionSeconds(),
     mailer: new SesMailer(ses(), requireEnv(ENV.emailFrom)),
     deadLetters: new SqsDeadLetters(sqs(), requireEnv(ENV.emailDeadLetterQueueUrl)),

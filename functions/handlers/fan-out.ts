@@ -3,9 +3,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
 import { createManagementClient, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
+import { DynamoCollapseStore } from '../adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
 import { DynamoInbox } from '../adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
 import { logger, metrics } from '../adapters/powertools';
 import { SqsContinuations, SqsDeadLetters } from '../adapters/sqs-queues';
 import { intEnv, requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
@@ -14,6 +16,7 @@ import {
   createFanOut,
   DEFAULT_FAN_OUT_SETTINGS,
   type FanOut,
+  FanOutBatch,
   type FanOutReport,
 } from '../core/fan-out';
 import { type DeadLetters, systemClock } from '../core/ports';
@@ -28,7 +31,7 @@ export interface FanOutHandlerDeps {
 export function makeHandler(deps: FanOutHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
 
-  async function processRecord(record: SQSRecord): Promise<void> {
+  async function processRecord(record: SQSRecord, batch: FanOutBatch): Promise<void> {
     const message = await decodeOrReject(record, deps.deadLetters);
     if (message === undefined) return;
     const report =
@@ -36,15 +39,23 @@ export function makeHandler(deps: FanOutHandlerDeps) {
         ? await deps.fanOut.publish(message.envelope, {
             publishedAt: message.publishedAt,
             redelivered: receiveCount(record) > 1,
+            batch,
           })
-        : await deps.fanOut.run(message.task);
+        : await deps.fanOut.run(message.task, batch);
     logReport(report, record.messageId, message.kind === 'task' ? message.task.kind : 'publish');
   }
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
+    // Records are processed in parallel; those of one batch share lookups and collapse windows.
+    const batch = new FanOutBatch();
     try {
-      return await processPartialResponse(event, processRecord, processor, { context });
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => processRecord(record, batch),
+        processor,
+        { context },
+      );
     } finally {
       metrics.publishStoredMetrics();
     }
@@ -62,6 +73,8 @@ function logReport(report: FanOutReport, messageId: string, kind: string): void 
   metrics.addMetric('Deferred', MetricUnit.Count, report.deferred);
   metrics.addMetric('Abandoned', MetricUnit.Count, report.abandoned);
   metrics.addMetric('Duplicates', MetricUnit.Count, report.duplicates);
+  metrics.addMetric('Coalesced', MetricUnit.Count, report.coalesced);
+  metrics.addMetric('Muted', MetricUnit.Count, report.muted);
 }
 
 export const handler = wiredOnFirstCall(() => {
@@ -79,6 +92,14 @@ export const handler = wiredOnFirstCall(() => {
       max: 100_000,
     }),
     retentionSeconds: retentionSeconds(),
+    coalescing: {
+      ...DEFAULT_FAN_OUT_SETTINGS.coalescing,
+      windowMs: intEnv(ENV.collapseWindowMs, DEFAULT_FAN_OUT_SETTINGS.coalescing.windowMs, {
+        min: 0,
+        // The claimant sleeps through its window inside the consumer's timeout.
+        max: 10_000,
+      }),
+    },
   };
   return makeHandler({
     fanOut: createFanOut({
@@ -89,6 +110,8 @@ export const handler = wiredOnFirstCall(() => {
         createManagementClient(requireEnv(ENV.callbackUrl), concurrency),
       ),
       continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),
+      preferences: new DynamoPreferenceStore(doc, notificationsTable),
+      collapses: new DynamoCollapseStore(doc, notificationsTable),
       clock: systemClock,
       settings,
     }),

@@ -1,16 +1,25 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { dynamoDocumentClient } from '../adapters/aws-clients';
+import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-clients';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
+import { DynamoInbox } from '../adapters/dynamo-inbox';
+import { DynamoReplaySource } from '../adapters/dynamo-replay-source';
 import { logger } from '../adapters/powertools';
-import { requireEnv, wiredOnFirstCall } from '../config/config';
+import { requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
 import { ENV } from '../config/env-names';
 import { encodeFrame } from '../core/frames';
+import { createInboxService, DEFAULT_INBOX_SETTINGS } from '../core/inbox';
+import { createLimiter } from '../core/limiter';
 import { createMessageHandler, type MessageDeps } from '../core/messages';
+import { systemClock } from '../core/ports';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../core/replay';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
 /**
  * `$default`: every client frame. The reply goes back through the route response, so it
- * costs no management API call; the socket stays open whatever the frame held.
+ * costs no management API call; the socket stays open whatever the frame held. Replayed
+ * notifications and `state` pushes go through the management API before that reply.
  */
 export function makeHandler(deps: MessageDeps) {
   const handleMessage = createMessageHandler(deps);
@@ -27,11 +36,37 @@ export function makeHandler(deps: MessageDeps) {
   };
 }
 
-export const handler = wiredOnFirstCall(() =>
-  makeHandler({
-    connections: new DynamoConnectionStore(
-      dynamoDocumentClient(),
-      requireEnv(ENV.connectionsTable),
-    ),
-  }),
-);
+/** Posts in flight per invocation: `state` pushes to a user's devices; a replay uses one. */
+const POST_CONCURRENCY = DEFAULT_INBOX_SETTINGS.concurrency;
+
+export const handler = wiredOnFirstCall(() => {
+  const doc = dynamoDocumentClient();
+  const notificationsTable = requireEnv(ENV.notificationsTable);
+  const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
+  const delivery = new ApiGatewayDelivery(
+    createManagementClient(requireEnv(ENV.callbackUrl), POST_CONCURRENCY),
+  );
+  return makeHandler({
+    connections,
+    replay: createReplay({
+      source: new DynamoReplaySource(doc, notificationsTable),
+      delivery,
+      clock: systemClock,
+      settings: { ...DEFAULT_REPLAY_SETTINGS, retentionSeconds: retentionSeconds() },
+    }),
+    presence: createPresence({
+      connections,
+      delivery,
+      clock: systemClock,
+      settings: DEFAULT_PRESENCE_SETTINGS,
+    }),
+    inbox: createInboxService({
+      inbox: new DynamoInbox(doc, notificationsTable),
+      connections,
+      delivery,
+      clock: systemClock,
+      limiter: createLimiter(POST_CONCURRENCY),
+      onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
+    }),
+  });
+});

@@ -12,7 +12,15 @@ import type { Construct } from 'constructs';
 import type { HeraldTable } from './herald-table';
 
 /** The entry files under `functions/handlers/`, each exporting `handler`. */
-export type HandlerName = 'authorizer' | 'connect' | 'disconnect' | 'message' | 'fan-out' | 'email';
+export type HandlerName =
+  | 'authorizer'
+  | 'connect'
+  | 'disconnect'
+  | 'message'
+  | 'fan-out'
+  | 'email'
+  | 'http-authorizer'
+  | 'http-api';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
 

@@ -41,7 +41,8 @@ const ACCESS_LOG_FIELDS = {
 /**
  * The browser-facing WebSocket API: `$connect` behind the JWT authorizer, `$disconnect`,
  * and `$default`, whose handler answers through the route response. The stage throttles
- * its default route and writes access logs.
+ * its default route and writes access logs. All three route functions may post to this
+ * stage's connections: replays and state pushes, presence changes.
  */
 export class WebSocketGateway extends Construct {
   readonly api: WebSocketApi;
@@ -65,26 +66,29 @@ export class WebSocketGateway extends Construct {
 
     this.connectFunction = new HeraldFunction(this, 'Connect', {
       handlerName: 'connect',
-      description: 'Records a new WebSocket connection',
+      description: 'Records a new WebSocket connection and announces presence',
       logLevel,
     });
-    this.connectFunction.bindTable(connections, 'write');
+    // Reads too: a first connection is told apart by the user's others, watchers by topic.
+    this.connectFunction.bindTable(connections, 'readWrite');
     // The email address a token carries is remembered in the user's directory entry.
     this.connectFunction.bindTable(notifications, 'write');
 
     this.disconnectFunction = new HeraldFunction(this, 'Disconnect', {
       handlerName: 'disconnect',
-      description: 'Removes a closed WebSocket connection',
+      description: 'Removes a closed WebSocket connection and announces presence',
       logLevel,
     });
     this.disconnectFunction.bindTable(connections, 'readWrite');
 
     this.messageFunction = new HeraldFunction(this, 'Message', {
       handlerName: 'message',
-      description: 'Answers client frames through the route response',
+      description: 'Answers client frames: subscribe, resume, markRead, state, presence',
       logLevel,
     });
     this.messageFunction.bindTable(connections, 'readWrite');
+    // Replays from the inbox and topic histories; marks read with the unread count.
+    this.messageFunction.bindTable(notifications, 'readWrite');
 
     this.api = new WebSocketApi(this, 'Api', {
       description: 'Herald real-time notifications',
@@ -117,6 +121,13 @@ export class WebSocketGateway extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+
+    // Replays and `state` pushes (message), presence changes (connect, disconnect) go out
+    // through this stage's management API, named by configuration, never the request.
+    for (const fn of [this.connectFunction, this.disconnectFunction, this.messageFunction]) {
+      fn.addEnvironment(ENV.callbackUrl, this.stage.callbackUrl);
+      this.stage.grantManagementApiAccess(fn);
+    }
 
     if (settings.apiGatewayCloudWatchRole) {
       const logging = new ApiGatewayLoggingRole(this, 'LoggingRole');

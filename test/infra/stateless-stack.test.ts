@@ -308,9 +308,9 @@ describe('WebSocket API', () => {
 
 describe('table grants (least privilege, env var set with the grant)', () => {
   it.each([
-    ['connect', 'connectFunction', WRITE, WRITE],
+    ['connect', 'connectFunction', READ_WRITE, WRITE],
     ['disconnect', 'disconnectFunction', READ_WRITE, []],
-    ['message', 'messageFunction', READ_WRITE, []],
+    ['message', 'messageFunction', READ_WRITE, READ_WRITE],
     ['authorizer', 'authorizerFunction', [], []],
   ] as const)('%s', (_name, fn, connections, notifications) => {
     const f = h.code.gateway[fn];
@@ -370,7 +370,7 @@ describe('fan-out', () => {
       statementsOf(h.template, fn).filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('execute-api')),
       );
-    for (const fn of [h.code.gateway.messageFunction, h.code.email.function]) {
+    for (const fn of [h.code.gateway.authorizerFunction, h.code.email.function]) {
       expect(manage(fn)).toEqual([]);
     }
   });
@@ -413,6 +413,51 @@ describe('fan-out', () => {
     expect(resources).toContain(logicalId(h.data.fanOut.deadLetterQueue));
     expect(resources).not.toContain(logicalId(h.data.email.queue));
   });
+});
+
+describe('WebSocket route functions', () => {
+  const callbackUrl = () => ({
+    'Fn::Join': [
+      '',
+      [
+        'https://',
+        { Ref: apiId },
+        '.execute-api.',
+        { Ref: 'AWS::Region' },
+        '.',
+        { Ref: 'AWS::URLSuffix' },
+        '/live',
+      ],
+    ],
+  });
+
+  it.each(['connectFunction', 'disconnectFunction', 'messageFunction'] as const)(
+    '%s may manage connections of this API and stage only, told the callback URL',
+    (fn) => {
+      const f = h.code.gateway[fn];
+      h.template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: roleId(f) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Allow',
+              Action: 'execute-api:ManageConnections',
+              Resource: {
+                'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live/*/@connections/*'])],
+              },
+            },
+          ]),
+        },
+      });
+      expect(
+        h.template.findResources('AWS::Lambda::Function', {
+          Properties: {
+            Environment: { Variables: Match.objectLike({ [ENV.callbackUrl]: callbackUrl() }) },
+          },
+        }),
+      ).toHaveProperty(logicalId(f));
+    },
+  );
 });
 
 describe('email', () => {

@@ -24,10 +24,13 @@ import type {
   EventLedger,
   FanOutTask,
   Inbox,
+  InboxChange,
+  InboxQuery,
   Mail,
   Mailer,
   MailLog,
   StoreOutcome,
+  UserInbox,
 } from '../../functions/core/ports';
 import type { WebSocketEvent } from '../../functions/handlers/websocket-event';
 
@@ -91,11 +94,18 @@ export function recipientKey(recipient: Recipient): string {
     : `${recipient.tenant}/topic/${recipient.topic}`;
 }
 
-export class FakeInbox implements Inbox {
+/**
+ * The inbox in memory: `Inbox` for the fan-out, `UserInbox` for the inbox service. Read
+ * state and the unread count move together, as the DynamoDB transactions make them.
+ */
+export class FakeInbox implements Inbox, UserInbox {
   readonly items = new Map<string, Notification>();
   /** Recipient keys (see `recipientKey`) whose store throws. */
   failFor = new Set<string>();
   storeCalls = 0;
+  /** Calls of the read-state methods, e.g. `markRead acme/alice 01J…`. */
+  readonly calls: string[] = [];
+  private readonly counts = new Map<string, number>();
 
   async store(recipient: Recipient, notification: Notification): Promise<StoreOutcome> {
     this.storeCalls++;
@@ -103,10 +113,87 @@ export class FakeInbox implements Inbox {
     if (this.failFor.has(key)) throw new Error(`store failed for ${key}`);
     const itemKey = `${key}/${notification.id}`;
     if (this.items.has(itemKey)) return { fresh: false };
-    this.items.set(itemKey, notification);
+    this.items.set(itemKey, { ...notification });
+    if (recipient.kind === 'user' && !notification.read) this.move(key, 1);
     return { fresh: true };
   }
-  async setUndelivered(): Promise<void> {}
+
+  async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
+    const prefix = `${recipientKey(recipient)}/`;
+    const all = [...this.items.entries()]
+      .filter(([key, note]) => key.startsWith(prefix) && !(query.unreadOnly && note.read))
+      .map(([, note]) => ({ ...note }))
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
+    // The cursor is the last id served, so inserts never shift later pages.
+    const start = query.cursor ? all.findIndex((note) => note.id < String(query.cursor)) : 0;
+    const items = start < 0 ? [] : all.slice(start, start + query.limit);
+    const last = items.at(-1);
+    const more = last !== undefined && all.some((note) => note.id < last.id);
+    return more ? { items, cursor: last.id } : { items };
+  }
+
+  async get(tenant: string, userId: string, id: string): Promise<Notification | undefined> {
+    const note = this.items.get(this.key(tenant, userId, id));
+    return note && { ...note };
+  }
+
+  async unreadCount(tenant: string, userId: string): Promise<number> {
+    return this.counts.get(recipientKey({ kind: 'user', tenant, userId })) ?? 0;
+  }
+
+  async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
+    this.calls.push(`markRead ${tenant}/${userId} ${ids.join(',')}`);
+    const missing: string[] = [];
+    let delta = 0;
+    for (const id of new Set(ids)) {
+      const note = this.items.get(this.key(tenant, userId, id));
+      if (!note) missing.push(id);
+      else if (!note.read) {
+        note.read = true;
+        delta--;
+      }
+    }
+    this.move(recipientKey({ kind: 'user', tenant, userId }), delta);
+    return { missing, unreadDelta: delta };
+  }
+
+  async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    this.calls.push(`markUnread ${tenant}/${userId} ${id}`);
+    const note = this.items.get(this.key(tenant, userId, id));
+    if (!note) return { missing: [id], unreadDelta: 0 };
+    if (!note.read) return { missing: [], unreadDelta: 0 };
+    note.read = false;
+    this.move(recipientKey({ kind: 'user', tenant, userId }), 1);
+    return { missing: [], unreadDelta: 1 };
+  }
+
+  async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
+    this.calls.push(`markAllRead ${tenant}/${userId}`);
+    const prefix = `${recipientKey({ kind: 'user', tenant, userId })}/`;
+    const unread = [...this.items.entries()]
+      .filter(([key, note]) => key.startsWith(prefix) && !note.read)
+      .map(([, note]) => note.id);
+    return this.markRead(tenant, userId, unread);
+  }
+
+  async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    this.calls.push(`remove ${tenant}/${userId} ${id}`);
+    const key = this.key(tenant, userId, id);
+    const note = this.items.get(key);
+    if (!note) return { missing: [id], unreadDelta: 0 };
+    this.items.delete(key);
+    const delta = note.read ? 0 : -1;
+    this.move(recipientKey({ kind: 'user', tenant, userId }), delta);
+    return { missing: [], unreadDelta: delta };
+  }
+
+  private key(tenant: string, userId: string, id: string): string {
+    return `${recipientKey({ kind: 'user', tenant, userId })}/${id}`;
+  }
+
+  private move(owner: string, delta: number): void {
+    this.counts.set(owner, (this.counts.get(owner) ?? 0) + delta);
+  }
 }
 
 /** Records every post; `behaviour` decides per connection what each attempt does. */
@@ -303,5 +390,224 @@ export class FakeEventLedger implements EventLedger {
     if (known !== undefined) return known;
     this.first.set(key, publishedAt);
     return publishedAt;
+  }
+}
+
+// Imported here, not at the top: this fake was appended while others edit the file.
+import type { Preferences } from '../../functions/core/model';
+import type { PreferenceStore } from '../../functions/core/ports';
+
+/** Preferences kept in maps; `reads` records lookups, so a test can see what was fetched. */
+export class FakePreferenceStore implements PreferenceStore {
+  readonly users = new Map<string, Preferences>();
+  readonly tenants = new Map<string, Preferences>();
+  readonly reads: string[] = [];
+  async user(tenant: string, userId: string): Promise<Preferences | undefined> {
+    this.reads.push(`user ${tenant}/${userId}`);
+    return this.users.get(`${tenant}/${userId}`);
+  }
+  async putUser(tenant: string, userId: string, preferences: Preferences): Promise<void> {
+    this.users.set(`${tenant}/${userId}`, preferences);
+  }
+  async tenantDefaults(tenant: string): Promise<Preferences | undefined> {
+    this.reads.push(`tenant ${tenant}`);
+    return this.tenants.get(tenant);
+  }
+  async putTenantDefaults(tenant: string, preferences: Preferences): Promise<void> {
+    this.tenants.set(tenant, preferences);
+  }
+}
+
+// Imported here, not at the top: this fake was appended while others edit the file.
+import type { ReplaySource } from '../../functions/core/ports';
+
+/** Recipients' histories in memory, sorted by id; `queries` records each forward read. */
+export class FakeReplaySource implements ReplaySource {
+  readonly histories = new Map<string, Notification[]>();
+  readonly queries: Array<{ recipient: string; afterId: string; limit: number }> = [];
+
+  add(recipient: Recipient, ...notifications: Notification[]): void {
+    const key = recipientKey(recipient);
+    const history = [...(this.histories.get(key) ?? []), ...notifications];
+    this.histories.set(
+      key,
+      history.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    );
+  }
+  async has(recipient: Recipient, id: string): Promise<boolean> {
+    return (this.histories.get(recipientKey(recipient)) ?? []).some((n) => n.id === id);
+  }
+  async after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]> {
+    const key = recipientKey(recipient);
+    this.queries.push({ recipient: key, afterId, limit });
+    return (this.histories.get(key) ?? []).filter((n) => n.id > afterId).slice(0, limit);
+  }
+}
+
+// Imported here, not at the top: these fakes were appended while others edit the file.
+import type {
+  CollapseCandidate,
+  CollapseOffer,
+  CollapseSlot,
+  CollapseSlotState,
+  CollapseStore,
+} from '../../functions/core/ports';
+
+interface FakeSlotItem {
+  windowId?: string;
+  windowEnds?: number;
+  closing?: boolean;
+  latest: CollapseCandidate;
+  lastWindowId?: string;
+  expiresAt: number;
+}
+
+/**
+ * Collapse slots in a map, with the conditions `DynamoCollapseStore` writes with. Shared by
+ * several fan-outs, it stands for the table that concurrent invocations share.
+ */
+export class FakeCollapseStore implements CollapseStore {
+  readonly items = new Map<string, FakeSlotItem>();
+  /** Every call, in order (`offer`, `adopt`, `close`, `settle`), so tests can count writes. */
+  readonly calls: string[] = [];
+  /** Operations that throw, as DynamoDB failing would. */
+  readonly failOn = new Set<'offer' | 'adopt' | 'close' | 'settle'>();
+
+  static keyOf(slot: CollapseSlot): string {
+    return `${recipientKey(slot.recipient)}#${slot.collapseKey}`;
+  }
+
+  state(slot: CollapseSlot): CollapseSlotState | undefined {
+    const item = this.items.get(FakeCollapseStore.keyOf(slot));
+    return item && FakeCollapseStore.toState(item);
+  }
+
+  async offer(
+    slot: CollapseSlot,
+    candidate: CollapseCandidate,
+    window: { now: number; windowEnds: number },
+    expiresAt: number,
+  ): Promise<CollapseOffer> {
+    this.record('offer');
+    const key = FakeCollapseStore.keyOf(slot);
+    const item = this.items.get(key);
+    const latest = structuredClone(candidate);
+    if (item === undefined || (item.windowEnds === undefined && item.latest.id < candidate.id)) {
+      this.items.set(key, {
+        ...item,
+        latest,
+        windowId: candidate.id,
+        windowEnds: window.windowEnds,
+        expiresAt,
+      });
+      return { kind: 'claimed', windowEnds: window.windowEnds };
+    }
+    if (
+      item.windowId !== undefined &&
+      item.windowEnds !== undefined &&
+      item.windowEnds > window.now &&
+      !item.closing &&
+      item.latest.id < candidate.id
+    ) {
+      Object.assign(item, { latest, expiresAt });
+      return { kind: 'joined', windowId: item.windowId, windowEnds: item.windowEnds };
+    }
+    return { kind: 'refused', slot: FakeCollapseStore.toState(item) };
+  }
+
+  async adopt(
+    slot: CollapseSlot,
+    stale: { windowId: string; latestId: string },
+    claim: { windowId: string; windowEnds: number; latest: CollapseCandidate },
+    expiresAt: number,
+  ): Promise<boolean> {
+    this.record('adopt');
+    const item = this.items.get(FakeCollapseStore.keyOf(slot));
+    if (item?.windowId !== stale.windowId || item.latest.id !== stale.latestId) return false;
+    Object.assign(item, {
+      windowId: claim.windowId,
+      windowEnds: claim.windowEnds,
+      latest: structuredClone(claim.latest),
+      closing: undefined,
+      expiresAt,
+    });
+    return true;
+  }
+
+  async close(slot: CollapseSlot, windowId: string): Promise<CollapseCandidate | undefined> {
+    this.record('close');
+    const item = this.items.get(FakeCollapseStore.keyOf(slot));
+    if (item?.windowId !== windowId) return undefined;
+    item.closing = true;
+    return structuredClone(item.latest);
+  }
+
+  async settle(
+    slot: CollapseSlot,
+    windowId: string,
+    delivered: CollapseCandidate,
+    expiresAt: number,
+  ): Promise<boolean> {
+    this.record('settle');
+    const key = FakeCollapseStore.keyOf(slot);
+    const item = this.items.get(key);
+    if (item?.windowId !== windowId) return false;
+    this.items.set(key, { latest: structuredClone(delivered), lastWindowId: windowId, expiresAt });
+    return true;
+  }
+
+  private record(operation: 'offer' | 'adopt' | 'close' | 'settle'): void {
+    this.calls.push(operation);
+    if (this.failOn.has(operation)) throw new Error(`collapse store ${operation} failed`);
+  }
+
+  private static toState(item: FakeSlotItem): CollapseSlotState {
+    const latest = structuredClone(item.latest);
+    if (item.windowId !== undefined && item.windowEnds !== undefined) {
+      const { windowId, windowEnds } = item;
+      return { kind: 'open', windowId, windowEnds, closing: item.closing === true, latest };
+    }
+    return { kind: 'settled', lastWindowId: item.lastWindowId ?? '', latest };
+  }
+}
+
+/**
+ * A clock that moves only when a test moves it: sleepers wake once it passes their time.
+ * Lets a test hold a collapse window open while other envelopes arrive, then end it.
+ */
+export class ManualClock implements Clock {
+  private readonly sleepers: Array<{ until: number; wake: () => void }> = [];
+  constructor(public time = Date.parse('2026-11-23T12:00:00Z')) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((wake) => this.sleepers.push({ until: this.time + ms, wake }));
+  }
+
+  /** How many sleeps are waiting. */
+  get sleeping(): number {
+    return this.sleepers.length;
+  }
+
+  /** Moves time on, waking every sleeper whose time has come. */
+  advance(ms: number): void {
+    this.time += ms;
+    for (const sleeper of [...this.sleepers]) {
+      if (sleeper.until > this.time) continue;
+      this.sleepers.splice(this.sleepers.indexOf(sleeper), 1);
+      sleeper.wake();
+    }
+  }
+
+  /** Resolves once at least `count` sleeps wait; fails rather than hang when they never do. */
+  async untilSleeping(count = 1): Promise<void> {
+    for (let turn = 0; turn < 1000; turn++) {
+      if (this.sleepers.length >= count) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error(`expected ${count} sleeping, found ${this.sleepers.length}`);
   }
 }

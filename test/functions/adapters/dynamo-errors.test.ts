@@ -8,6 +8,7 @@ import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   ThrottlingException,
+  TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -214,29 +215,15 @@ describe('failed conditions', () => {
     inbox = new DynamoInbox(doc, 'notifications');
   });
 
-  it('reads a duplicate’s undelivered connections from the returned old item, with no extra request', async () => {
-    dynamo
-      .on(PutCommand)
-      .rejects(conditionFailed({ pk: { S: 'U#acme#alice' }, undelivered: { SS: ['c2', 'c1'] } }));
+  it('answers a duplicate from the failed condition alone: one request, no count', async () => {
+    dynamo.on(PutCommand).rejects(conditionFailed());
 
-    expect(await inbox.store(recipient, note, 1)).toEqual({
-      fresh: false,
-      undelivered: ['c1', 'c2'],
-    });
+    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false });
     expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-  });
-
-  it('falls back to reading the item when the failed condition returned none', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: { undelivered: new Set(['c3']) } });
-
-    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false, undelivered: ['c3'] });
-    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('counts a fresh user notification as unread with a second write', async () => {
@@ -258,12 +245,15 @@ describe('failed conditions', () => {
     );
   });
 
-  it('maps a missing notification in setUndelivered to NotFoundError', async () => {
-    dynamo.on(UpdateCommand).rejects(conditionFailed());
+  it('retries the count when a read-state transaction holds it, so no store goes uncounted', async () => {
+    const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    inbox = new DynamoInbox(doc, 'notifications', { sleep: async () => undefined });
 
-    await expect(inbox.setUndelivered(recipient, 'n1', ['c1'])).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(3);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
   });
 
   it('maps a missing connection in subscribe to NotFoundError and writes no topic entry', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { composeMail, createEmailSender } from '../../../functions/core/email';
 import { parseEnvelope, toNotification } from '../../../functions/core/envelope';
-import { FakeDirectory, FakeEventLedger, FakeMailer, FakeMailLog } from '../../support/fakes';
+import type { Preferences } from '../../../functions/core/model';
+import {
+  FakeConnectionStore,
+  FakeDirectory,
+  FakeEventLedger,
+  FakeMailer,
+  FakeMailLog,
+  FakePreferenceStore,
+} from '../../support/fakes';
 
 const PUBLISHED_AT = Date.parse('2026-11-23T12:00:00.000Z');
 
@@ -23,16 +31,34 @@ async function setup() {
   const directory = new FakeDirectory();
   const mailLog = new FakeMailLog();
   const mailer = new FakeMailer();
+  const preferences = new FakePreferenceStore();
+  const connections = new FakeConnectionStore();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
   const sendEmails = createEmailSender({
     directory,
     mailLog,
     mailer,
+    preferences,
+    connections,
     ledger: new FakeEventLedger(),
     retentionSeconds: 86_400,
   });
-  return { directory, mailLog, mailer, sendEmails };
+  return { directory, mailLog, mailer, preferences, connections, sendEmails };
+}
+
+async function goOnline(connections: FakeConnectionStore, userId: string, tenant = 'acme') {
+  await connections.put(
+    {
+      connectionId: `${userId}-conn`,
+      tenant,
+      userId,
+      topicPatterns: [],
+      topics: [],
+      connectedAt: PUBLISHED_AT,
+    },
+    PUBLISHED_AT / 1000 + 3600,
+  );
 }
 
 describe('sendEmails', () => {
@@ -107,6 +133,131 @@ describe('sendEmails', () => {
     const { mailer, sendEmails } = await setup();
     const report = await sendEmails(envelope({ tenant: 'other' }), PUBLISHED_AT);
     expect(report.sent).toEqual([]);
+    expect(mailer.mails).toEqual([]);
+  });
+});
+
+describe('sendEmails with preferences', () => {
+  const only = (email: 'always' | 'never' | 'offline'): Preferences => ({
+    types: { 'comment.created': { email } },
+  });
+
+  it.each([
+    ['never', false, { sent: [], skipped: [{ userId: 'alice', reason: 'preference_never' }] }],
+    ['offline', true, { sent: [], skipped: [{ userId: 'alice', reason: 'user_online' }] }],
+    ['offline', false, { sent: ['alice'], skipped: [] }],
+    ['always', true, { sent: ['alice'], skipped: [] }],
+    ['always', false, { sent: ['alice'], skipped: [] }],
+  ] as const)('email %s, user online: %s', async (mode, online, expected) => {
+    const { mailer, preferences, connections, sendEmails } = await setup();
+    preferences.users.set('acme/alice', only(mode));
+    if (online) await goOnline(connections, 'alice');
+    const report = await sendEmails(envelope({ to: { users: ['alice'] } }), PUBLISHED_AT);
+    expect({ sent: report.sent, skipped: report.skipped }).toEqual(expected);
+    expect(report.failed).toEqual([]);
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(
+      expected.sent.length > 0 ? ['alice@example.com'] : [],
+    );
+  });
+
+  it('judges each recipient by their own preferences and presence', async () => {
+    const { mailer, preferences, connections, sendEmails } = await setup();
+    preferences.users.set('acme/alice', { channels: { email: 'offline' } });
+    preferences.users.set('acme/bob', { channels: { email: 'offline' } });
+    await goOnline(connections, 'alice');
+    await goOnline(connections, 'bob', 'globex');
+    const report = await sendEmails(envelope(), PUBLISHED_AT);
+    expect(report.sent).toEqual(['bob']);
+    expect(report.skipped).toEqual([
+      { userId: 'alice', reason: 'user_online' },
+      { userId: 'carol', reason: 'no_address' },
+    ]);
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
+  });
+
+  it('applies tenant defaults beneath the user, reading them once per envelope', async () => {
+    const { mailer, preferences, sendEmails } = await setup();
+    preferences.tenants.set('acme', { types: { 'comment.created': { email: 'never' } } });
+    preferences.users.set('acme/bob', only('always'));
+    const report = await sendEmails(envelope(), PUBLISHED_AT);
+    expect(report.sent).toEqual(['bob']);
+    expect(report.skipped).toEqual([
+      { userId: 'alice', reason: 'preference_never' },
+      { userId: 'carol', reason: 'preference_never' },
+    ]);
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
+    expect(preferences.reads.filter((read) => read.startsWith('tenant'))).toEqual(['tenant acme']);
+  });
+
+  it('reads preferences of the envelope tenant only', async () => {
+    const { preferences, sendEmails } = await setup();
+    preferences.tenants.set('globex', { channels: { email: 'never' } });
+    preferences.users.set('globex/alice', { channels: { email: 'never' } });
+    const report = await sendEmails(envelope(), PUBLISHED_AT);
+    expect(report.sent).toEqual(['alice', 'bob']);
+  });
+
+  it('ignores the in-app setting when deciding on email', async () => {
+    const { preferences, sendEmails } = await setup();
+    preferences.users.set('acme/alice', { channels: { inapp: false } });
+    const report = await sendEmails(envelope({ to: { users: ['alice'] } }), PUBLISHED_AT);
+    expect(report.sent).toEqual(['alice']);
+  });
+
+  it('reads no preferences for an envelope it would not mail anyway', async () => {
+    const { preferences, sendEmails } = await setup();
+    await sendEmails(envelope({ channels: ['inapp'] }), PUBLISHED_AT);
+    await sendEmails(envelope({ to: { topic: 'project.42' } }), PUBLISHED_AT);
+    expect(preferences.reads).toEqual([]);
+  });
+
+  it('counts a user online when a later page holds a connection (expired entries filtered)', async () => {
+    const { preferences, mailer, sendEmails, connections } = await setup();
+    preferences.users.set('acme/alice', only('offline'));
+    const pages: Record<
+      string,
+      { items: Array<{ connectionId: string; userId: string }>; cursor?: string }
+    > = {
+      first: { items: [], cursor: 'second' },
+      second: { items: [{ connectionId: 'c1', userId: 'alice' }] },
+    };
+    connections.listForUser = async (_tenant, _user, cursor) =>
+      pages[cursor ?? 'first'] ?? { items: [] };
+    const report = await sendEmails(envelope({ to: { users: ['alice'] } }), PUBLISHED_AT);
+    expect(report.skipped).toEqual([{ userId: 'alice', reason: 'user_online' }]);
+    expect(mailer.mails).toEqual([]);
+  });
+
+  it('mails an offline-only user on a redelivery that finds them gone offline', async () => {
+    const { preferences, connections, mailer, sendEmails } = await setup();
+    preferences.users.set('acme/alice', only('offline'));
+    await goOnline(connections, 'alice');
+    const first = await sendEmails(envelope({ to: { users: ['alice'] } }), PUBLISHED_AT);
+    expect(first.skipped).toEqual([{ userId: 'alice', reason: 'user_online' }]);
+    await connections.remove('alice-conn');
+    const again = await sendEmails(envelope({ to: { users: ['alice'] } }), PUBLISHED_AT);
+    expect(again.sent).toEqual(['alice']);
+    expect(mailer.mails).toHaveLength(1);
+  });
+
+  it('reports a failed preference read for that user and goes on with the others', async () => {
+    const { preferences, mailer, sendEmails } = await setup();
+    const read = preferences.user.bind(preferences);
+    preferences.user = async (tenant, userId) => {
+      if (userId === 'alice') throw new Error('throttled');
+      return read(tenant, userId);
+    };
+    const report = await sendEmails(envelope(), PUBLISHED_AT);
+    expect(report.failed.map((failure) => failure.userId)).toEqual(['alice']);
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
+  });
+
+  it('fails the whole envelope when tenant defaults cannot be read, mailing nobody', async () => {
+    const { preferences, mailer, sendEmails } = await setup();
+    preferences.tenantDefaults = async () => {
+      throw new Error('throttled');
+    };
+    await expect(sendEmails(envelope(), PUBLISHED_AT)).rejects.toThrow('throttled');
     expect(mailer.mails).toEqual([]);
   });
 });

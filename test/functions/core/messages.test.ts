@@ -5,9 +5,18 @@ import {
   type Caller,
   createMessageHandler,
   MAX_TOPICS_PER_REQUEST,
+  type MessageDeps,
 } from '../../../functions/core/messages';
-import type { Identity } from '../../../functions/core/model';
-import { FakeConnectionStore } from '../../support/fakes';
+import type { Identity, Notification } from '../../../functions/core/model';
+import { notificationId } from '../../../functions/core/notification-id';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../../../functions/core/replay';
+import {
+  FakeClock,
+  FakeConnectionStore,
+  FakeDelivery,
+  FakeReplaySource,
+} from '../../support/fakes';
 
 const identity: Identity = {
   tenant: 'acme',
@@ -16,14 +25,56 @@ const identity: Identity = {
 };
 const caller: Caller = { identity, connectionId: 'conn-1', connectedAt: 1_790_000_000_000 };
 
+/** Records what the socket asked of the inbox service; answers with a made-up count. */
+class RecordingReadState
+  implements Pick<MessageDeps['inbox'], 'markRead' | 'markAllRead' | 'state'>
+{
+  readonly calls: unknown[][] = [];
+  unread = 3;
+  async markRead(owner: { tenant: string; userId: string }, ids: string[]) {
+    this.calls.push(['markRead', owner.tenant, owner.userId, ids]);
+    return { unread: this.unread, notFound: [] };
+  }
+  async markAllRead(owner: { tenant: string; userId: string }) {
+    this.calls.push(['markAllRead', owner.tenant, owner.userId]);
+    return { unread: 0 };
+  }
+  async state(owner: { tenant: string; userId: string }) {
+    this.calls.push(['state', owner.tenant, owner.userId]);
+    return { unread: this.unread };
+  }
+}
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+
 async function setup() {
   const store = new FakeConnectionStore();
   await store.put(toConnection(identity, caller.connectionId, caller.connectedAt), 0);
-  const handle = createMessageHandler({ connections: store });
+  const delivery = new FakeDelivery();
+  const clock = new FakeClock(NOW);
+  const source = new FakeReplaySource();
+  const inbox = new RecordingReadState();
+  const deps: MessageDeps = {
+    connections: store,
+    replay: createReplay({
+      source,
+      delivery,
+      clock,
+      settings: { ...DEFAULT_REPLAY_SETTINGS, retentionSeconds: 3600 },
+    }),
+    presence: createPresence({
+      connections: store,
+      delivery,
+      clock,
+      settings: DEFAULT_PRESENCE_SETTINGS,
+    }),
+    inbox,
+  };
+  const handle = createMessageHandler(deps);
   const send = (frame: unknown) =>
     handle(typeof frame === 'string' ? frame : JSON.stringify(frame), caller);
   const topics = async () => (await store.get(caller.connectionId))?.topics;
-  return { store, send, topics };
+  return { store, send, topics, deps, delivery, source, inbox };
 }
 
 describe('handleMessage: framing', () => {
@@ -56,8 +107,8 @@ describe('handleMessage: framing', () => {
   );
 
   it('answers an absent body with bad_frame', async () => {
-    const { store } = await setup();
-    const handle = createMessageHandler({ connections: store });
+    const { deps } = await setup();
+    const handle = createMessageHandler(deps);
     expect((await handle(undefined, caller)).frame).toMatchObject({
       type: 'error',
       error: { code: 'bad_frame' },
@@ -231,5 +282,159 @@ describe('handleMessage: subscribe and unsubscribe', () => {
       error: { code: 'bad_request', message: 'connection is closing' },
     });
     expect(outcome.error).toBeUndefined();
+  });
+});
+
+function stored(secondsAgo: number, eventId: string, topic?: string): Notification {
+  const publishedAt = NOW - secondsAgo * 1000;
+  return {
+    id: notificationId(publishedAt, 'acme', eventId),
+    eventId,
+    type: 'comment.created',
+    ...(topic === undefined ? {} : { topic }),
+    createdAt: new Date(publishedAt).toISOString(),
+    read: false,
+  };
+}
+
+describe('handleMessage: resume', () => {
+  it('replays what followed the cursor to this connection, then replies with the count', async () => {
+    const { send, source, delivery } = await setup();
+    const cursor = stored(30, 'e1');
+    source.add({ kind: 'user', tenant: 'acme', userId: 'alice' }, cursor, stored(20, 'e2'));
+    source.add({ kind: 'user', tenant: 'acme', userId: 'bob' }, stored(10, 'bob-1'));
+    const outcome = await send({ action: 'resume', requestId: 'r1', since: cursor.id });
+    expect(outcome.frame).toEqual({
+      type: 'reply',
+      requestId: 'r1',
+      ok: true,
+      result: { replayed: 1, more: false, last: stored(20, 'e2').id },
+    });
+    expect(delivery.delivered(caller.connectionId)).toEqual([
+      { type: 'notification', notification: stored(20, 'e2') },
+    ]);
+  });
+
+  it("includes the connection's subscribed topics", async () => {
+    const { send, source, delivery } = await setup();
+    await send({ action: 'subscribe', topics: ['project.7'] });
+    const cursor = stored(30, 'e1');
+    source.add({ kind: 'user', tenant: 'acme', userId: 'alice' }, cursor);
+    source.add({ kind: 'topic', tenant: 'acme', topic: 'project.7' }, stored(5, 't1', 'project.7'));
+    source.add({ kind: 'topic', tenant: 'acme', topic: 'project.8' }, stored(6, 't2', 'project.8'));
+    const { frame } = await send({ action: 'resume', requestId: 'r2', since: cursor.id });
+    expect(frame).toMatchObject({ ok: true, result: { replayed: 1 } });
+    expect(delivery.delivered(caller.connectionId)).toEqual([
+      { type: 'notification', notification: stored(5, 't1', 'project.7') },
+    ]);
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['unknown', notificationId(NOW - 1000, 'acme', 'never')],
+    ['ancient', notificationId(NOW - 2 * 3600 * 1000, 'acme', 'old')],
+  ])('answers a %s cursor with resume_gap, telling the client to reload', async (_what, since) => {
+    const { send, delivery } = await setup();
+    const outcome = await send({ action: 'resume', requestId: 'r3', since });
+    expect(outcome.frame).toEqual({
+      type: 'reply',
+      requestId: 'r3',
+      ok: false,
+      error: { code: 'resume_gap', message: expect.stringContaining('reload from the HTTP API') },
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(delivery.posts).toEqual([]);
+  });
+
+  it.each([[{}], [{ since: 42 }], [{ since: null }]])('refuses %j as bad_request', async (args) => {
+    const { send } = await setup();
+    expect((await send({ action: 'resume', requestId: 'r4', ...args })).frame).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+  });
+});
+
+describe('handleMessage: markRead and state', () => {
+  it('marks the given ids read as the caller, and replies with the new count', async () => {
+    const { send, inbox } = await setup();
+    const id = notificationId(NOW, 'acme', 'e1');
+    const { frame } = await send({ action: 'markRead', requestId: 'r1', ids: [id] });
+    expect(frame).toEqual({
+      type: 'reply',
+      requestId: 'r1',
+      ok: true,
+      result: { unread: 3, notFound: [] },
+    });
+    expect(inbox.calls).toEqual([['markRead', 'acme', 'alice', [id]]]);
+  });
+
+  it('marks all read', async () => {
+    const { send, inbox } = await setup();
+    expect((await send({ action: 'markRead', requestId: 'r1', all: true })).frame).toEqual({
+      type: 'reply',
+      requestId: 'r1',
+      ok: true,
+      result: { unread: 0 },
+    });
+    expect(inbox.calls).toEqual([['markAllRead', 'acme', 'alice']]);
+  });
+
+  it.each([
+    ['nothing', {}],
+    ['both ids and all', { ids: ['x'], all: true }],
+    ['all: false', { all: false }],
+    ['an empty list', { ids: [] }],
+    ['ids that are not strings', { ids: [1] }],
+  ])('refuses %s as bad_request, marking nothing', async (_what, args) => {
+    const { send, inbox } = await setup();
+    expect((await send({ action: 'markRead', requestId: 'r1', ...args })).frame).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+    expect(inbox.calls).toEqual([]);
+  });
+
+  it("answers state with the caller's unread count", async () => {
+    const { send, inbox } = await setup();
+    inbox.unread = 7;
+    expect((await send({ action: 'state', requestId: 'r1' })).frame).toEqual({
+      type: 'reply',
+      requestId: 'r1',
+      ok: true,
+      result: { unread: 7 },
+    });
+    expect(inbox.calls).toEqual([['state', 'acme', 'alice']]);
+  });
+});
+
+describe('handleMessage: presence', () => {
+  it("says who is online in the caller's tenant only", async () => {
+    const { send, store } = await setup();
+    await store.put(toConnection({ ...identity, userId: 'bob' }, 'b1', 0), 0);
+    await store.put(toConnection({ ...identity, tenant: 'globex', userId: 'carol' }, 'c1', 0), 0);
+    const { frame } = await send({
+      action: 'presence',
+      requestId: 'r1',
+      users: ['alice', 'bob', 'carol'],
+    });
+    expect(frame).toEqual({
+      type: 'reply',
+      requestId: 'r1',
+      ok: true,
+      result: { online: { alice: true, bob: true, carol: false } },
+    });
+  });
+
+  it.each([
+    ['no users', []],
+    ['an empty user id', ['']],
+    ['more than 100 users', Array.from({ length: 101 }, (_, i) => `u${i}`)],
+  ])('refuses %s as bad_request', async (_what, users) => {
+    const { send } = await setup();
+    expect((await send({ action: 'presence', requestId: 'r1', users })).frame).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
 });

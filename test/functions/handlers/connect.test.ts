@@ -2,10 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { connectionExpiresAt } from '../../../functions/core/connections';
 import { toAuthorizerContext } from '../../../functions/core/identity';
 import type { Identity } from '../../../functions/core/model';
-import { makeHandler } from '../../../functions/handlers/connect';
-import { FakeConnectionStore, FakeDirectory, webSocketEvent } from '../../support/fakes';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
+import { makeHandler as makeConnectHandler } from '../../../functions/handlers/connect';
+import {
+  FakeClock,
+  FakeConnectionStore,
+  FakeDelivery,
+  FakeDirectory,
+  webSocketEvent,
+} from '../../support/fakes';
 
 const CONNECTED_AT = Date.parse('2026-11-23T12:00:00.000Z');
+
+/** The real handler over the real presence core, on fakes. */
+function makeHandler(
+  deps: { connections: FakeConnectionStore; directory: FakeDirectory },
+  delivery = new FakeDelivery(),
+) {
+  const presence = createPresence({
+    connections: deps.connections,
+    delivery,
+    clock: new FakeClock(),
+    settings: DEFAULT_PRESENCE_SETTINGS,
+  });
+  return makeConnectHandler({ presence, directory: deps.directory });
+}
 
 function connectEvent(identity: Identity, connectionId = 'conn-1') {
   return webSocketEvent({
@@ -70,5 +91,24 @@ describe('connect handler', () => {
     const event = webSocketEvent({ routeKey: '$connect', connectionId: 'conn-1' });
     await expect(makeHandler({ connections: store, directory })(event)).rejects.toThrow();
     expect(store.connections.size).toBe(0);
+  });
+
+  it("tells the watchers of the user's presence topic when this is their first connection", async () => {
+    const store = new FakeConnectionStore();
+    const directory = new FakeDirectory();
+    const delivery = new FakeDelivery();
+    const watcher: Identity = { tenant: 'acme', userId: 'bob', topicPatterns: ['presence.*'] };
+    await store.put(
+      { ...watcher, connectionId: 'bob-1', connectedAt: 0, topics: ['presence.alice'] },
+      0,
+    );
+    const alice: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
+    const handler = makeHandler({ connections: store, directory }, delivery);
+
+    expect(await handler(connectEvent(alice, 'alice-1'))).toEqual({ statusCode: 200 });
+    expect(await handler(connectEvent(alice, 'alice-2'))).toEqual({ statusCode: 200 });
+    expect(delivery.delivered('bob-1')).toEqual([
+      { type: 'presence', user: 'alice', online: true },
+    ]);
   });
 });

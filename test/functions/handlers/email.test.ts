@@ -1,14 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../functions/adapters/powertools';
 import { encodeTask } from '../../../functions/adapters/queue-messages';
 import { parseEnvelope } from '../../../functions/core/envelope';
 import { makeHandler } from '../../../functions/handlers/email';
 import { lambdaContext } from '../../../local/lambda-context';
 import {
+  FakeConnectionStore,
   FakeDeadLetters,
   FakeDirectory,
   FakeEventLedger,
   FakeMailer,
   FakeMailLog,
+  FakePreferenceStore,
   snsNotificationBody,
   sqsEvent,
   sqsRecord,
@@ -16,12 +19,12 @@ import {
 
 const TIMESTAMP = '2026-11-23T12:00:00.123Z';
 
-function publish(users: string[], id: string): string {
+function publish(users: string[], id: string, type = 'comment.created', tenant = 'acme'): string {
   return snsNotificationBody(
     JSON.stringify({
       id,
-      type: 'comment.created',
-      tenant: 'acme',
+      type,
+      tenant,
       to: { users },
       title: 'New comment',
       channels: ['inapp', 'email'],
@@ -35,6 +38,8 @@ async function setup() {
   const mailLog = new FakeMailLog();
   const mailer = new FakeMailer();
   const deadLetters = new FakeDeadLetters();
+  const preferences = new FakePreferenceStore();
+  const connections = new FakeConnectionStore();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
   const handler = makeHandler({
@@ -42,12 +47,18 @@ async function setup() {
     mailLog,
     mailer,
     deadLetters,
+    preferences,
+    connections,
     ledger: new FakeEventLedger(),
     retentionSeconds: 86_400,
   });
   const context = lambdaContext('herald-email');
-  return { mailer, deadLetters, handler, context };
+  return { mailer, deadLetters, preferences, connections, handler, context };
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const queue = { queue: 'herald-email' };
 
@@ -90,6 +101,61 @@ describe('email handler', () => {
       'alice@example.com',
       'bob@example.com',
     ]);
+  });
+
+  it("obeys each user's email preferences and logs why it did not send", async () => {
+    const { handler, context, mailer, preferences, connections } = await setup();
+    const info = vi.spyOn(logger, 'info');
+    preferences.users.set('acme/alice', {
+      types: { 'a.muted': { email: 'never' }, 'b.offline': { email: 'offline' } },
+    });
+    await connections.put(
+      {
+        connectionId: 'alice-1',
+        tenant: 'acme',
+        userId: 'alice',
+        topicPatterns: [],
+        topics: [],
+        connectedAt: 1,
+      },
+      2_000_000_000,
+    );
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('m-muted', publish(['alice'], 'evt-1', 'a.muted'), queue),
+        sqsRecord('m-online', publish(['alice'], 'evt-2', 'b.offline'), queue),
+        sqsRecord('m-bob', publish(['bob'], 'evt-3', 'b.offline'), queue),
+      ),
+      context,
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
+    const notSent = info.mock.calls.filter(([message]) => message === 'email not sent');
+    expect(notSent.map(([, extra]) => extra)).toEqual([
+      expect.objectContaining({
+        messageId: 'm-muted',
+        userId: 'alice',
+        reason: 'preference_never',
+      }),
+      expect.objectContaining({ messageId: 'm-online', userId: 'alice', reason: 'user_online' }),
+    ]);
+  });
+
+  it('retries a record whose tenant defaults could not be read', async () => {
+    const { handler, context, mailer, preferences } = await setup();
+    preferences.tenantDefaults = async (tenant) => {
+      if (tenant === 'acme') throw new Error('throttled');
+      return undefined;
+    };
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('m1', publish(['alice'], 'evt-1'), queue),
+        sqsRecord('m2', publish(['alice'], 'evt-2', 'comment.created', 'globex'), queue),
+      ),
+      context,
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(mailer.mails).toEqual([]);
   });
 
   it('dead-letters an invalid envelope with its reason', async () => {

@@ -4,16 +4,20 @@ import { parseEnvelope, toNotification } from '../../../functions/core/envelope'
 import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '../../../functions/core/fan-out';
 import type { Connection } from '../../../functions/core/model';
 import { notificationTime } from '../../../functions/core/notification-id';
+import type { Clock } from '../../../functions/core/ports';
 import { makeHandler } from '../../../functions/handlers/fan-out';
 import { lambdaContext } from '../../../local/lambda-context';
 import {
   FakeClock,
+  FakeCollapseStore,
   FakeConnectionStore,
   FakeContinuations,
   FakeDeadLetters,
   FakeDelivery,
   FakeEventLedger,
   FakeInbox,
+  FakePreferenceStore,
+  ManualClock,
   snsNotificationBody,
   sqsEvent,
   sqsRecord,
@@ -21,21 +25,23 @@ import {
 
 const TIMESTAMP = '2026-11-23T12:00:00.123Z';
 
-function envelopeJson(users: string[], id = 'evt-1'): string {
-  return JSON.stringify({ id, type: 'comment.created', tenant: 'acme', to: { users } });
+function envelopeJson(users: string[], id = 'evt-1', extra: object = {}): string {
+  return JSON.stringify({ id, type: 'comment.created', tenant: 'acme', to: { users }, ...extra });
 }
 
 function connection(connectionId: string, userId: string): Connection {
   return { connectionId, userId, tenant: 'acme', topicPatterns: [], connectedAt: 0, topics: [] };
 }
 
-async function setup() {
+async function setup(clock: Clock = new FakeClock()) {
   const store = new FakeConnectionStore();
   const inbox = new FakeInbox();
   const ledger = new FakeEventLedger();
   const delivery = new FakeDelivery();
   const continuations = new FakeContinuations();
   const deadLetters = new FakeDeadLetters();
+  const preferences = new FakePreferenceStore();
+  const collapses = new FakeCollapseStore();
   for (const c of [connection('a1', 'alice'), connection('b1', 'bob'), connection('c1', 'carol')]) {
     await store.put(c, 0);
   }
@@ -45,7 +51,9 @@ async function setup() {
     ledger,
     delivery,
     continuations,
-    clock: new FakeClock(),
+    preferences,
+    collapses,
+    clock,
     random: () => 0.5,
     settings: {
       ...DEFAULT_FAN_OUT_SETTINGS,
@@ -54,7 +62,17 @@ async function setup() {
   });
   const handler = makeHandler({ fanOut, deadLetters });
   const context = lambdaContext('herald-fan-out');
-  return { store, inbox, delivery, continuations, deadLetters, handler, context };
+  return {
+    store,
+    inbox,
+    delivery,
+    continuations,
+    deadLetters,
+    preferences,
+    collapses,
+    handler,
+    context,
+  };
 }
 
 describe('fan-out handler', () => {
@@ -165,5 +183,42 @@ describe('fan-out handler', () => {
     await handler(sqsEvent(sqsRecord('raw', envelopeJson(['alice']), { sentAt })), context);
     const [frame] = delivery.delivered('a1') as Array<{ notification: { id: string } }>;
     expect(notificationTime(frame?.notification.id ?? '')).toBe(sentAt);
+  });
+
+  it('coalesces the records of one batch that share a collapseKey in memory', async () => {
+    const clock = new ManualClock(Date.parse(TIMESTAMP));
+    const { handler, context, delivery, inbox, collapses } = await setup(clock);
+    const records = Array.from({ length: 10 }, (_, i) =>
+      sqsRecord(
+        `m${i}`,
+        snsNotificationBody(
+          envelopeJson(['alice'], `evt-${i}`, { collapseKey: 'post.42', data: { i } }),
+          new Date(Date.parse(TIMESTAMP) + i).toISOString(),
+        ),
+      ),
+    );
+    const response = handler(sqsEvent(...records), context);
+    await clock.untilSleeping(1);
+    clock.advance(1000);
+
+    expect(await response).toEqual({ batchItemFailures: [] });
+    const frames = delivery.delivered('a1') as Array<{ notification: { data: { i: number } } }>;
+    expect(frames.map((frame) => frame.notification.data.i)).toEqual([9]);
+    expect(inbox.items.size).toBe(1);
+    // One write to open the window, one to close it, one to settle it: none per record.
+    expect(collapses.calls).toEqual(['offer', 'close', 'settle']);
+  });
+
+  it('stores and pushes nothing for a user who turned the type off in-app', async () => {
+    const { handler, context, delivery, inbox, preferences } = await setup();
+    preferences.users.set('acme/alice', { types: { 'comment.created': { inapp: false } } });
+    const response = await handler(
+      sqsEvent(sqsRecord('m1', snsNotificationBody(envelopeJson(['alice', 'bob']), TIMESTAMP))),
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(delivery.delivered('a1')).toEqual([]);
+    expect(delivery.delivered('b1')).toHaveLength(1);
+    expect([...inbox.items.keys()].map((key) => key.split('/')[2])).toEqual(['bob']);
   });
 });

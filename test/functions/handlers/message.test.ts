@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { toConnection } from '../../../functions/core/connections';
 import { toAuthorizerContext } from '../../../functions/core/identity';
 import type { Identity } from '../../../functions/core/model';
+import { notificationId } from '../../../functions/core/notification-id';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../../../functions/core/replay';
 import { makeHandler } from '../../../functions/handlers/message';
-import { FakeConnectionStore, webSocketEvent } from '../../support/fakes';
+import {
+  FakeClock,
+  FakeConnectionStore,
+  FakeDelivery,
+  FakeReplaySource,
+  webSocketEvent,
+} from '../../support/fakes';
 
 const identity: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: ['project.*'] };
 const CONNECTED_AT = Date.parse('2026-11-23T11:00:00.000Z');
@@ -11,7 +20,24 @@ const CONNECTED_AT = Date.parse('2026-11-23T11:00:00.000Z');
 async function setup() {
   const store = new FakeConnectionStore();
   await store.put(toConnection(identity, 'conn-1', CONNECTED_AT), 0);
-  const handler = makeHandler({ connections: store });
+  const delivery = new FakeDelivery();
+  const clock = new FakeClock(CONNECTED_AT + 3600_000);
+  const source = new FakeReplaySource();
+  const handler = makeHandler({
+    connections: store,
+    replay: createReplay({ source, delivery, clock, settings: DEFAULT_REPLAY_SETTINGS }),
+    presence: createPresence({
+      connections: store,
+      delivery,
+      clock,
+      settings: DEFAULT_PRESENCE_SETTINGS,
+    }),
+    inbox: {
+      markRead: async () => ({ unread: 1, notFound: [] }),
+      markAllRead: async () => ({ unread: 0 }),
+      state: async () => ({ unread: 2 }),
+    },
+  });
   const send = (body: string | undefined, isBase64Encoded = false) =>
     handler(
       webSocketEvent({
@@ -23,7 +49,7 @@ async function setup() {
         isBase64Encoded,
       }),
     );
-  return { store, send };
+  return { store, send, source, delivery };
 }
 
 describe('message handler', () => {
@@ -80,6 +106,34 @@ describe('message handler', () => {
     expect((response as { body: string }).body).not.toContain('herald-connections');
     expect(JSON.parse(String((response as { body: string }).body))).toMatchObject({
       error: { code: 'internal' },
+    });
+  });
+
+  it('replays through the management API before answering, in the same invocation', async () => {
+    const { send, source, delivery } = await setup();
+    const at = CONNECTED_AT + 60_000;
+    const notes = ['e1', 'e2', 'e3'].map((eventId, i) => ({
+      id: notificationId(at + i, 'acme', eventId),
+      eventId,
+      type: 'comment.created',
+      createdAt: new Date(at + i).toISOString(),
+      read: false,
+    }));
+    source.add({ kind: 'user', tenant: 'acme', userId: 'alice' }, ...notes);
+    const response = await send(
+      JSON.stringify({ action: 'resume', requestId: 'r5', since: notes[0]?.id }),
+    );
+    expect(delivery.delivered('conn-1')).toEqual(
+      notes.slice(1).map((notification) => ({ type: 'notification', notification })),
+    );
+    expect(response).toEqual({
+      statusCode: 200,
+      body: JSON.stringify({
+        type: 'reply',
+        requestId: 'r5',
+        ok: true,
+        result: { replayed: 2, more: false, last: notes[2]?.id },
+      }),
     });
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * `PreferenceStore` over the notifications table: one item per user
+ * (`U#{tenant}#{user}` / `PREFS`) and one per tenant (`TENANT#{tenant}` / `PREFS`).
+ *
+ * Per-type settings are stored as a list of `{type, inapp?, email?}`, not as a map keyed
+ * by type: the SDK's (un)marshaller builds maps by assignment into `{}`, which turns a type
+ * named `__proto__` into a prototype instead of a key.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChannelPreferences, EmailMode, Preferences } from '../core/model';
+import type { PreferenceStore } from '../core/ports';
+import { createTypeTable, EMAIL_MODES } from '../core/preferences';
+import { type ItemKey, tenantPreferencesKey, userPreferencesKey } from './dynamo-keys';
+
+type ChannelSettings = Partial<ChannelPreferences>;
+
+interface StoredTypeSettings extends ChannelSettings {
+  type: string;
+}
+
+export class DynamoPreferenceStore implements PreferenceStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  user(tenant: string, userId: string): Promise<Preferences | undefined> {
+    return this.read(userPreferencesKey(tenant, userId));
+  }
+
+  putUser(tenant: string, userId: string, preferences: Preferences): Promise<void> {
+    return this.write(userPreferencesKey(tenant, userId), preferences);
+  }
+
+  tenantDefaults(tenant: string): Promise<Preferences | undefined> {
+    return this.read(tenantPreferencesKey(tenant));
+  }
+
+  putTenantDefaults(tenant: string, preferences: Preferences): Promise<void> {
+    return this.write(tenantPreferencesKey(tenant), preferences);
+  }
+
+  private async read(key: ItemKey): Promise<Preferences | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key,
+        ProjectionExpression: 'channels, #types',
+        ExpressionAttributeNames: { '#types': 'types' },
+        // A mail sent right after someone said "never" is a bug to them; a strong read
+        // of one small item costs one read unit instead of half of one.
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : fromItem(Item);
+  }
+
+  private async write(key: ItemKey, preferences: Preferences): Promise<void> {
+    const item: Record<string, unknown> = { ...key, updatedAt: this.now() };
+    const channels = settingsOf(preferences.channels);
+    if (channels !== undefined) item.channels = channels;
+    if (preferences.types !== undefined) {
+      item.types = Object.entries(preferences.types).map(
+        ([type, settings]): StoredTypeSettings => ({ type, ...settingsOf(settings) }),
+      );
+    }
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+}
+
+/** Reads back what `write` stored, ignoring anything it could not have written. */
+function fromItem(item: Record<string, unknown>): Preferences {
+  const preferences: Preferences = {};
+  const channels = settingsOf(item.channels);
+  if (channels !== undefined) preferences.channels = channels;
+  if (Array.isArray(item.types)) {
+    preferences.types = createTypeTable(
+      item.types.flatMap((entry: unknown): Array<[string, ChannelSettings]> => {
+        if (typeof entry !== 'object' || entry === null) return [];
+        const { type } = entry as { type?: unknown };
+        return typeof type === 'string' ? [[type, settingsOf(entry) ?? {}]] : [];
+      }),
+    );
+  }
+  return preferences;
+}
+
+/** Only the known channel fields with valid values, so nothing else reaches the table or back. */
+function settingsOf(value: unknown): ChannelSettings | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { inapp, email } = value as { inapp?: unknown; email?: unknown };
+  const settings: ChannelSettings = {};
+  if (typeof inapp === 'boolean') settings.inapp = inapp;
+  if (isEmailMode(email)) settings.email = email;
+  return settings;
+}
+
+function isEmailMode(value: unknown): value is EmailMode {
+  return (EMAIL_MODES as readonly unknown[]).includes(value);
+}

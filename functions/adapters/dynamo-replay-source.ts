@@ -1,0 +1,86 @@
+/**
+ * `ReplaySource` over the notifications table: the very items `DynamoInbox` stores
+ * (`U#{tenant}#{userId}` or `T#{tenant}#{topic}` / `N#{id}`), read forwards. Ids sort by
+ * time, so an ascending range of sort keys after `N#{since}` is "everything since", oldest
+ * first, and the last id of one read is the cursor of the next.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Notification, Recipient } from '../core/model';
+import type { ReplaySource } from '../core/ports';
+import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
+
+/**
+ * The upper end of the notification sort keys: ids are Crockford base32 (`0-9`, `A-Z`) and
+ * `~` sorts after all of them. The partition's other items (`STATE`, ...) sort after `N#`
+ * too, so "everything after the cursor" needs this bound to stay among notifications.
+ */
+const NOTIFICATIONS_END = `${NOTIFICATION_PREFIX}~`;
+
+export class DynamoReplaySource implements ReplaySource {
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async has(recipient: Recipient, id: string): Promise<boolean> {
+    const { Item } = await this.documentClient.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: recipientPartition(recipient), sk: notificationSortKey(id) },
+        ProjectionExpression: 'pk',
+        // The id came from a push that followed the write: a stale read would be a false gap.
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
+  }
+
+  async after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]> {
+    const pk = recipientPartition(recipient);
+    const from = notificationSortKey(afterId);
+    const found: Notification[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          // BETWEEN is inclusive: the cursor's own item comes back and is skipped below.
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': NOTIFICATIONS_END },
+          ScanIndexForward: true,
+          ConsistentRead: true,
+          Limit: limit - found.length + 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of Items) {
+        if (item.sk === from) continue;
+        found.push(fromItem(item));
+        if (found.length === limit) return found;
+      }
+      startKey = LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return found;
+  }
+}
+
+/** A stored item back to the `Notification` clients see (the inbox's own mapping, read side). */
+function fromItem(item: Record<string, unknown>): Notification {
+  const notification: Notification = {
+    id: String(item.id),
+    eventId: String(item.eventId),
+    type: String(item.type),
+    createdAt: String(item.createdAt),
+    read: item.read === true,
+  };
+  if (typeof item.title === 'string') notification.title = item.title;
+  if (typeof item.body === 'string') notification.body = item.body;
+  if (isObject(item.data)) notification.data = item.data;
+  if (typeof item.url === 'string') notification.url = item.url;
+  if (typeof item.topic === 'string') notification.topic = item.topic;
+  return notification;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

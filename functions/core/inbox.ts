@@ -1,0 +1,178 @@
+/**
+ * The user's inbox as a use case: list, read state, deletion, and the unread count, shared
+ * by the HTTP API and the socket's `markRead`/`state`. Every change that moves the unread
+ * count is announced to every live connection of the user as `{"type":"state","unread":N}`,
+ * so a badge on one device follows a click on another.
+ *
+ * "Seen" (ICARUS's seen/unseen) is the same flag as read: Herald keeps one flag, `read`.
+ */
+import { DEFAULT_RETRY, deliverFrame, type RetryPolicy } from './deliver';
+import { BadRequestError, NotFoundError } from './errors';
+import { encodeFrame } from './frames';
+import { createLimiter, type Limiter, mapLimited } from './limiter';
+import type { ConnectionRef, Identity, Notification, Page } from './model';
+import { isNotificationId } from './notification-id';
+import type { Clock, ConnectionStore, Delivery, InboxChange, UserInbox } from './ports';
+
+export interface InboxSettings {
+  /** State posts in flight at once (size the management client's sockets alike). */
+  concurrency: number;
+  retry: RetryPolicy;
+  /** Most ids one `markRead` takes. */
+  maxIds: number;
+  /** Largest page `list` serves. */
+  maxLimit: number;
+}
+
+export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
+  concurrency: 16,
+  retry: DEFAULT_RETRY,
+  maxIds: 100,
+  maxLimit: 100,
+};
+
+export interface InboxServiceDeps {
+  inbox: UserInbox;
+  connections: ConnectionStore;
+  delivery: Delivery;
+  clock: Clock;
+  settings?: Partial<InboxSettings>;
+  /** Shared with whatever else the container posts, to bound posts in flight overall. */
+  limiter?: Limiter;
+  random?: () => number;
+  /** Told of a state push that failed; the change itself stands and the call still succeeds. */
+  onPushProblem?: (problem: { what: string; error: unknown }) => void;
+}
+
+/** Whose inbox: the verified caller's own tenant and user, never an id from a request. */
+export type InboxOwner = Pick<Identity, 'tenant' | 'userId'>;
+
+export interface ListRequest {
+  limit: number;
+  cursor?: string;
+  unreadOnly?: boolean;
+}
+
+export interface UnreadState {
+  unread: number;
+}
+
+export interface MarkReadResult extends UnreadState {
+  /** Ids that are not in the caller's inbox (never there, deleted, expired, or another's). */
+  notFound: string[];
+}
+
+export type InboxService = ReturnType<typeof createInboxService>;
+
+export function createInboxService(deps: InboxServiceDeps) {
+  const settings = { ...DEFAULT_INBOX_SETTINGS, ...deps.settings };
+  const deliverDeps = {
+    delivery: deps.delivery,
+    limiter: deps.limiter ?? createLimiter(settings.concurrency),
+    clock: deps.clock,
+    retry: settings.retry,
+    random: deps.random,
+  };
+  const report = deps.onPushProblem ?? (() => undefined);
+
+  function requireId(id: string): string {
+    if (!isNotificationId(id)) throw new BadRequestError('not a notification id');
+    return id;
+  }
+
+  async function connectionsOf(owner: InboxOwner): Promise<ConnectionRef[]> {
+    const all: ConnectionRef[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deps.connections.listForUser(owner.tenant, owner.userId, cursor);
+      all.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    return all;
+  }
+
+  /** Best effort: a failed push never fails the change; the client can ask for `state`. */
+  async function announce(owner: InboxOwner, unread: number): Promise<void> {
+    try {
+      const connections = await connectionsOf(owner);
+      const frame = encodeFrame({ type: 'state', unread });
+      const result = await deliverFrame(connections, frame, deliverDeps);
+      await mapLimited(result.gone, settings.concurrency, async ({ connectionId }) => {
+        try {
+          await deps.connections.remove(connectionId);
+        } catch (error) {
+          report({ what: `prune ${connectionId}`, error });
+        }
+      });
+      for (const { connectionId } of result.failed) {
+        report({ what: `state push to ${connectionId}`, error: new Error('push kept failing') });
+      }
+    } catch (error) {
+      report({ what: 'state push', error });
+    }
+  }
+
+  /** The count after a change, pushed to every connection when the change moved it. */
+  async function settle(owner: InboxOwner, change: InboxChange): Promise<UnreadState> {
+    const unread = await deps.inbox.unreadCount(owner.tenant, owner.userId);
+    if (change.unreadDelta !== 0) await announce(owner, unread);
+    return { unread };
+  }
+
+  return {
+    /** One page of the caller's notifications, newest first. */
+    async list(owner: InboxOwner, request: ListRequest): Promise<Page<Notification>> {
+      if (
+        !Number.isInteger(request.limit) ||
+        request.limit < 1 ||
+        request.limit > settings.maxLimit
+      ) {
+        throw new BadRequestError(`limit must be an integer from 1 to ${settings.maxLimit}`);
+      }
+      return deps.inbox.list({ kind: 'user', tenant: owner.tenant, userId: owner.userId }, request);
+    },
+
+    async get(owner: InboxOwner, id: string): Promise<Notification> {
+      const found = await deps.inbox.get(owner.tenant, owner.userId, requireId(id));
+      if (found === undefined) throw new NotFoundError('notification not found');
+      return found;
+    },
+
+    /** The caller's unread count: what a newly connected client asks for. */
+    async state(owner: InboxOwner): Promise<UnreadState> {
+      return { unread: await deps.inbox.unreadCount(owner.tenant, owner.userId) };
+    },
+
+    /**
+     * Marks these read. Ids not in the caller's inbox are reported, not refused, since
+     * marking is idempotent and a batch may race a deletion.
+     */
+    async markRead(owner: InboxOwner, ids: string[]): Promise<MarkReadResult> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0 || unique.length > settings.maxIds) {
+        throw new BadRequestError(`give 1 to ${settings.maxIds} notification ids`);
+      }
+      unique.forEach(requireId);
+      const change = await deps.inbox.markRead(owner.tenant, owner.userId, unique);
+      return { ...(await settle(owner, change)), notFound: change.missing };
+    },
+
+    /** Throws NotFoundError when the id is not in the caller's inbox. */
+    async markUnread(owner: InboxOwner, id: string): Promise<UnreadState> {
+      const change = await deps.inbox.markUnread(owner.tenant, owner.userId, requireId(id));
+      if (change.missing.length > 0) throw new NotFoundError('notification not found');
+      return settle(owner, change);
+    },
+
+    async markAllRead(owner: InboxOwner): Promise<UnreadState> {
+      return settle(owner, await deps.inbox.markAllRead(owner.tenant, owner.userId));
+    },
+
+    /** Throws NotFoundError when the id is not in the caller's inbox. */
+    async remove(owner: InboxOwner, id: string): Promise<UnreadState> {
+      const change = await deps.inbox.remove(owner.tenant, owner.userId, requireId(id));
+      if (change.missing.length > 0) throw new NotFoundError('notification not found');
+      return settle(owner, change);
+    },
+  };
+}

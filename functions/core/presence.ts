@@ -1,0 +1,213 @@
+/**
+ * Presence (after Daheim): a user is online while they hold at least one live connection.
+ * Anyone in the tenant may ask who is online; changes are pushed as
+ * `{"type":"presence","user","online"}` to the connections subscribed to the topic
+ * `presence.<user>`, which the normal `subscribe` grants only under the token's `topics`
+ * patterns (e.g. `presence.*`).
+ *
+ * Topic tokens are `[A-Za-z0-9_-]+` while user ids are free-form, so only a user id that
+ * is itself one topic token has a presence topic; other users can be asked about but not
+ * watched. Change pushes are best effort (API Gateway's `$disconnect` is, too): the
+ * query is the truth, the pushes keep it fresh.
+ */
+import { openConnection } from './connections';
+import { DEFAULT_RETRY, deliverFrame, type RetryPolicy } from './deliver';
+import { encodeFrame } from './frames';
+import { createLimiter, mapLimited } from './limiter';
+import type { ConnectionRef, Identity, Page } from './model';
+import type { Clock, ConnectionStore, Delivery } from './ports';
+import { isValidTopic } from './topics';
+
+export const PRESENCE_TOPIC_PREFIX = 'presence.';
+/** Users one `presence` query may ask about. */
+export const MAX_PRESENCE_USERS = 100;
+
+/** The topic carrying a user's presence changes, or undefined when their id cannot be one. */
+export function presenceTopic(userId: string): string | undefined {
+  const topic = `${PRESENCE_TOPIC_PREFIX}${userId}`;
+  return !userId.includes('.') && isValidTopic(topic) ? topic : undefined;
+}
+
+export interface PresenceSettings {
+  /** PostToConnection calls in flight while announcing a change. */
+  concurrency: number;
+  /** Watchers (topic subscribers) per page. */
+  pageSize: number;
+  /** Users of one query looked up in parallel. */
+  queryConcurrency: number;
+  retry: RetryPolicy;
+}
+
+export const DEFAULT_PRESENCE_SETTINGS: PresenceSettings = {
+  concurrency: 16,
+  pageSize: 500,
+  queryConcurrency: 10,
+  retry: DEFAULT_RETRY,
+};
+
+export interface PresenceDeps {
+  connections: ConnectionStore;
+  delivery: Delivery;
+  clock: Clock;
+  settings: PresenceSettings;
+  random?: () => number;
+}
+
+/** What a connect or disconnect told the watchers; for the handler to log. */
+export interface PresenceReport {
+  /** Whether the user's presence changed, i.e. a `presence` frame went out. */
+  announced: boolean;
+  delivered: number;
+  pruned: number;
+  failed: number;
+  problems: Array<{ what: string; error: unknown }>;
+}
+
+function quietReport(): PresenceReport {
+  return { announced: false, delivered: 0, pruned: 0, failed: 0, problems: [] };
+}
+
+export function createPresence(deps: PresenceDeps) {
+  const { settings } = deps;
+  const limiter = createLimiter(settings.concurrency);
+  const deliverDeps = {
+    delivery: deps.delivery,
+    limiter,
+    clock: deps.clock,
+    retry: settings.retry,
+    random: deps.random,
+  };
+
+  /** Whether the user holds a live connection other than `except`. */
+  async function isOnline(tenant: string, userId: string, except?: string): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      // Items past their TTL are filtered after the page limit, so an empty page with a
+      // cursor does not yet mean offline.
+      const page = await deps.connections.listForUser(tenant, userId, cursor);
+      if (page.items.some((connection) => connection.connectionId !== except)) return true;
+      cursor = page.cursor;
+    } while (cursor);
+    return false;
+  }
+
+  async function firstWatchers(tenant: string, topic: string) {
+    return deps.connections.listForTopic(tenant, topic, { limit: settings.pageSize });
+  }
+
+  /** A page that is empty but continues may only have held expired items: look further. */
+  function anyone(page: Page<ConnectionRef>): boolean {
+    return page.items.length > 0 || page.cursor !== undefined;
+  }
+
+  /** Pushes the change to every watcher, page by page, then prunes the ones API Gateway lost. */
+  async function announce(
+    tenant: string,
+    userId: string,
+    topic: string,
+    online: boolean,
+    first: Page<ConnectionRef>,
+  ): Promise<PresenceReport> {
+    const report: PresenceReport = { ...quietReport(), announced: true };
+    const frame = encodeFrame({ type: 'presence', user: userId, online });
+    const gone: ConnectionRef[] = [];
+    let page = first;
+    for (;;) {
+      const result = await deliverFrame(page.items, frame, deliverDeps);
+      report.delivered += result.delivered.length;
+      report.failed += result.failed.length;
+      gone.push(...result.gone);
+      if (page.cursor === undefined) break;
+      page = await deps.connections.listForTopic(tenant, topic, {
+        cursor: page.cursor,
+        limit: settings.pageSize,
+      });
+    }
+    // After the last page, so pruning never disturbs the listing it came from.
+    await mapLimited(gone, settings.concurrency, async (connection) => {
+      try {
+        await deps.connections.remove(connection.connectionId);
+        report.pruned++;
+      } catch (error) {
+        // Its TTL removes it later.
+        report.problems.push({ what: `prune ${connection.connectionId}`, error });
+      }
+    });
+    return report;
+  }
+
+  /** Runs a change's announcement without letting it fail the connect or disconnect. */
+  async function safely(work: () => Promise<PresenceReport>): Promise<PresenceReport> {
+    try {
+      return await work();
+    } catch (error) {
+      return { ...quietReport(), problems: [{ what: 'presence', error }] };
+    }
+  }
+
+  return {
+    /** Who of `users` (in the caller's tenant) is online now. */
+    async query(tenant: string, users: string[]): Promise<Record<string, boolean>> {
+      const unique = [...new Set(users)];
+      const online = await mapLimited(unique, settings.queryConcurrency, (userId) =>
+        isOnline(tenant, userId),
+      );
+      // fromEntries defines own properties, so a user called `__proto__` is just a key.
+      return Object.fromEntries(unique.map((userId, index) => [userId, online[index] === true]));
+    },
+
+    /**
+     * `$connect`: records the connection, and announces the user online when it is their
+     * first. Watchers are looked up first, so a user nobody watches costs one Query; "was
+     * online" is read before the write, so of two simultaneous first connections at least
+     * one announces (a duplicate is harmless, a miss is not).
+     */
+    async connect(
+      identity: Identity,
+      connectionId: string,
+      connectedAt: number,
+    ): Promise<PresenceReport> {
+      const { tenant, userId } = identity;
+      const topic = presenceTopic(userId);
+      let watchers: Page<ConnectionRef> | undefined;
+      const problems: PresenceReport['problems'] = [];
+      try {
+        if (topic !== undefined) {
+          const first = await firstWatchers(tenant, topic);
+          if (anyone(first) && !(await isOnline(tenant, userId, connectionId))) watchers = first;
+        }
+      } catch (error) {
+        // Presence is a courtesy: it never keeps a user from connecting.
+        problems.push({ what: 'presence lookup', error });
+      }
+      await openConnection(deps.connections, identity, connectionId, connectedAt);
+      if (watchers === undefined || topic === undefined) return { ...quietReport(), problems };
+      const audience = watchers;
+      return safely(() => announce(tenant, userId, topic, true, audience));
+    },
+
+    /**
+     * `$disconnect`: removes the connection, and announces the user offline when it was
+     * their last. Read after the removal, so of two simultaneous last disconnects at least
+     * one announces.
+     */
+    async disconnect(
+      connectionId: string,
+      identity: Identity | undefined,
+    ): Promise<PresenceReport> {
+      await deps.connections.remove(connectionId);
+      if (identity === undefined) return quietReport();
+      const { tenant, userId } = identity;
+      const topic = presenceTopic(userId);
+      if (topic === undefined) return quietReport();
+      return safely(async () => {
+        const watchers = await firstWatchers(tenant, topic);
+        if (!anyone(watchers)) return quietReport();
+        if (await isOnline(tenant, userId, connectionId)) return quietReport();
+        return announce(tenant, userId, topic, false, watchers);
+      });
+    },
+  };
+}
+
+export type Presence = ReturnType<typeof createPresence>;

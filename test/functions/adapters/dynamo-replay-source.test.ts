@@ -1,0 +1,126 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoInbox } from '../../../functions/adapters/dynamo-inbox';
+import { DynamoReplaySource } from '../../../functions/adapters/dynamo-replay-source';
+import type { Notification, Recipient } from '../../../functions/core/model';
+import { notificationId } from '../../../functions/core/notification-id';
+import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+
+const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);
+const T0 = Date.UTC(2029, 0, 1);
+
+let local: DynamoLocal;
+let inbox: DynamoInbox;
+let source: DynamoReplaySource;
+
+beforeAll(async () => {
+  local = await startDynamoLocal();
+  inbox = new DynamoInbox(local.doc, local.tables.notifications);
+  source = new DynamoReplaySource(local.doc, local.tables.notifications);
+});
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+function user(userId: string, tenant = 'acme'): Recipient {
+  return { kind: 'user', tenant, userId };
+}
+
+function note(second: number, eventId: string, extra: Partial<Notification> = {}): Notification {
+  const publishedAt = T0 + second * 1000;
+  return {
+    id: notificationId(publishedAt, 'acme', eventId),
+    eventId,
+    type: 'comment.created',
+    createdAt: new Date(publishedAt).toISOString(),
+    read: false,
+    ...extra,
+  };
+}
+
+/** Stores through the inbox, the writer replay reads after. */
+async function store(recipient: Recipient, ...notifications: Notification[]): Promise<void> {
+  for (const notification of notifications) {
+    await inbox.store(recipient, notification, EXPIRES_AT);
+  }
+}
+
+describe('after', () => {
+  it("reads the recipient's notifications after the cursor, oldest first, as stored", async () => {
+    const alice = user('alice-after');
+    const full = note(4, 'e4', {
+      title: 'New comment',
+      body: 'Bob replied',
+      data: { postId: 42, nested: { ok: true }, tags: ['a'] },
+      url: 'https://app.example/posts/42',
+    });
+    const notes = [note(1, 'e1'), note(2, 'e2'), note(3, 'e3'), full];
+    // Stored newest first: the order of writes must not matter.
+    await store(alice, ...[...notes].reverse());
+    await store(user('bob-after'), note(2.5, 'bob-1'));
+    await store(user('alice-after', 'globex'), note(2.5, 'globex-1'));
+
+    const found = await source.after(alice, notes[1]?.id as string, 10);
+    expect(found.map((n) => n.eventId)).toEqual(['e3', 'e4']);
+    expect(found[1]).toEqual(full);
+  });
+
+  it('keeps to notifications: the partition state item and other kinds stay out', async () => {
+    const alice = user('alice-kinds');
+    const first = note(1, 'k1');
+    await store(alice, first, note(2, 'k2'));
+    // The inbox's STATE item exists (the unread count); add another kind sorting after N#.
+    await local.doc.send(
+      new PutCommand({
+        TableName: local.tables.notifications,
+        Item: { pk: 'U#acme#alice-kinds', sk: 'PREFS', channels: { inapp: true } },
+      }),
+    );
+    expect((await source.after(alice, first.id, 10)).map((n) => n.eventId)).toEqual(['k2']);
+  });
+
+  it('returns at most the limit, and the last id continues where it stopped', async () => {
+    const alice = user('alice-limit');
+    const notes = Array.from({ length: 7 }, (_, i) => note(i + 1, `l${i + 1}`));
+    await store(alice, ...notes);
+    const cursor = notes[0]?.id as string;
+    const page1 = await source.after(alice, cursor, 3);
+    expect(page1.map((n) => n.eventId)).toEqual(['l2', 'l3', 'l4']);
+    const page2 = await source.after(alice, page1.at(-1)?.id as string, 3);
+    expect(page2.map((n) => n.eventId)).toEqual(['l5', 'l6', 'l7']);
+    expect(await source.after(alice, page2.at(-1)?.id as string, 3)).toEqual([]);
+  });
+
+  it('starts after a cursor that is not itself stored', async () => {
+    const alice = user('alice-gap');
+    await store(alice, note(1, 'g1'), note(3, 'g3'));
+    const between = notificationId(T0 + 2000, 'acme', 'never');
+    expect((await source.after(alice, between, 10)).map((n) => n.eventId)).toEqual(['g3']);
+  });
+
+  it("reads a topic's history, with no read state", async () => {
+    const topic: Recipient = { kind: 'topic', tenant: 'acme', topic: 'project.replay' };
+    const first = note(1, 't1', { topic: 'project.replay' });
+    await store(topic, first, note(2, 't2', { topic: 'project.replay' }));
+    expect(await source.after(topic, first.id, 10)).toEqual([
+      note(2, 't2', { topic: 'project.replay' }),
+    ]);
+  });
+});
+
+describe('has', () => {
+  it("knows the recipient's own notifications, and nobody else's", async () => {
+    const alice = user('alice-has');
+    const topic: Recipient = { kind: 'topic', tenant: 'acme', topic: 'project.has' };
+    const mine = note(1, 'h1');
+    const broadcast = note(2, 'h2', { topic: 'project.has' });
+    await store(alice, mine);
+    await store(topic, broadcast);
+    expect(await source.has(alice, mine.id)).toBe(true);
+    expect(await source.has(topic, broadcast.id)).toBe(true);
+    expect(await source.has(alice, broadcast.id)).toBe(false);
+    expect(await source.has(user('bob-has'), mine.id)).toBe(false);
+    expect(await source.has(user('alice-has', 'globex'), mine.id)).toBe(false);
+  });
+});

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
+import { createInboxService, type InboxServiceDeps } from '../../../functions/core/inbox';
+import type { Connection, Notification, Recipient } from '../../../functions/core/model';
+import { notificationId } from '../../../functions/core/notification-id';
+import { FakeClock, FakeConnectionStore, FakeDelivery, FakeInbox } from '../../support/fakes';
+
+const ALICE = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
+const NOW = Date.parse('2026-11-23T12:00:00.000Z');
+let sequence = 0;
+
+function note(): Notification {
+  sequence += 1;
+  return {
+    id: notificationId(NOW + sequence, 'acme', `evt-${sequence}`),
+    eventId: `evt-${sequence}`,
+    type: 'comment.created',
+    createdAt: new Date(NOW + sequence).toISOString(),
+    read: false,
+  };
+}
+
+function connection(connectionId: string, userId: string, tenant = 'acme'): Connection {
+  return {
+    connectionId,
+    userId,
+    tenant,
+    topicPatterns: [],
+    topics: [],
+    connectedAt: NOW - 1000,
+  };
+}
+
+function setup(overrides: Partial<InboxServiceDeps> = {}) {
+  const inbox = new FakeInbox();
+  const connections = new FakeConnectionStore();
+  const delivery = new FakeDelivery();
+  const clock = new FakeClock(NOW);
+  const problems: Array<{ what: string; error: unknown }> = [];
+  const service = createInboxService({
+    inbox,
+    connections,
+    delivery,
+    clock,
+    random: () => 0.5,
+    onPushProblem: (problem) => problems.push(problem),
+    ...overrides,
+  });
+  const stored = async (userId = 'alice', tenant = 'acme', count = 1) => {
+    const recipient: Recipient = { kind: 'user', tenant, userId };
+    const notes = Array.from({ length: count }, note);
+    for (const each of notes) await inbox.store(recipient, each);
+    return notes;
+  };
+  const online = async (...all: Connection[]) => {
+    for (const each of all) await connections.put(each, 0);
+  };
+  /** The state frames each connection received, in order. */
+  const states = (connectionId: string) =>
+    delivery
+      .delivered(connectionId)
+      .filter((frame) => (frame as { type: string }).type === 'state');
+  return { inbox, connections, delivery, service, problems, stored, online, states };
+}
+
+describe('state pushes', () => {
+  it('tells every live connection of the user, and nobody else, the new count after a mark', async () => {
+    const { service, stored, online, states, delivery } = setup();
+    const [first] = await stored('alice', 'acme', 3);
+    await online(
+      connection('a1', 'alice'),
+      connection('a2', 'alice'),
+      connection('b1', 'bob'),
+      connection('g1', 'alice', 'globex'),
+    );
+
+    const result = await service.markRead(ALICE, [first?.id ?? '']);
+
+    expect(result).toEqual({ unread: 2, notFound: [] });
+    expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(delivery.delivered('b1')).toEqual([]);
+    expect(delivery.delivered('g1')).toEqual([]);
+  });
+
+  it('pushes nothing when a change moves no count', async () => {
+    const { service, stored, online, delivery } = setup();
+    const [first] = await stored();
+    const id = first?.id ?? '';
+    await online(connection('a1', 'alice'));
+    await service.markRead(ALICE, [id]);
+    delivery.posts.length = 0;
+
+    expect(await service.markRead(ALICE, [id])).toEqual({ unread: 0, notFound: [] });
+    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
+    expect(delivery.posts).toEqual([]);
+  });
+
+  it('pushes after mark unread, read all and deleting an unread one; not after deleting a read one', async () => {
+    const { service, stored, online, states } = setup();
+    const [a, b, c] = await stored('alice', 'acme', 3);
+    await online(connection('a1', 'alice'));
+
+    await service.markRead(ALICE, [a?.id ?? '']);
+    expect(await service.markUnread(ALICE, a?.id ?? '')).toEqual({ unread: 3 });
+    expect(await service.remove(ALICE, b?.id ?? '')).toEqual({ unread: 2 });
+    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
+    expect(await service.remove(ALICE, c?.id ?? '')).toEqual({ unread: 0 });
+
+    expect(states('a1').map((frame) => (frame as { unread: number }).unread)).toEqual([2, 3, 2, 0]);
+  });
+
+  it('prunes a gone connection, retries a throttled one, and never fails the change for a push', async () => {
+    const { service, stored, online, delivery, connections, problems, states } = setup({
+      settings: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } },
+    });
+    const [first, second] = await stored('alice', 'acme', 2);
+    await online(
+      connection('a1', 'alice'),
+      connection('gone', 'alice'),
+      connection('slow', 'alice'),
+    );
+    delivery.behaviour = (id, attempt) =>
+      id === 'gone' ? 'gone' : id === 'slow' && attempt === 1 ? new RetryableError('429') : 'ok';
+
+    expect(await service.markRead(ALICE, [first?.id ?? ''])).toMatchObject({ unread: 1 });
+    expect(connections.removed).toEqual(['gone']);
+    expect(states('slow')).toEqual([{ type: 'state', unread: 1 }]);
+
+    delivery.behaviour = (id) => (id === 'slow' ? new Error('boom') : 'ok');
+    expect(await service.markRead(ALICE, [second?.id ?? ''])).toMatchObject({ unread: 0 });
+    expect(states('a1')).toHaveLength(2);
+    expect(problems.map((problem) => problem.what)).toEqual(['state push to slow']);
+  });
+
+  it('still answers when the connections cannot even be listed', async () => {
+    const { service, stored, connections, problems } = setup();
+    const [first] = await stored();
+    connections.listForUser = async () => {
+      throw new Error('DynamoDB unavailable');
+    };
+
+    expect(await service.markRead(ALICE, [first?.id ?? ''])).toEqual({ unread: 0, notFound: [] });
+    expect(problems.map((problem) => problem.what)).toEqual(['state push']);
+  });
+});
+
+describe('ownership', () => {
+  it('never touches another user’s or tenant’s notification: not found, and it stays as it was', async () => {
+    const { service, stored, inbox } = setup();
+    const [bobs] = await stored('bob');
+    const [otherAlices] = await stored('alice', 'globex');
+    const bobId = bobs?.id ?? '';
+    const globexId = otherAlices?.id ?? '';
+
+    expect(await service.markRead(ALICE, [bobId, globexId])).toEqual({
+      unread: 0,
+      notFound: [bobId, globexId],
+    });
+    await expect(service.markUnread(ALICE, bobId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.remove(ALICE, globexId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.get(ALICE, bobId)).rejects.toBeInstanceOf(NotFoundError);
+
+    expect(await inbox.unreadCount('acme', 'bob')).toBe(1);
+    expect(await inbox.unreadCount('globex', 'alice')).toBe(1);
+    expect(await inbox.get('acme', 'bob', bobId)).toMatchObject({ read: false });
+    // Every call was addressed by the caller's own partition.
+    expect(inbox.calls.every((call) => call.includes(' acme/alice'))).toBe(true);
+  });
+});
+
+describe('input', () => {
+  it('refuses ids that are not notification ids, and empty or oversized batches', async () => {
+    const { service, inbox } = setup({ settings: { maxIds: 3 } });
+    const ids = Array.from({ length: 4 }, () => note().id);
+
+    for (const call of [
+      () => service.markRead(ALICE, ['not-an-id']),
+      () => service.markRead(ALICE, []),
+      () => service.markRead(ALICE, ids),
+      () => service.markUnread(ALICE, '../../etc'),
+      () => service.remove(ALICE, ''),
+      () => service.get(ALICE, 'x'),
+    ]) {
+      await expect(call()).rejects.toBeInstanceOf(BadRequestError);
+    }
+    expect(inbox.calls).toEqual([]);
+  });
+
+  it('takes a repeated id once', async () => {
+    const { service, stored, inbox } = setup({ settings: { maxIds: 2 } });
+    const [first] = await stored();
+    const id = first?.id ?? '';
+
+    expect(await service.markRead(ALICE, [id, id, id])).toEqual({ unread: 0, notFound: [] });
+    expect(inbox.calls).toEqual([`markRead acme/alice ${id}`]);
+  });
+
+  it('lists a page within the limits only', async () => {
+    const { service, stored } = setup();
+    const notes = await stored('alice', 'acme', 3);
+
+    const page = await service.list(ALICE, { limit: 2 });
+    expect(page.items.map((item) => item.id)).toEqual([notes[2]?.id, notes[1]?.id]);
+    const rest = await service.list(ALICE, { limit: 2, cursor: page.cursor });
+    expect(rest).toEqual({ items: [notes[0]] });
+    for (const limit of [0, 101, 1.5, Number.NaN]) {
+      await expect(service.list(ALICE, { limit })).rejects.toBeInstanceOf(BadRequestError);
+    }
+  });
+
+  it('lists only unread ones when asked', async () => {
+    const { service, stored } = setup();
+    const [a, b] = await stored('alice', 'acme', 2);
+    await service.markRead(ALICE, [b?.id ?? '']);
+
+    expect((await service.list(ALICE, { limit: 10, unreadOnly: true })).items).toEqual([a]);
+  });
+
+  it('answers the state of a user who never got anything with zero', async () => {
+    const { service } = setup();
+
+    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toEqual({ unread: 0 });
+  });
+});

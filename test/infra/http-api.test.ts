@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/config/env-names';
+import { readSettings } from '../../infra/constructs/herald-settings';
+import { AUTHORIZER_CACHE_TTL } from '../../infra/constructs/http-api';
+import { StatefulStack } from '../../infra/stateful-stack';
+import { StatelessStack } from '../../infra/stateless-stack';
+import { TOPOLOGY } from '../../infra/topology';
+
+const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
+  .context as Record<string, unknown>;
+const JWKS_URL = 'https://example.com/.well-known/jwks.json';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-jwt';
+
+interface Herald {
+  data: StatefulStack;
+  code: StatelessStack;
+  template: Template;
+}
+
+/** Both stacks as `infra/app.ts` builds them, without bundling (the stack test bundles). */
+function synth(context: Record<string, unknown> = {}): Herald {
+  const app = new App({
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], jwksUrl: JWKS_URL, ...context },
+  });
+  const data = new StatefulStack(app, 'HeraldData');
+  const code = new StatelessStack(app, 'HeraldApp', { data, settings: readSettings(app.node) });
+  return { data, code, template: Template.fromStack(code) };
+}
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }): string => {
+  const child = construct.node.defaultChild as CfnResource;
+  return Stack.of(child).getLogicalId(child);
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statementsOf(h: Herald, fn: IFunction): Statement[] {
+  if (!fn.role) throw new Error('function without role');
+  const policies = h.template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: logicalId(fn.role) }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+function actionsOn(h: Herald, fn: IFunction, resourceId: string, prefix: string): string[] {
+  return statementsOf(h, fn)
+    .filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(resourceId))
+    .flatMap((s) => [s.Action].flat())
+    .filter((action) => action.startsWith(prefix))
+    .sort();
+}
+
+const READ_WRITE = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+
+let h: Herald;
+let httpApiId: string;
+
+beforeAll(() => {
+  h = synth();
+  httpApiId = logicalId(h.code.http.api);
+});
+
+describe('HTTP API', () => {
+  it('is an HTTP API', () => {
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      Name: Match.anyValue(),
+    });
+    expect(h.template.toJSON().Resources[httpApiId].Properties.ProtocolType).toBe('HTTP');
+  });
+
+  it('routes exactly the topology’s routes, each to the inbox function behind the JWT authorizer', () => {
+    const authorizers = h.template.findResources('AWS::ApiGatewayV2::Authorizer', {
+      Properties: { ApiId: { Ref: httpApiId } },
+    });
+    const [authorizerId] = Object.keys(authorizers);
+    const integrations = h.template.findResources('AWS::ApiGatewayV2::Integration', {
+      Properties: {
+        ApiId: { Ref: httpApiId },
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [logicalId(h.code.http.function), 'Arn'] },
+      },
+    });
+    const [integrationId] = Object.keys(integrations);
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    expect(Object.keys(integrations)).toHaveLength(1);
+
+    const routes = Object.values(
+      h.template.findResources('AWS::ApiGatewayV2::Route', {
+        Properties: { ApiId: { Ref: httpApiId } },
+      }),
+    ).map((route) => route.Properties);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual([...TOPOLOGY.httpRoutes].sort());
+    for (const route of routes) {
+      expect(route).toMatchObject({
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+      });
+    }
+  });
+
+  it('verifies the bearer token from the Authorization header, simple responses, cached briefly', () => {
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      ApiId: { Ref: httpApiId },
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['$request.header.Authorization'],
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_TTL.toSeconds(),
+      AuthorizerUri: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith([{ 'Fn::GetAtt': [logicalId(h.code.http.authorizerFunction), 'Arn'] }]),
+        ],
+      },
+    });
+    expect(AUTHORIZER_CACHE_TTL.toSeconds()).toBeLessThanOrEqual(300);
+  });
+
+  it('lets API Gateway invoke both functions, and nothing else invoke them', () => {
+    for (const fn of [h.code.http.function, h.code.http.authorizerFunction]) {
+      h.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [logicalId(fn), 'Arn'] },
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: Match.anyValue(),
+      });
+    }
+  });
+
+  it('deploys the $default stage automatically, throttled, with access logs free of headers', () => {
+    const stages = h.template.findResources('AWS::ApiGatewayV2::Stage', {
+      Properties: { ApiId: { Ref: httpApiId } },
+    });
+    const [stage] = Object.values(stages);
+    expect(stage?.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    const format: string = stage?.Properties.AccessLogSettings.Format;
+    expect(JSON.parse(format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      authorizerError: '$context.authorizer.error',
+    });
+    expect(format).not.toMatch(/header|authorization|\$request|\$input|querystring/i);
+  });
+
+  it('outputs the API’s URL', () => {
+    h.template.hasOutput('HttpApiUrl', { Value: Match.anyValue() });
+  });
+
+  it('allows no browser origin unless told', () => {
+    expect(h.template.toJSON().Resources[httpApiId].Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('allows the origins named in context corsOrigins, without credentials', () => {
+    const named = synth({ corsOrigins: 'https://app.example.com, http://localhost:5173' });
+    named.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: {
+        AllowOrigins: ['https://app.example.com', 'http://localhost:5173'],
+        AllowHeaders: ['authorization', 'content-type'],
+        AllowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
+        AllowCredentials: false,
+        MaxAge: 3600,
+      },
+    });
+  });
+
+  it.each([
+    ['a path', 'https://app.example.com/login'],
+    ['no scheme', 'app.example.com'],
+    ['"*" beside others', '*,https://app.example.com'],
+  ])('refuses corsOrigins with %s at synth', (_, corsOrigins) => {
+    expect(() => synth({ corsOrigins })).toThrow(/corsOrigins/);
+  });
+});
+
+describe('the inbox function', () => {
+  it('reads and writes notifications and connections, item by item, never Scan', () => {
+    const fn = h.code.http.function;
+    expect(actionsOn(h, fn, logicalId(h.data.notifications), 'dynamodb:')).toEqual(READ_WRITE);
+    expect(actionsOn(h, fn, logicalId(h.data.connections), 'dynamodb:')).toEqual(READ_WRITE);
+    const all = statementsOf(h, fn).flatMap((s) => [s.Action].flat());
+    expect(all.some((action) => /Scan|\*/.test(action))).toBe(false);
+  });
+
+  it('posts state frames through the WebSocket stage named by configuration', () => {
+    const fn = h.code.http.function;
+    const manage = statementsOf(h, fn).filter((s) =>
+      [s.Action].flat().includes('execute-api:ManageConnections'),
+    );
+    expect(manage).toHaveLength(1);
+    expect(JSON.stringify(manage[0]?.Resource)).toContain(logicalId(h.code.gateway.api));
+    const variables = h.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'herald-http-api',
+      [ENV.callbackUrl]: {
+        'Fn::Join': ['', expect.arrayContaining([{ Ref: logicalId(h.code.gateway.api) }])],
+      },
+      [ENV.notificationsTable]: expect.anything(),
+      [ENV.connectionsTable]: expect.anything(),
+    });
+    expect(JSON.stringify(variables[ENV.callbackUrl])).toContain(
+      `/${h.code.gateway.stage.stageName}`,
+    );
+  });
+});
+
+describe('the HTTP authorizer function', () => {
+  it('touches no table and no connection, and verifies against the configured JWKS', () => {
+    const fn = h.code.http.authorizerFunction;
+    const actions = statementsOf(h, fn).flatMap((s) => [s.Action].flat());
+    expect(
+      actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('execute-api:')),
+    ).toEqual([]);
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'herald-http-authorizer',
+          [ENV.jwksUrl]: JWKS_URL,
+        }),
+      },
+    });
+  });
+
+  it('may read the HS256 secret when one is configured, and only that secret', () => {
+    const withSecret = synth({ jwksUrl: undefined, jwtSecretArn: SECRET_ARN });
+    const fn = withSecret.code.http.authorizerFunction;
+    const reads = statementsOf(withSecret, fn).filter((s) =>
+      [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+    );
+    expect(reads.map((s) => s.Resource)).toEqual([[SECRET_ARN, `${SECRET_ARN}-??????`]]);
+  });
+
+  it('warns at synth when no verification is configured', () => {
+    const bare = synth({ jwksUrl: undefined });
+    const warnings = Annotations.fromStack(bare.code).findWarning(
+      `/${bare.code.node.path}/Http/Authorizer`,
+      Match.stringLikeRegexp('HTTP API refuses every token'),
+    );
+    expect(warnings).toHaveLength(1);
+  });
+});
