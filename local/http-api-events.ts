@@ -1,17 +1,13 @@
 /**
- * The events an API Gateway HTTP API (payload format 2.0) hands its Lambda authorizer and
- * its Lambda integration, built from a local request the way AWS builds them: lower-cased
- * headers with repeats comma-joined, cookies apart, decoded query values comma-joined,
- * the matched route key and path parameters, a base64 body unless it is text, and the
- * authorizer's context under `requestContext.authorizer.lambda`.
+ * The event an API Gateway HTTP API (payload format 2.0) hands its Lambda integration,
+ * built from a local request the way AWS builds it: lower-cased headers with repeats
+ * comma-joined, cookies apart, decoded query values comma-joined, the matched route key and
+ * path parameters, a base64 body unless it is text. Herald's routes have no authorizer, so
+ * the event carries none and the `Authorization` header reaches the handler as sent.
  */
 import type { IncomingMessage } from 'node:http';
-import type {
-  APIGatewayEventRequestContextV2,
-  APIGatewayProxyEventV2WithLambdaAuthorizer,
-  APIGatewayRequestAuthorizerEventV2,
-} from 'aws-lambda';
-import { ACCOUNT_ID, awsId, formatRequestTime, REGION } from './gateway/events';
+import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ACCOUNT_ID, awsId, formatRequestTime } from './gateway/events';
 
 /** HTTP APIs have one `$default` stage unless told otherwise; Herald's has. */
 export const HTTP_STAGE = '$default';
@@ -112,46 +108,19 @@ export function readHttpRequest(request: IncomingMessage, body: Buffer, now: num
   return parsed;
 }
 
-export function authorizerEvent(
+export function integrationEvent(
   request: HttpRequest,
   route: MatchedRoute,
   apiId: string,
-  identitySource: string[],
-): APIGatewayRequestAuthorizerEventV2 {
-  const event: APIGatewayRequestAuthorizerEventV2 = {
+): APIGatewayProxyEventV2 {
+  const text = isText(request.headers['content-type']);
+  const event: APIGatewayProxyEventV2 = {
     version: '2.0',
-    type: 'REQUEST',
-    routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${apiId}/${HTTP_STAGE}/${route.routeKey.replace(' ', '')}`,
-    identitySource,
     routeKey: route.routeKey,
     rawPath: request.rawPath,
     rawQueryString: request.rawQueryString,
-    cookies: request.cookies ?? [],
     headers: request.headers,
     requestContext: requestContext(request, route, apiId),
-  };
-  if (request.queryStringParameters) event.queryStringParameters = request.queryStringParameters;
-  if (route.pathParameters) event.pathParameters = route.pathParameters;
-  return event;
-}
-
-export function integrationEvent<Context>(
-  request: HttpRequest,
-  route: MatchedRoute,
-  apiId: string,
-  authorizerContext: Context,
-): APIGatewayProxyEventV2WithLambdaAuthorizer<Context> {
-  const text = isText(request.headers['content-type']);
-  const event: APIGatewayProxyEventV2WithLambdaAuthorizer<Context> = {
-    version: '2.0',
-    routeKey: route.routeKey,
-    rawPath: request.rawPath,
-    rawQueryString: request.rawQueryString,
-    headers: request.headers,
-    requestContext: {
-      ...requestContext(request, route, apiId),
-      authorizer: { lambda: authorizerContext },
-    },
     isBase64Encoded: request.body.length > 0 && !text,
   };
   if (request.cookies) event.cookies = request.cookies;

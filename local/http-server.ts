@@ -1,23 +1,21 @@
 /**
  * The local HTTP server on port 3000: the demo page and the development endpoints it
  * uses (a dev token, the stack's URLs, publishing through the local SNS topic), and the
- * HTTP API, served by its real authorizer and handler as API Gateway would invoke them.
+ * HTTP API, served by its real handler as API Gateway would invoke it.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { buildDemo, DEMO_CONTENT_TYPES, DEMO_PATHS, type DemoBundle } from '../client/build';
 import { parseEnvelope } from '../functions/core/envelope';
 import { InvalidEnvelopeError } from '../functions/core/errors';
-import type { AuthorizerContext } from '../functions/core/identity';
 import type { HttpApiEvent, HttpApiResult } from '../functions/handlers/http-api';
-import type { HttpAuthorizerResult } from '../functions/handlers/http-authorizer';
 import { TOPOLOGY } from '../infra/topology';
 import { signDevToken } from './dev-token';
 import { apiIdLike } from './gateway/events';
-import { authorizerEvent, integrationEvent, matchRoute, readHttpRequest } from './http-api-events';
+import { integrationEvent, matchRoute, readHttpRequest } from './http-api-events';
 import { lambdaContext } from './lambda-context';
 
 export interface DevConfig {
@@ -26,14 +24,8 @@ export interface DevConfig {
   topicArn: string;
 }
 
-/** The HTTP API's two Lambda handlers, as the local stack loaded them. */
-export interface LocalHttpApi {
-  authorizer(
-    event: APIGatewayRequestAuthorizerEventV2,
-    context: Context,
-  ): Promise<HttpAuthorizerResult>;
-  handler(event: HttpApiEvent, context: Context): Promise<HttpApiResult>;
-}
+/** The HTTP API's Lambda handler, as the local stack loaded it. */
+export type LocalHttpApi = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
 
 export interface HttpServerOptions {
   port: number;
@@ -68,8 +60,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   /**
-   * As API Gateway does: no Authorization header is a 401 without calling the authorizer, a
-   * refusal is a 401 without calling the integration. The bodies are Herald's error contract.
+   * As API Gateway does for routes without an authorizer: the matched route's event goes
+   * straight to the handler, which verifies the bearer token and answers every refusal.
    */
   async function serveApi(
     api: LocalHttpApi,
@@ -82,19 +74,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (route === undefined) {
       throw new HttpError(404, `no route for ${parsed.method} ${parsed.rawPath}`);
     }
-    const authorization = parsed.headers.authorization;
-    if (authorization === undefined || authorization === '') {
-      throw new HttpError(401, 'a bearer token is required');
-    }
-    const verdict = await api.authorizer(
-      authorizerEvent(parsed, route, apiId, [authorization]),
-      lambdaContext('herald-http-authorizer'),
-    );
-    if (!verdict.isAuthorized || !('context' in verdict)) {
-      throw new HttpError(401, 'the bearer token is missing, expired or invalid');
-    }
-    const result = await api.handler(
-      integrationEvent<AuthorizerContext>(parsed, route, apiId, verdict.context),
+    const result = await api(
+      integrationEvent(parsed, route, apiId),
       lambdaContext('herald-http-api'),
     );
     const headers = Object.fromEntries(
@@ -213,7 +194,6 @@ class HttpError extends Error {
 function codeFor(status: number): string {
   const codes: Record<number, string> = {
     400: 'bad_request',
-    401: 'unauthorized',
     404: 'not_found',
   };
   return codes[status] ?? 'internal';

@@ -10,6 +10,7 @@ import { parseEnvelope } from '../functions/core/envelope';
 import type { Envelope } from '../functions/core/model';
 import { TOPOLOGY } from '../infra/topology';
 import { runDirectly } from './run-directly';
+import { quietSdkNodeNotice } from './settings';
 
 const USAGE = `usage: publish (--to user[,user…] | --topic name) [--title t] [--body b] [--type t]
                [--tenant t] [--channels inapp,email] [--url u] [--data '{"k":1}'] [--id id]
@@ -65,6 +66,7 @@ export function envelopeFromArgs(args: string[]): {
 }
 
 async function main(): Promise<void> {
+  quietSdkNodeNotice();
   const { envelope, topicArn, aws } = envelopeFromArgs(process.argv.slice(2));
   if (aws && topicArn === undefined) throw new Error('--aws needs --topic-arn');
   const local = !aws && process.env.AWS_ENDPOINT_URL_SNS === undefined;

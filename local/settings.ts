@@ -3,7 +3,35 @@
  * run until Ctrl-C or SIGTERM.
  */
 import type { GatewayLimits } from './gateway/websocket-gateway';
-import { DEFAULT_PORTS, type LocalPorts, type LocalStack, PORT_VARIABLES } from './stack';
+import type { LocalStack } from './stack';
+
+export interface LocalPorts {
+  /** Demo page and HTTP API. */
+  http: number;
+  /** WebSocket gateway and its `@connections` management API. */
+  websocket: number;
+  /** fauxqs: SNS and SQS. */
+  sqs: number;
+  dynamodb: number;
+  ses: number;
+}
+
+export const DEFAULT_PORTS: LocalPorts = {
+  http: 3000,
+  websocket: 3001,
+  sqs: 4566,
+  dynamodb: 8000,
+  ses: 8005,
+};
+
+/** The variables that override each port, as README documents. */
+export const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
+  http: 'HERALD_HTTP_PORT',
+  websocket: 'HERALD_WS_PORT',
+  sqs: 'HERALD_SQS_PORT',
+  dynamodb: 'HERALD_DYNAMODB_PORT',
+  ses: 'HERALD_SES_PORT',
+};
 
 type Env = Record<string, string | undefined>;
 

@@ -16,35 +16,8 @@ import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-g
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
 import { startSesServer } from './ses-server';
+import type { LocalPorts } from './settings';
 import { startSqsRunner } from './sqs-runner';
-
-export interface LocalPorts {
-  /** Demo page and HTTP API. */
-  http: number;
-  /** WebSocket gateway and its `@connections` management API. */
-  websocket: number;
-  /** fauxqs: SNS and SQS. */
-  sqs: number;
-  dynamodb: number;
-  ses: number;
-}
-
-export const DEFAULT_PORTS: LocalPorts = {
-  http: 3000,
-  websocket: 3001,
-  sqs: 4566,
-  dynamodb: 8000,
-  ses: 8005,
-};
-
-/** The variables that override each port, as README documents. */
-export const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
-  http: 'HERALD_HTTP_PORT',
-  websocket: 'HERALD_WS_PORT',
-  sqs: 'HERALD_SQS_PORT',
-  dynamodb: 'HERALD_DYNAMODB_PORT',
-  ses: 'HERALD_SES_PORT',
-};
 
 /** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
 export interface ServiceEndpoints {
@@ -208,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         topicArn: messaging.topicArn,
       },
       sns,
-      httpApi: { authorizer: handlers.current.httpAuthorizer, handler: handlers.current.httpApi },
+      httpApi: handlers.current.httpApi,
     });
     stops.push(() => http.stop());
 
@@ -251,17 +224,15 @@ async function startEmulators(
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
-  const [authorizer, connect, disconnect, message, fanOut, email, httpAuthorizer, httpApi] =
-    await Promise.all([
-      import('../functions/handlers/authorizer'),
-      import('../functions/handlers/connect'),
-      import('../functions/handlers/disconnect'),
-      import('../functions/handlers/message'),
-      import('../functions/handlers/fan-out'),
-      import('../functions/handlers/email'),
-      import('../functions/handlers/http-authorizer'),
-      import('../functions/handlers/http-api'),
-    ]);
+  const [authorizer, connect, disconnect, message, fanOut, email, httpApi] = await Promise.all([
+    import('../functions/handlers/authorizer'),
+    import('../functions/handlers/connect'),
+    import('../functions/handlers/disconnect'),
+    import('../functions/handlers/message'),
+    import('../functions/handlers/fan-out'),
+    import('../functions/handlers/email'),
+    import('../functions/handlers/http-api'),
+  ]);
   return {
     authorizer: authorizer.handler,
     connect: connect.handler,
@@ -269,7 +240,6 @@ async function loadHandlers() {
     message: message.handler,
     fanOut: fanOut.handler,
     email: email.handler,
-    httpAuthorizer: httpAuthorizer.handler,
     httpApi: httpApi.handler,
   };
 }

@@ -26,6 +26,7 @@ import { ENV } from '../functions/config/env-names';
 import { TOPOLOGY } from '../infra/topology';
 import { DEV_JWT_SECRET } from '../local/dev-token';
 import { runDirectly } from '../local/run-directly';
+import { quietSdkNodeNotice } from '../local/settings';
 import {
   COMPOSE_FILE,
   checkLocalStack,
@@ -251,7 +252,7 @@ export function formatOutputs(outputs: unknown): string {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietSdkNodeNotice();
   const options = deployOptions(process.argv.slice(2), process.env);
   const health = await checkLocalStack(options.endpoint, { required: DATA_SERVICES });
   console.log(`LocalStack ${health.version} (${health.edition}) at ${options.endpoint}`);

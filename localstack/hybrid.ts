@@ -15,16 +15,12 @@ import type { GatewayLimits } from '../local/gateway/websocket-gateway';
 import { runDirectly } from '../local/run-directly';
 import {
   gatewayLimitsFromEnvironment,
+  type LocalPorts,
   portsFromEnvironment,
   quietSdkNodeNotice,
   runUntilSignalled,
 } from '../local/settings';
-import {
-  type LocalPorts,
-  type LocalStack,
-  type ServiceEndpoints,
-  startLocalStack,
-} from '../local/stack';
+import { type LocalStack, type ServiceEndpoints, startLocalStack } from '../local/stack';
 
 type Env = Record<string, string | undefined>;
 

@@ -516,7 +516,7 @@ function toItem(recipient: Recipient, notification: Notification): Record<string
 }
 
 /** The one mapping back: only the `Notification`'s own fields, never keys or bookkeeping. */
-function fromItem(item: Record<string, unknown>): Notification {
+export function fromItem(item: Record<string, unknown>): Notification {
   const notification: Notification = {
     id: String(item.id),
     eventId: String(item.eventId),

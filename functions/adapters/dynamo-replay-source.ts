@@ -7,6 +7,7 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '../core/model';
 import type { ReplaySource } from '../core/ports';
+import { fromItem } from './dynamo-inbox';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
 
 /**
@@ -62,25 +63,4 @@ export class DynamoReplaySource implements ReplaySource {
     } while (startKey !== undefined);
     return found;
   }
-}
-
-/** A stored item back to the `Notification` clients see (the inbox's own mapping, read side). */
-function fromItem(item: Record<string, unknown>): Notification {
-  const notification: Notification = {
-    id: String(item.id),
-    eventId: String(item.eventId),
-    type: String(item.type),
-    createdAt: String(item.createdAt),
-    read: item.read === true,
-  };
-  if (typeof item.title === 'string') notification.title = item.title;
-  if (typeof item.body === 'string') notification.body = item.body;
-  if (isObject(item.data)) notification.data = item.data;
-  if (typeof item.url === 'string') notification.url = item.url;
-  if (typeof item.topic === 'string') notification.topic = item.topic;
-  return notification;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,11 +1,13 @@
 /**
  * The HTTP API (DESIGN.md "HTTP API", payload format 2.0): the caller's inbox and
- * preferences, behind the Lambda authorizer. Routes are API Gateway route keys; the
- * caller is whoever the authorizer's context names, so no route takes a user or tenant
- * from the request.
+ * preferences. The handler verifies `Authorization: Bearer <JWT>` itself, with the verifier
+ * the WebSocket authorizer uses: an API Gateway authorizer would answer refusals with its
+ * own bodies (401 `{"message":"Unauthorized"}`, 403 `{"message":"Forbidden"}`), which HTTP
+ * APIs cannot change, while the contract is `{"error":{...}}` with 401. The caller is whoever
+ * the verified token names, so no route takes a user or tenant from the request.
  */
 import type {
-  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
@@ -15,7 +17,9 @@ import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-cl
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
 import { DynamoInbox } from '../adapters/dynamo-inbox';
 import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
+import { verifierFromConfig } from '../adapters/jwt-verifier';
 import { logger } from '../adapters/powertools';
+import { authConfig } from '../config/auth-config';
 import { intEnv, requireEnv, wiredOnFirstCall } from '../config/config';
 import { ENV } from '../config/env-names';
 import {
@@ -26,16 +30,17 @@ import {
   toErrorBody,
   UnauthorizedError,
 } from '../core/errors';
-import { identityFromAuthorizerContext } from '../core/identity';
 import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '../core/inbox';
 import type { Identity } from '../core/model';
-import { systemClock } from '../core/ports';
+import { systemClock, type TokenVerifier } from '../core/ports';
 import { createPreferencesService, type PreferencesService } from '../core/preferences';
 
-export type HttpApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<unknown>;
+export type HttpApiEvent = APIGatewayProxyEventV2;
 export type HttpApiResult = APIGatewayProxyStructuredResultV2;
 
 export interface HttpApiDeps {
+  /** Verifies the bearer token; created once per container, as it caches keys and secret. */
+  verifier: TokenVerifier;
   inbox: Pick<
     InboxService,
     'list' | 'state' | 'markRead' | 'markUnread' | 'markAllRead' | 'remove'
@@ -47,6 +52,8 @@ export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
 /** Preferences are small; anything near this is not a preferences document. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** RFC 6750's `Bearer <token>`: the scheme in any case, exactly one token68 credential. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
 
@@ -61,11 +68,50 @@ export function statusOf(error: unknown): number {
 }
 
 function json(statusCode: number, body: unknown): HttpApiResult {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify(body),
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
   };
+  // RFC 9110: a 401 names the scheme that would be accepted.
+  if (statusCode === 401) headers['www-authenticate'] = 'Bearer';
+  return { statusCode, headers, body: JSON.stringify(body) };
+}
+
+/** The Authorization header's value. API Gateway lower-cases names; a hand-made event may not. */
+function authorizationOf(event: HttpApiEvent): string | undefined {
+  let found: string | undefined;
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (name.toLowerCase() !== 'authorization' || value === undefined) continue;
+    // Two spellings of one header: which one would count is unclear.
+    if (found !== undefined) throw new UnauthorizedError('authorization header repeated');
+    found = value;
+  }
+  return found;
+}
+
+/** The bearer token. A repeated header arrives comma-joined and fails the pattern, as it should. */
+function bearerToken(event: HttpApiEvent): string {
+  const header = authorizationOf(event)?.trim();
+  if (header === undefined || header === '') throw new UnauthorizedError('bearer token missing');
+  const token = BEARER.exec(header)?.[1];
+  if (token === undefined) {
+    throw new UnauthorizedError('authorization is not a single bearer token');
+  }
+  return token;
+}
+
+async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<Identity> {
+  const token = bearerToken(event);
+  try {
+    return await verifier.verify(token);
+  } catch (error) {
+    if (error instanceof UnauthorizedError) throw error;
+    // Not a verdict on the token but a fault; its name only, as its text may echo input.
+    logger.error('token verification failed unexpectedly', {
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    throw new UnauthorizedError('token could not be verified');
+  }
 }
 
 function idOf(event: HttpApiEvent): string {
@@ -103,7 +149,7 @@ function jsonBody(event: HttpApiEvent): unknown {
 }
 
 export function makeHandler(deps: HttpApiDeps) {
-  const { inbox, preferences } = deps;
+  const { verifier, inbox, preferences } = deps;
   const routes = {
     'GET /notifications': (caller, event) => inbox.list(caller, listQuery(event)),
     'GET /notifications/unread-count': (caller) => inbox.state(caller),
@@ -125,11 +171,17 @@ export function makeHandler(deps: HttpApiDeps) {
     try {
       const route = byKey.get(event.routeKey);
       if (route === undefined) throw new NotFoundError(`no route ${event.routeKey}`);
-      const caller = identityFromAuthorizerContext(event.requestContext.authorizer?.lambda);
+      const caller = await callerOf(verifier, event);
       return json(200, await route(caller, event));
     } catch (error) {
       const status = statusOf(error);
-      if (status === 500) {
+      if (status === 401) {
+        // An ordinary refusal: its short reason, which never holds the token.
+        logger.info('request refused', {
+          routeKey: event.routeKey,
+          reason: toErrorBody(error).message,
+        });
+      } else if (status === 500) {
         logger.error('http api request failed', { routeKey: event.routeKey, error });
       } else if (status > 500) {
         logger.warn('http api request deferred', { routeKey: event.routeKey, error });
@@ -147,6 +199,7 @@ export const handler = wiredOnFirstCall(() => {
     max: 10_000,
   });
   return makeHandler({
+    verifier: verifierFromConfig(authConfig()),
     inbox: createInboxService({
       inbox: new DynamoInbox(doc, notificationsTable),
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),

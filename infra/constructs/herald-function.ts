@@ -19,7 +19,6 @@ export type HandlerName =
   | 'message'
   | 'fan-out'
   | 'email'
-  | 'http-authorizer'
   | 'http-api';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';

@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 
-/** How the authorizer verifies tokens: an HS256 secret in Secrets Manager, or a JWKS URL. */
+/** How the WebSocket authorizer and the HTTP API verify tokens: an HS256 secret in Secrets Manager, or a JWKS URL. */
 export interface JwtSettings {
   secretArn?: string;
   jwksUrl?: string;

@@ -1,35 +1,24 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
   type CorsPreflightOptions,
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
   HttpStage,
   LogGroupLogDestination,
   type WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  HttpLambdaAuthorizer,
-  HttpLambdaResponseType,
-} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type Node } from 'constructs';
 import { ENV } from '../../functions/config/env-names';
 import { TOPOLOGY } from '../topology';
 import { HeraldFunction } from './herald-function';
-import type { HeraldSettings, JwtSettings } from './herald-settings';
+import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
-
-/** DESIGN.md: the same JWT as the WebSocket, as `Authorization: Bearer <JWT>`. */
-export const HTTP_IDENTITY_SOURCE = '$request.header.Authorization';
-/**
- * How long a verdict on one Authorization header is reused. A token that expires within
- * this window stays accepted until the window ends; five minutes bounds that.
- */
-export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
+import { configureJwt } from './jwt-config';
 
 /** One access-log line per request; no headers at all, so no token reaches a log. */
 const ACCESS_LOG_FIELDS = {
@@ -41,7 +30,6 @@ const ACCESS_LOG_FIELDS = {
   responseLength: '$context.responseLength',
   integrationLatency: '$context.integrationLatency',
   integrationError: '$context.integrationErrorMessage',
-  authorizerError: '$context.authorizer.error',
 } as const;
 
 export interface InboxHttpApiProps {
@@ -56,26 +44,20 @@ export interface InboxHttpApiProps {
 
 /**
  * The HTTP API of DESIGN.md: every route of `TOPOLOGY.httpRoutes` to the inbox function,
- * each behind a Lambda authorizer that verifies the bearer JWT like the WebSocket's does.
+ * which verifies the bearer JWT itself, as the WebSocket's authorizer does. No API Gateway
+ * authorizer: HTTP APIs answer its refusals with bodies of their own (401/403
+ * `{"message":…}`) that cannot be changed, where the contract is Herald's 401 error body.
  * The inbox function reads and changes the notifications table, lists and prunes the
  * user's connections, and posts `state` frames through the WebSocket stage.
  */
 export class InboxHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
-  readonly authorizerFunction: HeraldFunction;
   readonly function: HeraldFunction;
 
   constructor(scope: Construct, id: string, props: InboxHttpApiProps) {
     super(scope, id);
     const { settings } = props;
-
-    this.authorizerFunction = new HeraldFunction(this, 'Authorizer', {
-      handlerName: 'http-authorizer',
-      description: 'Verifies the bearer JWT of an HTTP API request',
-      logLevel: settings.logLevel,
-    });
-    configureJwt(this.authorizerFunction, settings.jwt);
 
     this.function = new HeraldFunction(this, 'Function', {
       handlerName: 'http-api',
@@ -86,6 +68,7 @@ export class InboxHttpApi extends Construct {
         [ENV.callbackUrl]: props.webSocketStage.callbackUrl,
       },
     });
+    configureJwt(this.function, settings.jwt, 'the HTTP API');
     this.function.bindTable(props.notifications, 'readWrite');
     // Read to find the user's live connections, write to prune the gone ones.
     this.function.bindTable(props.connections, 'readWrite');
@@ -96,11 +79,8 @@ export class InboxHttpApi extends Construct {
       createDefaultStage: false,
       corsPreflight: corsPreflight(props.corsOrigins),
     });
-    const authorizer = new HttpLambdaAuthorizer('JwtAuthorizer', this.authorizerFunction, {
-      identitySource: [HTTP_IDENTITY_SOURCE],
-      responseTypes: [HttpLambdaResponseType.SIMPLE],
-      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
-    });
+    // Explicitly none: the function verifies the token, so every refusal is Herald's 401.
+    const authorizer = new HttpNoneAuthorizer();
     const integration = new HttpLambdaIntegration('Inbox', this.function);
     for (const routeKey of TOPOLOGY.httpRoutes) {
       const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
@@ -162,28 +142,4 @@ export function readCorsOrigins(node: Node): string[] {
     }
   }
   return origins;
-}
-
-/** The same verification settings the WebSocket's authorizer gets. */
-function configureJwt(fn: HeraldFunction, jwt: JwtSettings): void {
-  if (jwt.secretArn) {
-    fn.addEnvironment(ENV.jwtSecretArn, jwt.secretArn);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        // A complete ARN ends in a random suffix; a partial one needs the wildcard.
-        resources: [jwt.secretArn, `${jwt.secretArn}-??????`],
-      }),
-    );
-  } else if (jwt.jwksUrl) {
-    fn.addEnvironment(ENV.jwksUrl, jwt.jwksUrl);
-  } else {
-    Annotations.of(fn).addWarningV2(
-      'herald:http-jwt-not-configured',
-      'No JWT verification configured: the HTTP API refuses every token until context ' +
-        'jwtSecretArn or jwksUrl is set.',
-    );
-  }
-  if (jwt.issuer) fn.addEnvironment(ENV.jwtIssuer, jwt.issuer);
-  if (jwt.audience) fn.addEnvironment(ENV.jwtAudience, jwt.audience);
 }

@@ -1,16 +1,16 @@
-import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/config/env-names';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { HeraldFunction } from './herald-function';
-import type { HeraldSettings, JwtSettings } from './herald-settings';
+import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
+import { configureJwt } from './jwt-config';
 
 export interface WebSocketGatewayProps {
   connections: HeraldTable;
@@ -62,7 +62,7 @@ export class WebSocketGateway extends Construct {
       description: 'Verifies the JWT of a WebSocket connect',
       logLevel,
     });
-    this.configureJwt(settings.jwt);
+    configureJwt(this.authorizerFunction, settings.jwt, 'the WebSocket authorizer');
 
     this.connectFunction = new HeraldFunction(this, 'Connect', {
       handlerName: 'connect',
@@ -133,30 +133,5 @@ export class WebSocketGateway extends Construct {
       const logging = new ApiGatewayLoggingRole(this, 'LoggingRole');
       this.stage.node.addDependency(logging.account);
     }
-  }
-
-  private configureJwt(jwt: JwtSettings): void {
-    const fn = this.authorizerFunction;
-    if (jwt.secretArn) {
-      fn.addEnvironment(ENV.jwtSecretArn, jwt.secretArn);
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue'],
-          // Complete ARNs end in a random 6-character suffix; a partial one (the name only)
-          // needs the wildcard. Which one was given cannot be told apart reliably.
-          resources: [jwt.secretArn, `${jwt.secretArn}-??????`],
-        }),
-      );
-    } else if (jwt.jwksUrl) {
-      fn.addEnvironment(ENV.jwksUrl, jwt.jwksUrl);
-    } else {
-      Annotations.of(fn).addWarningV2(
-        'herald:jwt-not-configured',
-        'No JWT verification configured: the authorizer will refuse every token until ' +
-          'context jwtSecretArn or jwksUrl is set (cdk deploy -c jwksUrl=https://…).',
-      );
-    }
-    if (jwt.issuer) fn.addEnvironment(ENV.jwtIssuer, jwt.issuer);
-    if (jwt.audience) fn.addEnvironment(ENV.jwtAudience, jwt.audience);
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The inbox end to end on the launched local stack: notifications published to SNS, then
- * read, paged, marked and deleted through the HTTP API (real authorizer and handler behind
- * the local HTTP server), with `state` frames arriving on real `ws` sockets.
+ * read, paged, marked and deleted through the HTTP API (the real handler, verifying the
+ * bearer token itself, behind the local HTTP server), with `state` frames arriving on real
+ * `ws` sockets.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2e, eventually, startE2e, type TokenClaims } from '../support/e2e';
+import { E2E_SECRET, type E2e, eventually, startE2e, type TokenClaims } from '../support/e2e';
+import { signHs256 } from '../support/tokens';
 
 let e2e: E2e;
 
@@ -30,7 +32,14 @@ interface Listed {
 async function call(
   method: string,
   path: string,
-  options: { token?: string | null; userId?: string; claims?: TokenClaims; body?: unknown } = {},
+  options: {
+    token?: string | null;
+    /** The whole Authorization header, instead of `Bearer <token>`. */
+    authorization?: string;
+    userId?: string;
+    claims?: TokenClaims;
+    body?: unknown;
+  } = {},
 ): Promise<Answer> {
   const token =
     options.token === undefined
@@ -38,6 +47,7 @@ async function call(
       : options.token;
   const headers: Record<string, string> = {};
   if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${e2e.stack.urls.http}${path}`, {
     method,
@@ -215,6 +225,44 @@ describe('the inbox over HTTP', () => {
       const answer = await call('GET', '/notifications', { token });
       expect(answer.status).toBe(401);
       expect(answer.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+    }
+  });
+
+  it('answers every kind of refusal with 401 and the contract’s body, naming the reason', async () => {
+    const alice = await e2e.token('alice');
+    const expired = await signHs256({ sub: 'alice' }, { expiresIn: -120 }, E2E_SECRET);
+    const cases: Array<[string, Parameters<typeof call>[2], string]> = [
+      ['no Authorization header', { token: null }, 'bearer token missing'],
+      [
+        'another scheme',
+        { authorization: 'Basic YWxpY2U6c2VjcmV0' },
+        'authorization is not a single bearer token',
+      ],
+      [
+        'a token without the scheme',
+        { authorization: alice },
+        'authorization is not a single bearer token',
+      ],
+      ['an expired token', { token: expired }, 'token expired'],
+    ];
+    for (const [what, options, message] of cases) {
+      for (const [method, path] of [
+        ['GET', '/notifications'],
+        ['POST', '/notifications/read-all'],
+        ['PUT', '/preferences'],
+      ] as const) {
+        const answer = await call(method, path, {
+          ...options,
+          body: method === 'PUT' ? {} : undefined,
+        });
+        expect({ what, method, path, ...answer }).toEqual({
+          what,
+          method,
+          path,
+          status: 401,
+          body: { error: { code: 'unauthorized', message } },
+        });
+      }
     }
   });
 

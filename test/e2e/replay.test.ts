@@ -97,6 +97,13 @@ describe('resume', () => {
       new Set(Array.from({ length: MISSED }, (_, i) => `evt-replay-${i + 1}`)),
     );
     expect((reply.result as { last: string }).last).toBe(ids.at(-1));
+    // The HTTP API lists the same 50 after the cursor (newest first there).
+    const listed = await fetch(`${e2e.stack.urls.http}/notifications?limit=100`, {
+      headers: { authorization: `Bearer ${await e2e.token(user)}` },
+    });
+    expect(listed.status).toBe(200);
+    const { items } = (await listed.json()) as { items: Array<{ id: string }> };
+    expect(items.map((n) => n.id).filter((id) => id > cursor)).toEqual([...ids].reverse());
     // Every replayed frame came before the reply.
     const replyAt = back.frames.indexOf(reply);
     const lastNotificationAt = back.frames.findLastIndex((f) => f.type === 'notification');

@@ -5,7 +5,6 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/config/env-names';
 import { readSettings } from '../../infra/constructs/herald-settings';
-import { AUTHORIZER_CACHE_TTL } from '../../infra/constructs/http-api';
 import { StatefulStack } from '../../infra/stateful-stack';
 import { StatelessStack } from '../../infra/stateless-stack';
 import { TOPOLOGY } from '../../infra/topology';
@@ -88,11 +87,7 @@ describe('HTTP API', () => {
     expect(h.template.toJSON().Resources[httpApiId].Properties.ProtocolType).toBe('HTTP');
   });
 
-  it('routes exactly the topology’s routes, each to the inbox function behind the JWT authorizer', () => {
-    const authorizers = h.template.findResources('AWS::ApiGatewayV2::Authorizer', {
-      Properties: { ApiId: { Ref: httpApiId } },
-    });
-    const [authorizerId] = Object.keys(authorizers);
+  it('routes exactly the topology’s routes to the inbox function, with no API Gateway authorizer', () => {
     const integrations = h.template.findResources('AWS::ApiGatewayV2::Integration', {
       Properties: {
         ApiId: { Ref: httpApiId },
@@ -102,7 +97,6 @@ describe('HTTP API', () => {
       },
     });
     const [integrationId] = Object.keys(integrations);
-    expect(Object.keys(authorizers)).toHaveLength(1);
     expect(Object.keys(integrations)).toHaveLength(1);
 
     const routes = Object.values(
@@ -112,41 +106,37 @@ describe('HTTP API', () => {
     ).map((route) => route.Properties);
     expect(routes.map((route) => route.RouteKey).sort()).toEqual([...TOPOLOGY.httpRoutes].sort());
     for (const route of routes) {
+      // The function verifies the token, so every refusal is the contract's 401 body.
       expect(route).toMatchObject({
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: { Ref: authorizerId },
+        AuthorizationType: 'NONE',
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
+      expect(route.AuthorizerId).toBeUndefined();
     }
   });
 
-  it('verifies the bearer token from the Authorization header, simple responses, cached briefly', () => {
-    h.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      ApiId: { Ref: httpApiId },
-      AuthorizerType: 'REQUEST',
-      IdentitySource: ['$request.header.Authorization'],
-      EnableSimpleResponses: true,
-      AuthorizerPayloadFormatVersion: '2.0',
-      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_TTL.toSeconds(),
-      AuthorizerUri: {
-        'Fn::Join': [
-          '',
-          Match.arrayWith([{ 'Fn::GetAtt': [logicalId(h.code.http.authorizerFunction), 'Arn'] }]),
-        ],
-      },
-    });
-    expect(AUTHORIZER_CACHE_TTL.toSeconds()).toBeLessThanOrEqual(300);
-  });
-
-  it('lets API Gateway invoke both functions, and nothing else invoke them', () => {
-    for (const fn of [h.code.http.function, h.code.http.authorizerFunction]) {
-      h.template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [logicalId(fn), 'Arn'] },
-        Principal: 'apigateway.amazonaws.com',
-        SourceArn: Match.anyValue(),
+  it('has no authorizer of its own, while the WebSocket API keeps its REQUEST authorizer', () => {
+    const onApi = (apiId: string) =>
+      h.template.findResources('AWS::ApiGatewayV2::Authorizer', {
+        Properties: { ApiId: { Ref: apiId } },
       });
-    }
+    expect(onApi(httpApiId)).toEqual({});
+    const webSocket = Object.values(onApi(logicalId(h.code.gateway.api)));
+    expect(webSocket.map((authorizer) => authorizer.Properties)).toEqual([
+      expect.objectContaining({
+        AuthorizerType: 'REQUEST',
+        IdentitySource: ['route.request.querystring.token'],
+      }),
+    ]);
+  });
+
+  it('lets API Gateway invoke the inbox function', () => {
+    h.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalId(h.code.http.function), 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
   });
 
   it('deploys the $default stage automatically, throttled, with access logs free of headers', () => {
@@ -164,7 +154,6 @@ describe('HTTP API', () => {
       requestId: '$context.requestId',
       routeKey: '$context.routeKey',
       status: '$context.status',
-      authorizerError: '$context.authorizer.error',
     });
     expect(format).not.toMatch(/header|authorization|\$request|\$input|querystring/i);
   });
@@ -231,37 +220,46 @@ describe('the inbox function', () => {
   });
 });
 
-describe('the HTTP authorizer function', () => {
-  it('touches no table and no connection, and verifies against the configured JWKS', () => {
-    const fn = h.code.http.authorizerFunction;
-    const actions = statementsOf(h, fn).flatMap((s) => [s.Action].flat());
-    expect(
-      actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('execute-api:')),
-    ).toEqual([]);
-    h.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          POWERTOOLS_SERVICE_NAME: 'herald-http-authorizer',
-          [ENV.jwksUrl]: JWKS_URL,
-        }),
-      },
-    });
+describe('token verification in the inbox function', () => {
+  it('verifies against the configured JWKS', () => {
+    const variables =
+      h.template.toJSON().Resources[logicalId(h.code.http.function)].Properties.Environment
+        .Variables;
+    expect(variables).toMatchObject({ [ENV.jwksUrl]: JWKS_URL });
+    expect(variables[ENV.jwtSecretArn]).toBeUndefined();
+    const reads = statementsOf(h, h.code.http.function).filter((s) =>
+      [s.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+    );
+    expect(reads).toEqual([]);
   });
 
   it('may read the HS256 secret when one is configured, and only that secret', () => {
-    const withSecret = synth({ jwksUrl: undefined, jwtSecretArn: SECRET_ARN });
-    const fn = withSecret.code.http.authorizerFunction;
+    const withSecret = synth({
+      jwksUrl: undefined,
+      jwtSecretArn: SECRET_ARN,
+      jwtIssuer: 'https://id.example',
+      jwtAudience: 'herald',
+    });
+    const fn = withSecret.code.http.function;
     const reads = statementsOf(withSecret, fn).filter((s) =>
       [s.Action].flat().includes('secretsmanager:GetSecretValue'),
     );
     expect(reads.map((s) => s.Resource)).toEqual([[SECRET_ARN, `${SECRET_ARN}-??????`]]);
+    const variables =
+      withSecret.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      [ENV.jwtSecretArn]: SECRET_ARN,
+      [ENV.jwtIssuer]: 'https://id.example',
+      [ENV.jwtAudience]: 'herald',
+    });
+    expect(variables[ENV.jwksUrl]).toBeUndefined();
   });
 
   it('warns at synth when no verification is configured', () => {
     const bare = synth({ jwksUrl: undefined });
     const warnings = Annotations.fromStack(bare.code).findWarning(
-      `/${bare.code.node.path}/Http/Authorizer`,
-      Match.stringLikeRegexp('HTTP API refuses every token'),
+      `/${bare.code.http.function.node.path}`,
+      Match.stringLikeRegexp('the HTTP API will refuse every token'),
     );
     expect(warnings).toHaveLength(1);
   });

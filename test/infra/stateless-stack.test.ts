@@ -160,7 +160,7 @@ describe('functions', () => {
         hasMap: existsSync(join(dir, 'index.mjs.map')),
       };
     };
-    const { gateway, fanOut, email } = h.code;
+    const { gateway, fanOut, email, http } = h.code;
     for (const fn of [
       gateway.authorizerFunction,
       gateway.connectFunction,
@@ -168,6 +168,7 @@ describe('functions', () => {
       gateway.messageFunction,
       fanOut.function,
       email.function,
+      http.function,
     ]) {
       const { code, hasMap } = bundleOf(fn);
       expect(code.startsWith("import { createRequire } from 'module';")).toBe(true);
@@ -570,13 +571,42 @@ describe('authorizer', () => {
     ).toHaveProperty(logicalId(fn));
   });
 
+  it('gives the HTTP API function the very verification settings of the WebSocket authorizer', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/jwt';
+    const variant = synthHerald({
+      jwtSecretArn: arn,
+      jwtIssuer: 'https://id.example',
+      jwtAudience: 'herald',
+    });
+    const jwtNames: string[] = [
+      ENV.jwtSecret,
+      ENV.jwtSecretArn,
+      ENV.jwksUrl,
+      ENV.jwtIssuer,
+      ENV.jwtAudience,
+    ];
+    const jwtSettingsOf = (fn: IFunction) => {
+      const variables: Record<string, unknown> =
+        variant.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+      return Object.fromEntries(
+        Object.entries(variables).filter(([name]) => jwtNames.includes(name)),
+      );
+    };
+    const websocket = jwtSettingsOf(variant.code.gateway.authorizerFunction);
+    expect(websocket).toEqual({
+      [ENV.jwtSecretArn]: arn,
+      [ENV.jwtIssuer]: 'https://id.example',
+      [ENV.jwtAudience]: 'herald',
+    });
+    expect(jwtSettingsOf(variant.code.http.function)).toEqual(websocket);
+  });
+
   it('still synthesizes with no JWT or sender configured, with warnings saying so', () => {
     const bare = synthHerald({});
     const annotations = Annotations.fromStack(bare.code);
-    annotations.hasWarning(
-      `/${bare.code.gateway.authorizerFunction.node.path}`,
-      Match.stringLikeRegexp('refuse every token'),
-    );
+    for (const fn of [bare.code.gateway.authorizerFunction, bare.code.http.function]) {
+      annotations.hasWarning(`/${fn.node.path}`, Match.stringLikeRegexp('refuse every token'));
+    }
     annotations.hasWarning(
       `/${bare.code.email.function.node.path}`,
       Match.stringLikeRegexp('emailFrom'),

@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { JwtVerifier, MAX_TOKEN_LENGTH } from '../../../functions/adapters/jwt-verifier';
 import { logger } from '../../../functions/adapters/powertools';
 import { BadRequestError, RetryableError } from '../../../functions/core/errors';
-import { toAuthorizerContext } from '../../../functions/core/identity';
 import { createInboxService } from '../../../functions/core/inbox';
-import type { Identity, Notification, Recipient } from '../../../functions/core/model';
+import type { Notification, Recipient } from '../../../functions/core/model';
 import { notificationId } from '../../../functions/core/notification-id';
+import type { TokenVerifier } from '../../../functions/core/ports';
 import { createPreferencesService } from '../../../functions/core/preferences';
 import {
   type HttpApiDeps,
@@ -21,8 +22,17 @@ import {
   FakeInbox,
   FakePreferenceStore,
 } from '../../support/fakes';
+import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '../../support/tokens';
 
-const ALICE: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
+const SECRET = 'http-api-test-secret-long-enough-for-hs256';
+const verifier = new JwtVerifier({ key: { kind: 'secret', secret: secretBytes(SECRET) } });
+const tokenFor = (claims: Record<string, unknown>, options = {}, secret = SECRET) =>
+  signHs256(claims, options, secret);
+/** Alice of tenant acme, the caller of every request unless a test says otherwise. */
+let aliceToken: string;
+beforeAll(async () => {
+  aliceToken = await tokenFor({ sub: 'alice', tenant: 'acme' });
+});
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
 let sequence = 0;
 
@@ -39,8 +49,8 @@ function note(): Notification {
 }
 
 /**
- * An HTTP API (payload 2.0) integration event as AWS documents it, with the Lambda
- * authorizer's context under `requestContext.authorizer.lambda`.
+ * An HTTP API (payload 2.0) integration event as AWS documents it for a route without an
+ * authorizer: header names lower-cased, `Authorization: Bearer <Alice's token>` unless told.
  */
 function apiEvent(
   routeKey: string,
@@ -50,24 +60,30 @@ function apiEvent(
     query?: Record<string, string>;
     body?: string;
     isBase64Encoded?: boolean;
-    caller?: Identity | null;
-    authorizer?: unknown;
+    /** The whole header value; `null` sends none. */
+    authorization?: string | null;
+    /** Replaces every header (for spellings API Gateway would not send). */
+    headers?: Record<string, string>;
   } = {},
 ): HttpApiEvent {
   const [method = 'GET', template = '/'] = routeKey.split(' ');
   const path =
     options.path ??
     template.replace(/\{(\w+)\}/g, (_, name: string) => options.pathParameters?.[name] ?? '');
-  const caller = options.caller === undefined ? ALICE : options.caller;
-  const lambda =
-    'authorizer' in options ? options.authorizer : caller ? toAuthorizerContext(caller) : {};
+  const authorization =
+    options.authorization === undefined ? `Bearer ${aliceToken}` : options.authorization;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    host: 'api.example.com',
+  };
+  if (authorization !== null) headers.authorization = authorization;
   const query = options.query ?? {};
   return {
     version: '2.0',
     routeKey,
     rawPath: path,
     rawQueryString: new URLSearchParams(query).toString(),
-    headers: { 'content-type': 'application/json', host: 'api.example.com' },
+    headers: options.headers ?? headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     ...(options.body !== undefined ? { body: options.body } : {}),
@@ -75,7 +91,6 @@ function apiEvent(
     requestContext: {
       accountId: '123456789012',
       apiId: 'api-id',
-      authorizer: { lambda },
       domainName: 'api.example.com',
       domainPrefix: 'api',
       http: {
@@ -100,6 +115,7 @@ function setup(overrides: Partial<HttpApiDeps> = {}) {
   const delivery = new FakeDelivery();
   const store = new FakePreferenceStore();
   const handler = makeHandler({
+    verifier,
     inbox: createInboxService({ inbox, connections, delivery, clock: new FakeClock(NOW) }),
     preferences: createPreferencesService({ store }),
     ...overrides,
@@ -127,6 +143,7 @@ async function expectError(run: Promise<HttpApiResult>, status: number, code: st
 }
 
 beforeEach(() => {
+  vi.spyOn(logger, 'info').mockImplementation(() => undefined);
   vi.spyOn(logger, 'error').mockImplementation(() => undefined);
   vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
 });
@@ -293,21 +310,6 @@ describe('every route', () => {
     await expectError(call(apiEvent('$default', { path: '/admin' })), 404, 'not_found');
   });
 
-  it.each([
-    ['no authorizer context', {}],
-    ['a context without a user', { tenant: 'acme', topics: '[]' }],
-    ['a tenant with a #', { tenant: 'ac#me', userId: 'alice', topics: '[]' }],
-    ['no context at all', null],
-  ])('answers 401 with %s', async (_, authorizer) => {
-    const { call, inbox } = setup();
-    await expectError(
-      call(apiEvent('POST /notifications/read-all', { authorizer })),
-      401,
-      'unauthorized',
-    );
-    expect(inbox.calls).toEqual([]);
-  });
-
   it('maps a retryable failure to 503 and anything unknown to a bare 500', async () => {
     const inbox = {
       list: vi.fn(async () => {
@@ -352,5 +354,145 @@ describe('every route', () => {
     expect(body).toEqual({
       error: { code: 'bad_request', message: 'types.x.email must be always, never or offline' },
     });
+  });
+});
+
+describe('the bearer token', () => {
+  it('names the caller: the inbox read is the token’s tenant and user', async () => {
+    const { call, stored } = setup();
+    const [acmeAlice] = await stored('alice', 'acme');
+    const [globexAlice] = await stored('alice', 'globex');
+    const globex = await tokenFor({ user_id: 'alice', tenant: 'globex' });
+
+    const mine = await call(apiEvent('GET /notifications'));
+    const theirs = await call(
+      apiEvent('GET /notifications', { authorization: `Bearer ${globex}` }),
+    );
+
+    expect(bodyOf(mine)).toEqual({ items: [acmeAlice] });
+    expect(bodyOf(theirs)).toEqual({ items: [globexAlice] });
+  });
+
+  it('is read with the scheme in any case and the header name in any case', async () => {
+    const { call } = setup();
+    const events = [
+      apiEvent('GET /notifications/unread-count', { authorization: `bearer ${aliceToken}` }),
+      apiEvent('GET /notifications/unread-count', { authorization: `BEARER  ${aliceToken} ` }),
+      apiEvent('GET /notifications/unread-count', {
+        headers: { Authorization: `Bearer ${aliceToken}` },
+      }),
+    ];
+    for (const event of events) {
+      const result = await call(event);
+      expect(result.statusCode).toBe(200);
+      expect(bodyOf(result)).toEqual({ unread: 0 });
+    }
+  });
+
+  it.each([
+    ['no Authorization header', null, 'bearer token missing'],
+    ['an empty header', '', 'bearer token missing'],
+    ['another scheme', 'Basic YWxpY2U6c2VjcmV0', 'authorization is not a single bearer token'],
+    ['the scheme alone', 'Bearer', 'authorization is not a single bearer token'],
+    ['a token without the scheme', 'a.b.c', 'authorization is not a single bearer token'],
+    [
+      'two tokens in one header',
+      'Bearer a.b.c d.e.f',
+      'authorization is not a single bearer token',
+    ],
+    [
+      'a repeated header (comma-joined)',
+      'Bearer a.b.c,Bearer d.e.f',
+      'authorization is not a single bearer token',
+    ],
+  ])('refuses %s with 401, without verifying or touching the inbox', async (_, header, reason) => {
+    const verify = vi.fn<TokenVerifier['verify']>();
+    const { call, inbox } = setup({ verifier: { verify } });
+
+    const result = await call(apiEvent('POST /notifications/read-all', { authorization: header }));
+
+    expect(result.statusCode).toBe(401);
+    expect(result.headers).toMatchObject({
+      'content-type': 'application/json',
+      'www-authenticate': 'Bearer',
+    });
+    expect(bodyOf(result)).toEqual({ error: { code: 'unauthorized', message: reason } });
+    expect(verify).not.toHaveBeenCalled();
+    expect(inbox.calls).toEqual([]);
+    expect(logger.info).toHaveBeenCalledWith('request refused', {
+      routeKey: 'POST /notifications/read-all',
+      reason,
+    });
+  });
+
+  it('refuses the header spelled twice in one hand-made event', async () => {
+    const { call } = setup();
+    const result = await call(
+      apiEvent('GET /notifications', {
+        headers: { authorization: `Bearer ${aliceToken}`, Authorization: `Bearer ${aliceToken}` },
+      }),
+    );
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toEqual({
+      error: { code: 'unauthorized', message: 'authorization header repeated' },
+    });
+  });
+
+  it.each([
+    ['expired', () => tokenFor({ sub: 'alice' }, { expiresIn: -60 }), 'token expired'],
+    [
+      'signed with another secret',
+      () => tokenFor({ sub: 'alice' }, {}, OTHER_SECRET),
+      'bad signature',
+    ],
+    [
+      'unsigned (alg none)',
+      async () => unsecuredToken({ sub: 'alice', exp: 9_999_999_999 }),
+      'algorithm not allowed',
+    ],
+    ['without a user', () => tokenFor({ tenant: 'acme' }), 'token names no user'],
+    ['too long', async () => 'a'.repeat(MAX_TOKEN_LENGTH + 1), 'token too long'],
+    ['not a JWT', async () => 'not-a-jwt', 'malformed token'],
+  ])(
+    'refuses a token that is %s with 401, never echoing or logging it',
+    async (_, make, reason) => {
+      const { call, inbox } = setup();
+      const token = await make();
+
+      const result = await call(
+        apiEvent('POST /notifications/read-all', { authorization: `Bearer ${token}` }),
+      );
+
+      expect(result.statusCode).toBe(401);
+      expect(bodyOf(result)).toEqual({ error: { code: 'unauthorized', message: reason } });
+      expect(inbox.calls).toEqual([]);
+      const logged = JSON.stringify([
+        vi.mocked(logger.info).mock.calls,
+        vi.mocked(logger.error).mock.calls,
+      ]);
+      expect(logged).toContain('request refused');
+      for (const text of [logged, result.body ?? '']) {
+        expect(text).not.toContain(token.slice(0, 40));
+      }
+    },
+  );
+
+  it('refuses with 401 when verification breaks unexpectedly, logging only the error’s name', async () => {
+    const verify = vi.fn<TokenVerifier['verify']>(async () => {
+      throw new TypeError('boom with Bearer secret-token-text');
+    });
+    const { call } = setup({ verifier: { verify } });
+
+    const result = await call(apiEvent('GET /notifications', { authorization: 'Bearer abc.def' }));
+
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toEqual({
+      error: { code: 'unauthorized', message: 'token could not be verified' },
+    });
+    expect(verify).toHaveBeenCalledWith('abc.def');
+    expect(logger.error).toHaveBeenCalledWith('token verification failed unexpectedly', {
+      errorName: 'TypeError',
+    });
+    expect(JSON.stringify(vi.mocked(logger.error).mock.calls)).not.toContain('secret-token');
   });
 });
