@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
+  type BundlingOptions,
   NodejsFunction,
   type NodejsFunctionProps,
   OutputFormat,
@@ -41,6 +42,55 @@ const TABLE_ACTIONS = {
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** Some CommonJS dependencies call require(); ESM output has none unless we make one. */
+const REQUIRE_SHIM =
+  "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+
+/**
+ * Packages each bundled on their own into the asset's `node_modules`, beside the handler,
+ * for code that imports them only when it needs them. The Powertools Tracer pulls in the
+ * X-Ray SDK (about 125 KB, and an async hook on every promise once loaded), which only a
+ * function with tracing on loads (see functions/adapters/powertools.ts).
+ */
+export const LAZY_MODULES = ['@aws-lambda-powertools/tracer'] as const;
+
+/** How every handler is bundled; `bench/cold-start.ts` builds with the same options. */
+export const HERALD_BUNDLING = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner: REQUIRE_SHIM,
+  // The runtime ships the AWS SDK; lazily loaded modules ship beside the bundle.
+  externalModules: ['@aws-sdk/*', ...LAZY_MODULES],
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) =>
+      LAZY_MODULES.flatMap((name) => lazyModuleCommands(inputDir, outputDir, name)),
+  },
+} satisfies BundlingOptions;
+
+/** Shell commands that bundle `name` into `<outputDir>/node_modules/<name>` as one ESM file. */
+function lazyModuleCommands(inputDir: string, outputDir: string, name: string): string[] {
+  const dir = `${outputDir}/node_modules/${name}`;
+  const esbuild = `${inputDir}/node_modules/.bin/esbuild`;
+  const packageJson = JSON.stringify({ name, type: 'module', exports: './index.mjs' });
+  return [
+    `mkdir -p '${dir}'`,
+    [
+      `'${esbuild}' '${name}' --bundle --platform=node --format=esm`,
+      `--target=${HERALD_BUNDLING.target} --minify --main-fields=module,main`,
+      `--external:@aws-sdk/* --banner:js="${REQUIRE_SHIM}"`,
+      `--outfile='${dir}/index.mjs' --log-level=warning`,
+    ].join(' '),
+    `echo '${packageJson}' > '${dir}/package.json'`,
+  ];
+}
+
 export interface HeraldFunctionProps
   extends Omit<
     NodejsFunctionProps,
@@ -62,7 +112,7 @@ export interface HeraldFunctionProps
 /**
  * Every Herald Lambda: Node 22 on ARM, X-Ray active, its own log group with a retention,
  * bundled by the local esbuild into minified ESM with source maps. The AWS SDK stays out
- * of the bundle because the runtime ships it.
+ * of the bundle because the runtime ships it; the tracer ships beside it (LAZY_MODULES).
  */
 export class HeraldFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: HeraldFunctionProps) {
@@ -91,19 +141,7 @@ export class HeraldFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require(); ESM output has none unless we make one.
-        banner:
-          "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: HERALD_BUNDLING,
     });
   }
 

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { costPerMillion, FLOOR_USAGE } from '../../bench/cost-model';
+import type { FanOutRow } from '../../bench/fan-out';
+import { type BenchReport, markdownTable, renderReport, requestSummary } from '../../bench/report';
+
+describe('markdownTable', () => {
+  it('aligns numeric columns right and escapes pipes', () => {
+    expect(
+      markdownTable(
+        ['Name', 'Count'],
+        [
+          ['a|b', 3],
+          ['c', 10],
+        ],
+      ),
+    ).toBe(['| Name | Count |', '|---|---:|', '| a\\|b | 3 |', '| c | 10 |'].join('\n'));
+  });
+
+  it('renders a header without rows', () => {
+    expect(markdownTable(['A'], [])).toBe('| A |\n|---|');
+  });
+});
+
+describe('requestSummary', () => {
+  it('lists requests per notification by operation, sorted', () => {
+    const counts = { requests: { Query: 4, PutItem: 2 }, readUnits: 2, writeUnits: 2 };
+    expect(requestSummary(counts, 2)).toBe('PutItem 1, Query 2');
+    expect(requestSummary({ requests: {}, readUnits: 0, writeUnits: 0 })).toBe('—');
+  });
+});
+
+const row = (system: FanOutRow['system'], k: number): FanOutRow => ({
+  system,
+  concurrency: system === 'herald' ? 64 : 50,
+  shape: 'topic',
+  k,
+  notifications: 1,
+  invocations: 1,
+  seconds: 2,
+  delivered: k,
+  deliveriesPerSecond: k / 2,
+  bound: 4266.67,
+  dynamo: {
+    requests: system === 'herald' ? { Query: 1 } : { Scan: 1 },
+    readUnits: 1,
+    writeUnits: 2,
+  },
+  queriesPerPage: 1,
+  cpuMs: 100,
+  peakRssMb: 120,
+  rssGrowthMb: 10,
+  peakHeapMb: 60,
+});
+
+function sampleReport(): BenchReport {
+  const floor = costPerMillion(FLOOR_USAGE);
+  return {
+    command: 'npm run bench -- --quick',
+    quick: true,
+    startedAt: '2026-11-23T12:00:00.000Z',
+    seconds: 42,
+    machine: { cpus: 2, model: 'Test CPU', memoryGb: 8, platform: 'Linux', node: 'v20.20.2' },
+    loadBefore: [1.5, 1, 1],
+    loadAfter: [1, 1, 1],
+    latencyMs: 15,
+    fanOut: {
+      rows: [row('herald', 1000), row('naive', 1000)],
+      single: {
+        notifications: 10,
+        batchSize: 10,
+        invocations: 1,
+        seconds: 0.1,
+        cpuMs: 40,
+        dynamo: { requests: { PutItem: 20 }, readUnits: 10, writeUnits: 30 },
+        frameBytes: 300,
+      },
+      memory: { k: 1000, heapLimitMb: 200, topicPeakRssMb: 90, usersPeakRssMb: 110 },
+      seedSeconds: 1,
+      pageQueryMs: 20,
+    },
+    broadcast: {
+      split: {
+        connections: 100_000,
+        pageSize: 1000,
+        pages: [1000],
+        continuations: 0,
+        delivered: 100_000,
+        duplicates: 0,
+        queries: 1,
+      },
+      handOnMs: 30,
+      pickupMs: 100,
+      accountRate: 10_000,
+      scenarios: [
+        {
+          label: 'page 1,000',
+          invocationRate: 4266,
+          result: { seconds: 11, floorSeconds: 10, peakInvocations: 3 },
+        },
+      ],
+    },
+    cost: { inApp: floor, inAppUnbatched: floor, floor, assumptions: ['an assumption'] },
+    targets: [
+      { name: 'Target A', goal: '< 1', measured: '2', met: false, margin: '1 over' },
+      { name: 'Target B', goal: '< 1', measured: '0', met: true, margin: 'met' },
+    ],
+    findings: ['**A finding.**'],
+  };
+}
+
+describe('renderReport', () => {
+  it('writes the machine, the command, every section, the targets and the findings', () => {
+    const markdown = renderReport(sampleReport());
+    expect(markdown).toContain('`npm run bench -- --quick`');
+    expect(markdown).toContain('**quick mode**');
+    expect(markdown).toContain('| CPU | 2 × Test CPU |');
+    expect(markdown).toContain('| Node | v20.20.2 |');
+    expect(markdown).toContain('| Target A | < 1 | 2 | **no** | 1 over |');
+    expect(markdown).toContain('| Target B | < 1 | 0 | yes | met |');
+    for (const heading of [
+      '## 1. Fan-out throughput',
+      '## 2. End to end on the local stack',
+      '## 3. Cold start',
+      '## 4. Cost model',
+      '## Findings',
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+    expect(markdown).toContain('**A finding.**');
+    expect(markdown).toContain('- an assumption');
+    expect(markdown.endsWith('\n')).toBe(true);
+  });
+
+  it('says the machine was shared when it was busy at the start', () => {
+    expect(renderReport(sampleReport())).toContain('The machine was shared');
+    const idle = { ...sampleReport(), loadBefore: [0.2, 0.2, 0.2] };
+    expect(renderReport(idle)).not.toContain('The machine was shared');
+  });
+
+  it('prints the per-notification DynamoDB requests and the share of the bound', () => {
+    const markdown = renderReport(sampleReport());
+    expect(markdown).toContain('| Herald | 64 | one topic | 1000 |');
+    expect(markdown).toContain('| 12% |');
+    expect(markdown).toContain('Scan 1');
+    expect(markdown).toContain(
+      'with a 200 MB V8 heap: peak RSS 90 MB (one topic) and 110 MB (K users)',
+    );
+  });
+});
