@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidEnvelopeError } from './errors';
 import type { Envelope, Notification } from './model';
 import { notificationId } from './notification-id';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionExpiresAt, toConnection } from './connections';
 import { BadRequestError, ForbiddenError, HeraldError, toErrorBody } from './errors';
 import type { ErrorBody, ServerFrame } from './frames';
