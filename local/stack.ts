@@ -20,6 +20,9 @@ import type { LocalPorts } from './settings';
 import { startSqsRunner } from './sqs-runner';
 
 /** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
+
+/** Concurrent batches Lambda's SQS event source starts with, before it scales up. */
+const LAMBDA_SQS_POLLERS = 5;
 export interface ServiceEndpoints {
   dynamodb: string;
   sqs: string;
@@ -165,7 +168,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         batchSize: queue.batchSize,
         maxBatchingWindowMs: queue.maxBatchingWindowSeconds * 1000,
         waitTimeSeconds: pollSeconds,
-        concurrency: 2,
+        // As Lambda's SQS event source starts: five batches in flight at once.
+        concurrency: LAMBDA_SQS_POLLERS,
         log: quietRunnerLog(log),
       });
       stops.push(() => runner.stop());

@@ -3,7 +3,7 @@
  * envelope (raw delivery is off, so SNS's `Timestamp` is there), tasks the fan-out hands
  * to itself, and envelopes someone sent to the queue directly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeEnvelope, parseEnvelope } from '../core/envelope';
 import { InvalidEnvelopeError } from '../core/errors';
 import type { Envelope } from '../core/model';
@@ -27,6 +27,7 @@ const task = z.discriminatedUnion('kind', [
     envelope: envelopeField,
     publishedAt: z.number().int().nonnegative(),
     cursor: z.string().min(1),
+    until: z.string().min(1).optional(),
   }),
   z.strictObject({
     kind: z.literal('retry-users'),
