@@ -11,8 +11,11 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConfigError } from '../config/config';
+import { SignedPostDelivery } from './api-gateway-delivery';
 import { traced } from './powertools';
 
 /** Wraps a low-level client in the document client every Herald table adapter uses. */
@@ -22,9 +25,26 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
   });
 }
 
+/**
+ * Sockets to DynamoDB per container: the fan-out keeps up to 64 users in flight, each with
+ * a Query beside a write, more than the SDK's default of 50 would let through at once.
+ */
+export const DYNAMO_MAX_SOCKETS = 128;
+
+/** The HTTP handler of every Herald DynamoDB client: keep-alive, DYNAMO_MAX_SOCKETS sockets. */
+export function dynamoRequestHandler(): NodeHttpHandler {
+  const agentOptions = { keepAlive: true, maxSockets: DYNAMO_MAX_SOCKETS };
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new Agent(agentOptions),
+  });
+}
+
 let documentClient: DynamoDBDocumentClient | undefined;
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= createDocumentClient(traced(new DynamoDBClient({})));
+  documentClient ??= createDocumentClient(
+    traced(new DynamoDBClient({ requestHandler: dynamoRequestHandler() })),
+  );
   return documentClient;
 }
 
@@ -62,5 +82,30 @@ export function createManagementClient(
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new Agent(agentOptions),
     }),
+  });
+}
+
+/**
+ * The fan-out's lean path to the management API: posts signed with the credentials of the
+ * SDK's default provider chain, for the region in AWS_REGION (which Lambda always sets),
+ * over one keep-alive agent with as many sockets as posts in flight. The endpoint is the
+ * callback URL, as for `createManagementClient`.
+ */
+export function createSignedPostDelivery(
+  callbackUrl: string,
+  maxSockets: number,
+  env: Record<string, string | undefined> = process.env,
+): SignedPostDelivery {
+  const region = env.AWS_REGION?.trim();
+  if (!region) throw new ConfigError('AWS_REGION must be set');
+  const agentOptions = { keepAlive: true, maxSockets };
+  return new SignedPostDelivery({
+    callbackUrl,
+    region,
+    credentials: defaultProvider(),
+    agent:
+      new URL(callbackUrl).protocol === 'https:'
+        ? new Agent(agentOptions)
+        : new HttpAgent(agentOptions),
   });
 }

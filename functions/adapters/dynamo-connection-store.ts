@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError, RetryableError } from '../core/errors';
 import type { Connection, ConnectionRef, Page } from '../core/model';
-import type { ConnectionStore } from '../core/ports';
+import type { ConnectionStore, TopicPages, TopicRange } from '../core/ports';
 import {
   CONNECTION_PREFIX,
   connectionEntryKey,
@@ -125,15 +125,68 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   listForUser(tenant: string, userId: string, cursor?: string): Promise<Page<ConnectionRef>> {
-    return this.listConnections(userPartition(tenant, userId), cursor, this.userPageSize);
+    return this.listConnections(userPartition(tenant, userId), {
+      cursor,
+      limit: this.userPageSize,
+    });
   }
 
   listForTopic(
     tenant: string,
     topic: string,
-    page: { cursor?: string; limit: number },
+    page: { cursor?: string; limit: number; until?: string },
   ): Promise<Page<ConnectionRef>> {
-    return this.listConnections(topicPartition(tenant, topic), page.cursor, page.limit);
+    return this.listConnections(topicPartition(tenant, topic), page);
+  }
+
+  async topicPages(
+    tenant: string,
+    topic: string,
+    walk: { cursor?: string; pageSize: number; maxPages: number },
+  ): Promise<TopicPages> {
+    const pk = topicPartition(tenant, topic);
+    const { pageSize, maxPages } = walk;
+    if (!(pageSize >= 1 && maxPages >= 1)) throw new RangeError('a walk takes at least one page');
+    const cursorAt = (sk: string) => encodeCursor({ pk, sk }) as string;
+    // One entry past the last page, to know whether the topic goes on.
+    const wanted = pageSize * maxPages + 1;
+    const pages: TopicRange[] = [];
+    let start = walk.cursor;
+    let inPage = 0;
+    let read = 0;
+    let last = '';
+    let startKey = decodeCursor(walk.cursor, { pk, skPrefix: CONNECTION_PREFIX });
+    do {
+      // Keys only, expired entries counted too: a page's range then never holds more than
+      // `pageSize` entries, so listing it takes one Query.
+      const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ProjectionExpression: '#sk',
+          ExpressionAttributeNames: { '#sk': 'sk' },
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': CONNECTION_PREFIX },
+          ExclusiveStartKey: startKey,
+          Limit: wanted - read,
+        }),
+      );
+      for (const item of Items) {
+        if (inPage === pageSize) {
+          // This entry opens a page, so the one before it is full and ends at `last`.
+          const until = cursorAt(last);
+          pages.push({ cursor: start, until });
+          if (pages.length === maxPages) return { pages, rest: until };
+          start = until;
+          inPage = 0;
+        }
+        inPage++;
+        read++;
+        last = String(item.sk);
+      }
+      startKey = LastEvaluatedKey as typeof startKey;
+    } while (startKey !== undefined);
+    if (inPage > 0) pages.push({ cursor: start, until: cursorAt(last) });
+    return { pages };
   }
 
   async subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void> {
@@ -190,18 +243,32 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
+  /**
+   * One page of a partition's connection entries. It asks for one entry more than `limit`:
+   * DynamoDB hands back a `LastEvaluatedKey` whenever it stops at the limit, even when
+   * nothing follows, so a page ends the listing only when that extra entry is missing.
+   */
   private async listConnections(
     pk: string,
-    cursor: string | undefined,
-    limit: number,
+    page: { cursor?: string; limit: number; until?: string },
   ): Promise<Page<ConnectionRef>> {
+    const range = { pk, skPrefix: CONNECTION_PREFIX };
+    // Between the prefix and an entry that starts with it: only entries with the prefix.
+    const until = page.until === undefined ? undefined : decodeCursor(page.until, range)?.sk;
+    const startKey = decodeCursor(page.cursor, range);
+    // A range read to its end (DynamoDB's key can be its last entry): nothing is left in it.
+    if (until !== undefined && startKey !== undefined && startKey.sk >= until) return { items: [] };
     const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        KeyConditionExpression:
+          until === undefined
+            ? 'pk = :pk AND begins_with(sk, :prefix)'
+            : 'pk = :pk AND sk BETWEEN :prefix AND :until',
         FilterExpression: '#expiresAt > :now',
-        ProjectionExpression: '#connectionId, #userId',
+        ProjectionExpression: '#sk, #connectionId, #userId',
         ExpressionAttributeNames: {
+          '#sk': 'sk',
           '#connectionId': 'connectionId',
           '#userId': 'userId',
           '#expiresAt': 'expiresAt',
@@ -210,16 +277,24 @@ export class DynamoConnectionStore implements ConnectionStore {
           ':pk': pk,
           ':prefix': CONNECTION_PREFIX,
           ':now': epochSeconds(this.now()),
+          ...(until === undefined ? {} : { ':until': until }),
         },
-        ExclusiveStartKey: decodeCursor(cursor, { pk, skPrefix: CONNECTION_PREFIX }),
-        Limit: limit,
+        ExclusiveStartKey: startKey,
+        Limit: page.limit + 1,
       }),
     );
-    const items = Items.map((item) => ({
+    const kept = Items.slice(0, page.limit);
+    const items = kept.map((item) => ({
       connectionId: String(item.connectionId),
       userId: String(item.userId),
     }));
-    const next = encodeCursor(LastEvaluatedKey);
+    const lastKept = kept.at(-1);
+    // The extra entry came back: more follow this page's last one. Fewer than `limit` with a
+    // key: DynamoDB stopped early (1 MB read, or expired entries filtered out), so go on there.
+    const next =
+      Items.length > page.limit && lastKept !== undefined
+        ? encodeCursor({ pk, sk: String(lastKept.sk) })
+        : encodeCursor(LastEvaluatedKey);
     return next === undefined ? { items } : { items, cursor: next };
   }
 

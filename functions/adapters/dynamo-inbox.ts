@@ -5,15 +5,20 @@
  * - topic notification `T#{tenant}#{topic}` / `N#{id}`: a topic's history, no read state
  * Notification ids sort by time, so a partition read backwards is newest first.
  *
- * How the unread count stays exact. Storing is the hot path and costs one conditional Put
- * plus one `ADD unread 1`, no transaction. Every read-state change (user actions, rare)
- * flips flags and moves the count in ONE transaction whose conditions name the flag values
- * it read, so a concurrent duplicate changes nothing and a cancelled attempt is re-read and
- * retried. A decrement also requires `unread >= n`: between a store's Put and its `ADD` the
- * item is visible but not yet counted, and marking it read then would dip below zero. That
- * guard waits the gap out; only if it never closes (a store that died between its two
- * writes) is the count clamped at zero instead, which is then the exact value again.
+ * How the unread count stays exact. Storing is the hot path and costs two plain writes, no
+ * transaction: the conditional Put of the notification, then one conditional update of the
+ * user's STATE item that records the event id among the user's recent ones and adds 1 to
+ * the count. That update is also the idempotency check: a known event (a redelivery, or a
+ * publisher's re-publish under a new id) fails it, and an item put for it is taken back.
+ * Every read-state change (user actions, rare) flips flags and moves the count in ONE
+ * transaction whose conditions name the flag values it read, so a concurrent duplicate
+ * changes nothing and a cancelled attempt is re-read and retried. A decrement also requires
+ * `unread >= n`: between a store's Put and its count the item is visible but not yet
+ * counted, and marking it read then would dip below zero. That guard waits the gap out;
+ * only if it never closes (a store that died between its two writes) is the count clamped
+ * at zero instead, which is then the exact value again.
  */
+import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
@@ -31,8 +36,10 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RetryableError } from '../core/errors';
 import type { Notification, Page, Recipient } from '../core/model';
+import { notificationId } from '../core/notification-id';
 import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '../core/ports';
 import {
   decodeCursor,
@@ -47,6 +54,14 @@ import {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/**
+ * Recent event ids kept per user for recognising a re-publish: trimmed to the newest
+ * RECENT_EVENTS_KEPT once there are more than RECENT_EVENTS_HIGH (one extra write per
+ * that many notifications). A re-publish is recognised while fewer than that many newer
+ * events reached the user; a redelivery of one publish, by its id, always.
+ */
+export const RECENT_EVENTS_KEPT = 16;
+export const RECENT_EVENTS_HIGH = 32;
 /** TransactWriteItems takes 100 actions: 99 notifications and the counter. */
 export const NOTIFICATIONS_PER_TRANSACTION = 99;
 /** BatchGetItem takes 100 keys. */
@@ -94,6 +109,120 @@ export class DynamoInbox implements Inbox, UserInbox {
     notification: Notification,
     expiresAt: number,
   ): Promise<StoreOutcome> {
+    // The write is the idempotency check for a redelivery: a duplicate costs no extra request.
+    // Only the attempt whose Put went through counts the item, so no two count it.
+    if (!(await this.putNew(recipient, notification, expiresAt))) return { fresh: false };
+    // A topic's history has no count; its event ids are the fan-out's ledger's to track.
+    if (recipient.kind === 'topic') return { fresh: true };
+    const pk = recipientPartition(recipient);
+    const publishedAt = Date.parse(notification.createdAt);
+    const claim = await this.claimEvent(pk, notification, publishedAt);
+    if (claim.kind === 'claimed') {
+      if (claim.recent.length > RECENT_EVENTS_HIGH) await this.trimRecent(pk, claim.recent);
+      return { fresh: true };
+    }
+    // The user has this event already: a re-publish under a new id, or a redelivery of a
+    // notification they have deleted since. Take back the item just put, never counted.
+    await this.discard(pk, notification.id);
+    if (claim.firstPublishedAt === publishedAt) return { fresh: false };
+    const first: Notification = {
+      ...notification,
+      id: notificationId(claim.firstPublishedAt, recipient.tenant, notification.eventId),
+      createdAt: new Date(claim.firstPublishedAt).toISOString(),
+    };
+    return { fresh: false, notification: first };
+  }
+
+  /**
+   * Records the event among the user's recent ones on their STATE item and counts the
+   * notification, in one conditional update: it is the idempotency check for a re-publish,
+   * so a known event costs no request of its own, and its failure returns when the event
+   * was first published.
+   */
+  private async claimEvent(
+    pk: string,
+    notification: Notification,
+    publishedAt: number,
+  ): Promise<
+    { kind: 'claimed'; recent: RecentEvent[] } | { kind: 'known'; firstPublishedAt: number }
+  > {
+    const tag = eventTag(notification.eventId);
+    try {
+      // It must land, or the item stays uncounted: a read-state transaction holding the
+      // counter makes it fail with TransactionConflict, which the SDK does not retry.
+      const { Attributes } = await this.withConflictRetry(() =>
+        this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk, sk: STATE_SK },
+            UpdateExpression: 'SET #event = :at ADD #unread :count',
+            ConditionExpression: 'attribute_not_exists(#event)',
+            ExpressionAttributeNames: { '#event': tag, '#unread': 'unread' },
+            ExpressionAttributeValues: { ':at': publishedAt, ':count': notification.read ? 0 : 1 },
+            // Returned values cost no read units.
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { kind: 'claimed', recent: recentEvents(Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The document client leaves the exception's item marshalled.
+      const first = Number(error.Item ? unmarshall(error.Item)[tag] : Number.NaN);
+      return { kind: 'known', firstPublishedAt: Number.isFinite(first) ? first : publishedAt };
+    }
+  }
+
+  /**
+   * Removes an item that was put but never counted. Whatever the user did to it meanwhile
+   * moved the count: nothing net if it is unread again, one down if they marked it read or
+   * deleted it. So an unread item just goes; otherwise the count gets its one back as the
+   * item goes, in one transaction.
+   */
+  private async discard(pk: string, id: string): Promise<void> {
+    const key = { pk, sk: notificationSortKey(id) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.withConflictRetry(() =>
+          this.documentClient.send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: key,
+              ConditionExpression: '#read = :false',
+              ExpressionAttributeNames: { '#read': 'read' },
+              ExpressionAttributeValues: { ':false': false },
+            }),
+          ),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      const outcome = await this.transact([
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression: 'attribute_not_exists(pk) OR #read = :true',
+            ExpressionAttributeNames: { '#read': 'read' },
+            ExpressionAttributeValues: { ':true': true },
+          },
+        },
+        { Update: this.counterUpdate(pk, +1) },
+      ]);
+      if (outcome === 'committed') return;
+      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
+      await this.backoff(attempt);
+    }
+  }
+
+  /** Puts the notification unless its id is stored; whether it was not. */
+  private async putNew(
+    recipient: Recipient,
+    notification: Notification,
+    expiresAt: number,
+  ): Promise<boolean> {
     const key = notificationKey(recipient, notification.id);
     try {
       await this.withConflictRetry(() =>
@@ -101,32 +230,34 @@ export class DynamoInbox implements Inbox, UserInbox {
           new PutCommand({
             TableName: this.tableName,
             Item: { ...toItem(recipient, notification), ...key, expiresAt },
-            // The write is the idempotency check: a duplicate costs no extra request.
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
       );
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { fresh: false };
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-    if (recipient.kind === 'user' && !notification.read) {
-      // A second plain write, not a transaction: a transaction would cost twice as much.
-      // It must land, or the item stays uncounted: a read-state transaction holding the
-      // counter makes it fail with TransactionConflict, which the SDK does not retry.
-      await this.withConflictRetry(() =>
-        this.documentClient.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: key.pk, sk: STATE_SK },
-            UpdateExpression: 'ADD #unread :one',
-            ExpressionAttributeNames: { '#unread': 'unread' },
-            ExpressionAttributeValues: { ':one': 1 },
-          }),
-        ),
-      );
-    }
-    return { fresh: true };
+  }
+
+  /** Forgets all but the newest recent events, so the STATE item stays one write unit. */
+  private async trimRecent(pk: string, recent: RecentEvent[]): Promise<void> {
+    const oldest = [...recent]
+      .sort((a, b) => b.publishedAt - a.publishedAt)
+      .slice(RECENT_EVENTS_KEPT)
+      .map((event) => event.tag);
+    const names = Object.fromEntries(oldest.map((tag, i) => [`#e${i}`, tag]));
+    await this.withConflictRetry(() =>
+      this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: STATE_SK },
+          UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+          ExpressionAttributeNames: names,
+        }),
+      ),
+    );
   }
 
   /**
@@ -534,4 +665,28 @@ export function fromItem(item: Record<string, unknown>): Notification {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A user's event recorded on their STATE item: `<tag>: <first publish time>`. */
+interface RecentEvent {
+  tag: string;
+  publishedAt: number;
+}
+
+const EVENT_TAG_PREFIX = 'e_';
+
+/**
+ * The attribute naming an event id on the user's STATE item: 60 bits of its SHA-256,
+ * short so that dozens fit in the item's first write unit with the count.
+ */
+export function eventTag(eventId: string): string {
+  return EVENT_TAG_PREFIX + createHash('sha256').update(eventId).digest('base64url').slice(0, 10);
+}
+
+function recentEvents(item: Record<string, unknown>): RecentEvent[] {
+  return Object.entries(item).flatMap(([name, value]) =>
+    name.startsWith(EVENT_TAG_PREFIX) && typeof value === 'number'
+      ? [{ tag: name, publishedAt: value }]
+      : [],
+  );
 }

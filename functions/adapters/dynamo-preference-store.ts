@@ -18,12 +18,28 @@ interface StoredTypeSettings extends ChannelSettings {
   type: string;
 }
 
+export interface PreferenceStoreOptions {
+  now?: () => number;
+  /**
+   * Strongly consistent reads (the default): a mail sent right after someone said "never"
+   * is a bug to them. The fan-out reads eventually consistent, for half a read unit: an
+   * in-app push within a second of a change to its preference is not.
+   */
+  consistentReads?: boolean;
+}
+
 export class DynamoPreferenceStore implements PreferenceStore {
+  private readonly now: () => number;
+  private readonly consistentReads: boolean;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: PreferenceStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.consistentReads = options.consistentReads ?? true;
+  }
 
   user(tenant: string, userId: string): Promise<Preferences | undefined> {
     return this.read(userPreferencesKey(tenant, userId));
@@ -48,9 +64,7 @@ export class DynamoPreferenceStore implements PreferenceStore {
         Key: key,
         ProjectionExpression: 'channels, #types',
         ExpressionAttributeNames: { '#types': 'types' },
-        // A mail sent right after someone said "never" is a bug to them; a strong read
-        // of one small item costs one read unit instead of half of one.
-        ConsistentRead: true,
+        ConsistentRead: this.consistentReads,
       }),
     );
     return Item === undefined ? undefined : fromItem(Item);

@@ -1,9 +1,20 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { RetryableError } from '../core/errors';
 import type { Continuations, DeadLetters, FanOutTask } from '../core/ports';
 import { encodeTask } from './queue-messages';
 
 /** SQS caps DelaySeconds at 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
+/** SendMessageBatch takes at most 10 messages and 256 KiB of bodies a request. */
+const BATCH_ENTRIES = 10;
+const BATCH_BYTES = 256 * 1024;
+/** Requests per batch before entries SQS keeps failing are reported as a retryable failure. */
+const MAX_BATCH_ATTEMPTS = 3;
 
 /** Hands fan-out work to a later invocation through the fan-out's own queue. */
 export class SqsContinuations implements Continuations {
@@ -21,6 +32,49 @@ export class SqsContinuations implements Continuations {
       }),
     );
   }
+
+  async enqueueMany(tasks: readonly FanOutTask[]): Promise<void> {
+    for (const batch of batches(tasks.map(encodeTask))) await this.sendBatch(batch);
+  }
+
+  /** Sends one batch, resending the entries SQS failed on its side. */
+  private async sendBatch(bodies: string[]): Promise<void> {
+    let pending: SendMessageBatchRequestEntry[] = bodies.map((MessageBody, index) => ({
+      Id: String(index),
+      MessageBody,
+    }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_BATCH_ATTEMPTS) {
+        throw new RetryableError(`SQS kept failing ${pending.length} of a batch of messages`);
+      }
+      const { Failed = [] } = await this.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
+      );
+      const refused = Failed.find((entry) => entry.SenderFault);
+      if (refused) throw new Error(`SQS refused a message: ${refused.Code} ${refused.Message}`);
+      const failed = new Set(Failed.map((entry) => entry.Id));
+      pending = pending.filter((entry) => failed.has(entry.Id));
+    }
+  }
+}
+
+/** Groups message bodies, in order, into batches SendMessageBatch accepts. */
+function batches(bodies: string[]): string[][] {
+  const all: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const body of bodies) {
+    const size = Buffer.byteLength(body);
+    if (current.length === BATCH_ENTRIES || (current.length > 0 && bytes + size > BATCH_BYTES)) {
+      all.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(body);
+    bytes += size;
+  }
+  if (current.length > 0) all.push(current);
+  return all;
 }
 
 /**

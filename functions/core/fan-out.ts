@@ -32,6 +32,11 @@ export interface FanOutSettings {
   userConcurrency: number;
   /** Topic connections per page; a bigger audience continues in further invocations. */
   pageSize: number;
+  /**
+   * Most pages of a topic one invocation walks and hands on as tasks of their own; a longer
+   * topic's remainder goes to one more task, which walks on.
+   */
+  walkPages: number;
   /** How long a stored notification is kept. */
   retentionSeconds: number;
   retry: RetryPolicy;
@@ -45,14 +50,18 @@ export interface FanOutSettings {
 
 export const DEFAULT_FAN_OUT_SETTINGS: FanOutSettings = {
   concurrency: 64,
-  userConcurrency: 8,
+  userConcurrency: 64,
   pageSize: 1000,
+  walkPages: 100,
   retentionSeconds: 90 * 24 * 3600,
   retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
   maxTaskAttempts: 5,
   connectionsPerTask: 500,
   coalescing: DEFAULT_COALESCING,
 };
+
+/** Pages a broadcast walks at a time before handing them on: one SendMessageBatch's worth. */
+export const PAGES_PER_WALK = 10;
 
 export interface FanOutDeps {
   connections: ConnectionStore;
@@ -70,6 +79,7 @@ export interface FanOutDeps {
 }
 
 export interface FanOutReport {
+  /** The notification's id; for an event its recipients had under an earlier publish, that one's. */
   notificationId: string;
   /** Recipients (users, or a topic) for whom the notification was already stored. */
   duplicates: number;
@@ -329,18 +339,26 @@ export function createFanOut(deps: FanOutDeps) {
         }
         const recipient: Recipient = { kind: 'user', tenant: envelope.tenant, userId };
         if (!coalescer || !collapseKey) {
-          const { fresh } = await deps.inbox.store(
-            recipient,
-            notification,
-            expiresAt(notification),
-          );
-          if (!fresh) {
+          // The connections are read while the notification is stored: neither waits for
+          // the other, and the Query is wasted only on a duplicate.
+          const listing = listUserConnections(envelope.tenant, userId);
+          listing.catch(() => undefined);
+          const stored = await deps.inbox.store(recipient, notification, expiresAt(notification));
+          // A re-published event is pushed as the notification the user already has.
+          const kept = stored.notification;
+          if (kept) report.notificationId = kept.id;
+          if (!stored.fresh) {
             report.duplicates++;
             if (!force) return;
           }
-          const connections = await listUserConnections(envelope.tenant, userId);
-          const result = await deliverFrame(connections, frame, deliverDeps);
-          await settle(result, envelope, publishedAt, attempt, report);
+          const connections = await listing;
+          const result = await deliverFrame(
+            connections,
+            kept ? notificationFrame(kept) : frame,
+            deliverDeps,
+          );
+          const keptAt = kept ? Date.parse(kept.createdAt) : publishedAt;
+          await settle(result, envelope, keptAt, attempt, report);
           return;
         }
         const turn = await coalescer.offer(
@@ -414,30 +432,96 @@ export function createFanOut(deps: FanOutDeps) {
     return report;
   }
 
-  async function broadcastPage(
+  async function postPage(
+    connections: ConnectionRef[],
+    envelope: Envelope,
+    publishedAt: number,
+    report: FanOutReport,
+  ): Promise<void> {
+    const frame = notificationFrame(toNotification(envelope, publishedAt));
+    const result = await deliverFrame(connections, frame, deliverDeps);
+    await settle(result, envelope, publishedAt, 0, report);
+  }
+
+  /**
+   * Broadcasts to a topic's subscribers after `cursor` (all of them without one). Posts the
+   * first page itself; when the topic goes on, it first walks the keys of up to
+   * `settings.walkPages` further pages and hands each on as a task of its own, a batch at
+   * a time, so that they are posted side by side instead of each waiting for the one
+   * before. Whatever lies beyond goes to one more task like this one, handed on last: a
+   * redelivery of this message before then re-sends pages (clients drop repeats by id) but
+   * the remainder only once, so a crash never multiplies the walks that follow.
+   */
+  async function broadcastFrom(
     envelope: Envelope,
     topic: string,
     publishedAt: number,
     cursor: string | undefined,
     report: FanOutReport,
   ): Promise<void> {
+    const { tenant } = envelope;
+    const { pageSize } = settings;
+    const first = await deps.connections.listForTopic(tenant, topic, { cursor, limit: pageSize });
+    let rest = first.cursor;
+    for (let walked = 0; rest !== undefined && walked < settings.walkPages; ) {
+      const from: string = rest;
+      const maxPages = Math.min(PAGES_PER_WALK, settings.walkPages - walked);
+      const found = await deps.connections.topicPages(tenant, topic, {
+        cursor: from,
+        pageSize,
+        maxPages,
+      });
+      await deps.continuations.enqueueMany(
+        found.pages.map(
+          (range): FanOutTask => ({
+            kind: 'broadcast-page',
+            envelope,
+            publishedAt,
+            cursor: range.cursor ?? from,
+            until: range.until,
+          }),
+        ),
+      );
+      walked += found.pages.length;
+      rest = found.rest;
+    }
+    await postPage(first.items, envelope, publishedAt, report);
+    if (rest !== undefined) {
+      await deps.continuations.enqueue({
+        kind: 'broadcast-page',
+        envelope,
+        publishedAt,
+        cursor: rest,
+      });
+    }
+  }
+
+  /**
+   * Posts one page a walk found: the subscribers after `cursor` up to `until`. Subscribers
+   * that joined inside the range since can make it longer than a page: the excess is
+   * handed on, still bounded by `until`, so no invocation posts more than a page.
+   */
+  async function broadcastRange(
+    envelope: Envelope,
+    topic: string,
+    publishedAt: number,
+    range: { cursor: string; until: string },
+    report: FanOutReport,
+  ): Promise<void> {
     const page = await deps.connections.listForTopic(envelope.tenant, topic, {
-      cursor,
+      ...range,
       limit: settings.pageSize,
     });
-    // Hand on the next page before pushing this one, so pages are pushed in parallel by
-    // concurrent invocations and delivery time stays bounded by the account's throttle.
     if (page.cursor) {
       await deps.continuations.enqueue({
         kind: 'broadcast-page',
         envelope,
         publishedAt,
         cursor: page.cursor,
+        until: range.until,
       });
     }
-    const frame = notificationFrame(toNotification(envelope, publishedAt));
-    const result = await deliverFrame(page.items, frame, deliverDeps);
-    await settle(result, envelope, publishedAt, 0, report);
+    await postPage(page.items, envelope, publishedAt, report);
   }
 
   async function toTopic(
@@ -457,7 +541,7 @@ export function createFanOut(deps: FanOutDeps) {
         report.duplicates++;
         if (!force) return report;
       }
-      await broadcastPage(envelope, topic, publishedAt, undefined, report);
+      await broadcastFrom(envelope, topic, publishedAt, undefined, report);
       return report;
     }
     const turn = await coalescer.offer(
@@ -470,7 +554,7 @@ export function createFanOut(deps: FanOutDeps) {
       case 'claimant':
         await untilEnded([turn.window]);
         await finishWindow(recipient, turn.window, report, (latest) =>
-          broadcastPage(latest.envelope, topic, latest.publishedAt, undefined, report),
+          broadcastFrom(latest.envelope, topic, latest.publishedAt, undefined, report),
         );
         break;
       case 'member':
@@ -482,7 +566,7 @@ export function createFanOut(deps: FanOutDeps) {
         report.coalesced++;
         break;
       case 'delivered':
-        await broadcastPage(
+        await broadcastFrom(
           turn.latest.envelope,
           topic,
           turn.latest.publishedAt,
@@ -497,17 +581,22 @@ export function createFanOut(deps: FanOutDeps) {
   return {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
-      // A re-published id takes its first publish time, hence its first notification id.
-      // Coalesced envelopes are recorded too, so re-publishing any of them changes nothing.
-      const publishedAt = await deps.ledger.firstPublished(
-        envelope.tenant,
-        envelope.id,
-        arrival.publishedAt,
-        Math.floor(arrival.publishedAt / 1000) + settings.retentionSeconds,
-      );
       if (!envelope.channels.includes('inapp')) {
-        return newReport(toNotification(envelope, publishedAt));
+        return newReport(toNotification(envelope, arrival.publishedAt));
       }
+      // A re-published id takes its first publish time, hence its first notification id.
+      // For users the inbox recognises the event on the write that counts it; topics, and
+      // envelopes that may be coalesced into another's notification, need the ledger.
+      // Coalesced envelopes are recorded too, so re-publishing any of them changes nothing.
+      const byInbox = 'users' in envelope.to && !(coalescer && envelope.collapseKey);
+      const publishedAt = byInbox
+        ? arrival.publishedAt
+        : await deps.ledger.firstPublished(
+            envelope.tenant,
+            envelope.id,
+            arrival.publishedAt,
+            Math.floor(arrival.publishedAt / 1000) + settings.retentionSeconds,
+          );
       const batch = arrival.batch ?? new FanOutBatch();
       if ('users' in envelope.to) {
         return toUsers(envelope, envelope.to.users, publishedAt, arrival.redelivered, 0, batch);
@@ -534,7 +623,13 @@ export function createFanOut(deps: FanOutDeps) {
         case 'broadcast-page': {
           const report = newReport(toNotification(envelope, publishedAt));
           if (!('topic' in envelope.to)) throw new TypeError('broadcast page without a topic');
-          await broadcastPage(envelope, envelope.to.topic, publishedAt, task.cursor, report);
+          const { topic } = envelope.to;
+          const { cursor, until } = task;
+          if (until === undefined) {
+            await broadcastFrom(envelope, topic, publishedAt, cursor, report);
+          } else {
+            await broadcastRange(envelope, topic, publishedAt, { cursor, until }, report);
+          }
           return report;
         }
       }

@@ -22,26 +22,58 @@ export interface ConnectionStore {
   remove(connectionId: string): Promise<void>;
   /** One page of a user's connections. */
   listForUser(tenant: string, userId: string, cursor?: string): Promise<Page<ConnectionRef>>;
-  /** One page of the connections subscribed to a topic, at most `limit` long. */
+  /**
+   * One page of the connections subscribed to a topic, at most `limit` long, after `cursor`;
+   * with `until`, none past that cursor's entry (a range `topicPages` found).
+   */
   listForTopic(
     tenant: string,
     topic: string,
-    page: { cursor?: string; limit: number },
+    page: { cursor?: string; limit: number; until?: string },
   ): Promise<Page<ConnectionRef>>;
+  /**
+   * Where a topic's pages of at most `pageSize` subscribers lie, after `cursor`, reading keys
+   * only: up to `maxPages` ranges, and `rest` when the topic goes on past the last of them.
+   */
+  topicPages(
+    tenant: string,
+    topic: string,
+    walk: { cursor?: string; pageSize: number; maxPages: number },
+  ): Promise<TopicPages>;
   subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void>;
   unsubscribe(connection: Connection, topics: string[]): Promise<void>;
 }
 
-/** What storing a notification found. `fresh` is false when this id was stored before. */
+/** A topic's subscribers after `cursor` (from the first without one) up to `until`, inclusive. */
+export interface TopicRange {
+  cursor?: string;
+  until: string;
+}
+
+export interface TopicPages {
+  /** Consecutive ranges in key order: together they hold every subscriber walked, once. */
+  pages: TopicRange[];
+  /** Where the subscribers not walked start (after this cursor), when there are any. */
+  rest?: string;
+}
+
+/**
+ * What storing a notification found. `fresh` is false when the recipient has it already.
+ * `notification` is there only when the recipient has the same event under an earlier
+ * publish (a publisher's retry): that first notification, whose id and time to push.
+ */
 export interface StoreOutcome {
   fresh: boolean;
+  notification?: Notification;
 }
 
 /** Where the fan-out files each notification: one per recipient, once. */
 export interface Inbox {
   /**
-   * Stores the notification for its recipient unless one with the same id is there:
-   * the conditional write is the idempotency check, so it costs no request of its own.
+   * Stores the notification for its recipient unless the recipient has it already: the
+   * same id (a redelivery), or for a user the same event id among their recent events (a
+   * re-publish). The writes that store and count it are the idempotency check: it costs
+   * no request of its own.
    */
   store(recipient: Recipient, notification: Notification, expiresAt: number): Promise<StoreOutcome>;
 }
@@ -89,7 +121,17 @@ export interface Delivery {
  * publish time, which is what keeps its id stable.
  */
 export type FanOutTask =
-  | { kind: 'broadcast-page'; envelope: Envelope; publishedAt: number; cursor: string }
+  /**
+   * With `until`, one page of a broadcast: the subscribers after `cursor` up to `until`.
+   * Without, every subscriber after `cursor`, still to be split into pages.
+   */
+  | {
+      kind: 'broadcast-page';
+      envelope: Envelope;
+      publishedAt: number;
+      cursor: string;
+      until?: string;
+    }
   | { kind: 'retry-users'; envelope: Envelope; publishedAt: number; attempt: number }
   | {
       kind: 'retry-connections';
@@ -101,6 +143,8 @@ export type FanOutTask =
 
 export interface Continuations {
   enqueue(task: FanOutTask, delaySeconds?: number): Promise<void>;
+  /** Hands on several tasks at once, in as few requests as the queue takes. */
+  enqueueMany(tasks: readonly FanOutTask[]): Promise<void>;
 }
 
 /** Where a message that can never be processed goes, with its reason. */

@@ -1,8 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
 import { DynamoCollapseStore } from '../adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
@@ -106,11 +105,9 @@ export const handler = wiredOnFirstCall(() => {
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
       inbox: new DynamoInbox(doc, notificationsTable),
       ledger: new DynamoEventLedger(doc, notificationsTable),
-      delivery: new ApiGatewayDelivery(
-        createManagementClient(requireEnv(ENV.callbackUrl), concurrency),
-      ),
+      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
       continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),
-      preferences: new DynamoPreferenceStore(doc, notificationsTable),
+      preferences: new DynamoPreferenceStore(doc, notificationsTable, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, notificationsTable),
       clock: systemClock,
       settings,

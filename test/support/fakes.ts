@@ -30,6 +30,8 @@ import type {
   Mailer,
   MailLog,
   StoreOutcome,
+  TopicPages,
+  TopicRange,
   UserInbox,
 } from '../../functions/core/ports';
 import type { WebSocketEvent } from '../../functions/handlers/websocket-event';
@@ -67,15 +69,46 @@ export class FakeConnectionStore implements ConnectionStore {
       .map(({ connectionId, userId: user }) => ({ connectionId, userId: user }));
     return paginate(refs, cursor, this.userPageSize);
   }
+  /**
+   * As DynamoDB keeps topic entries: in key (connection id) order, a cursor being the last
+   * id read, so pages stay put while connections come and go. A cursor is handed back only
+   * when more follow.
+   */
   async listForTopic(
     tenant: string,
     topic: string,
-    page: { cursor?: string; limit: number },
+    page: { cursor?: string; limit: number; until?: string },
   ): Promise<Page<ConnectionRef>> {
-    const refs = [...this.connections.values()]
+    const { cursor, until } = page;
+    const range = this.topicAfter(tenant, topic, cursor).filter(
+      (ref) => until === undefined || ref.connectionId <= until,
+    );
+    const items = range.slice(0, page.limit);
+    const last = items.at(-1);
+    return range.length > items.length && last ? { items, cursor: last.connectionId } : { items };
+  }
+  async topicPages(
+    tenant: string,
+    topic: string,
+    walk: { cursor?: string; pageSize: number; maxPages: number },
+  ): Promise<TopicPages> {
+    const refs = this.topicAfter(tenant, topic, walk.cursor);
+    const pages: TopicRange[] = [];
+    let cursor = walk.cursor;
+    for (let start = 0; start < refs.length; start += walk.pageSize) {
+      if (pages.length === walk.maxPages && cursor !== undefined) return { pages, rest: cursor };
+      const until = refs[Math.min(start + walk.pageSize, refs.length) - 1]?.connectionId ?? '';
+      pages.push({ cursor, until });
+      cursor = until;
+    }
+    return { pages };
+  }
+  private topicAfter(tenant: string, topic: string, cursor: string | undefined): ConnectionRef[] {
+    return [...this.connections.values()]
       .filter((c) => c.tenant === tenant && c.topics.includes(topic))
-      .map(({ connectionId, userId }) => ({ connectionId, userId }));
-    return paginate(refs, page.cursor, page.limit);
+      .filter((c) => cursor === undefined || c.connectionId > cursor)
+      .map(({ connectionId, userId }) => ({ connectionId, userId }))
+      .sort((a, b) => (a.connectionId < b.connectionId ? -1 : 1));
   }
   async subscribe(connection: Connection, topics: string[]): Promise<void> {
     const stored = this.connections.get(connection.connectionId);
@@ -106,11 +139,25 @@ export class FakeInbox implements Inbox, UserInbox {
   /** Calls of the read-state methods, e.g. `markRead acme/alice 01J…`. */
   readonly calls: string[] = [];
   private readonly counts = new Map<string, number>();
+  /** Each user's events (`<recipient key>#<event id>`) with their first notification. */
+  private readonly events = new Map<string, Notification>();
 
   async store(recipient: Recipient, notification: Notification): Promise<StoreOutcome> {
     this.storeCalls++;
     const key = recipientKey(recipient);
     if (this.failFor.has(key)) throw new Error(`store failed for ${key}`);
+    if (recipient.kind === 'user') {
+      // As the STATE item does: a user's known event is never stored again, not even after
+      // they deleted it; a re-publish answers with the first notification.
+      const eventKey = `${key}#${notification.eventId}`;
+      const first = this.events.get(eventKey);
+      if (first !== undefined) {
+        return first.id === notification.id
+          ? { fresh: false }
+          : { fresh: false, notification: { ...first } };
+      }
+      this.events.set(eventKey, { ...notification });
+    }
     const itemKey = `${key}/${notification.id}`;
     if (this.items.has(itemKey)) return { fresh: false };
     this.items.set(itemKey, { ...notification });
@@ -245,6 +292,12 @@ export class FakeContinuations implements Continuations {
     if (this.failure) throw this.failure;
     this.journal?.push(`enqueue ${task.kind}`);
     this.tasks.push({ task, delaySeconds });
+  }
+  /** Journals each call once (`enqueue many <n>`), as the adapter sends them in batches. */
+  async enqueueMany(tasks: readonly FanOutTask[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.journal?.push(`enqueue many ${tasks.length}`);
+    for (const task of tasks) this.tasks.push({ task });
   }
 }
 

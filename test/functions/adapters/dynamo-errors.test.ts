@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -22,7 +23,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../functions/adapters/aws-clients';
 import { DynamoConnectionStore } from '../../../functions/adapters/dynamo-connection-store';
-import { DynamoInbox } from '../../../functions/adapters/dynamo-inbox';
+import {
+  DynamoInbox,
+  eventTag,
+  RECENT_EVENTS_HIGH,
+  RECENT_EVENTS_KEPT,
+} from '../../../functions/adapters/dynamo-inbox';
 import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
 import type { Connection, Notification, Recipient } from '../../../functions/core/model';
 
@@ -199,6 +205,53 @@ describe('cursors', () => {
     expect(dynamo.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual(lastKey);
     expect(second).toEqual({ items: [] });
   });
+
+  describe('a page asks for one entry more than its limit', () => {
+    const entry = (id: string) => ({ sk: `C#${id}`, connectionId: id, userId: 'u' });
+    const startKeys = () =>
+      dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input.ExclusiveStartKey);
+
+    it('and ends after the last entry it keeps when the extra one came back', async () => {
+      dynamo
+        .on(QueryCommand)
+        .resolvesOnce({
+          Items: [entry('a'), entry('b'), entry('c')],
+          LastEvaluatedKey: { pk: 'T#acme#news', sk: 'C#c' },
+        })
+        .resolves({});
+
+      const page = await store.listForTopic('acme', 'news', { limit: 2 });
+      await store.listForTopic('acme', 'news', { limit: 2, cursor: page.cursor });
+
+      expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input.Limit).toBe(3);
+      expect(page.items.map((ref) => ref.connectionId)).toEqual(['a', 'b']);
+      expect(startKeys()[1]).toEqual({ pk: 'T#acme#news', sk: 'C#b' });
+    });
+
+    it('and is the last page when the extra one did not come', async () => {
+      dynamo.on(QueryCommand).resolves({ Items: [entry('a'), entry('b')] });
+      expect(await store.listForTopic('acme', 'news', { limit: 2 })).toEqual({
+        items: [
+          { connectionId: 'a', userId: 'u' },
+          { connectionId: 'b', userId: 'u' },
+        ],
+      });
+    });
+
+    it('but goes on from DynamoDB’s key when DynamoDB stopped short of it (1 MB read)', async () => {
+      const stoppedAt = { pk: 'U#acme#alice', sk: 'C#b' };
+      dynamo
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [entry('a'), entry('b')], LastEvaluatedKey: stoppedAt })
+        .resolves({});
+
+      const page = await store.listForUser('acme', 'alice');
+      await store.listForUser('acme', 'alice', page.cursor);
+
+      expect(page.items).toHaveLength(2);
+      expect(startKeys()[1]).toEqual(stoppedAt);
+    });
+  });
 });
 
 describe('failed conditions', () => {
@@ -215,7 +268,7 @@ describe('failed conditions', () => {
     inbox = new DynamoInbox(doc, 'notifications');
   });
 
-  it('answers a duplicate from the failed condition alone: one request, no count', async () => {
+  it('answers a redelivery from the failed condition alone: one request, no count', async () => {
     dynamo.on(PutCommand).rejects(conditionFailed());
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false });
@@ -226,14 +279,52 @@ describe('failed conditions', () => {
     });
   });
 
-  it('counts a fresh user notification as unread with a second write', async () => {
+  it('records the event and counts it unread in the one write on the user state', async () => {
     dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 1 } });
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+    const update = dynamo.commandCalls(UpdateCommand);
+    expect(update).toHaveLength(1);
+    expect(update[0]?.args[0].input).toMatchObject({
       Key: { pk: 'U#acme#alice', sk: 'STATE' },
-      UpdateExpression: 'ADD #unread :one',
+      UpdateExpression: 'SET #event = :at ADD #unread :count',
+      ConditionExpression: 'attribute_not_exists(#event)',
+      ExpressionAttributeNames: { '#event': eventTag('e1') },
+      ExpressionAttributeValues: { ':count': 1 },
+    });
+  });
+
+  it('trims the recent events once there are too many, keeping the newest', async () => {
+    const recent = Object.fromEntries(
+      Array.from({ length: RECENT_EVENTS_HIGH + 1 }, (_, i) => [`e_${i}`, 1000 + i]),
+    );
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 3, ...recent } });
+
+    await inbox.store(recipient, note, 1);
+
+    const [, trim] = dynamo.commandCalls(UpdateCommand);
+    const removed = Object.values(trim?.args[0].input.ExpressionAttributeNames ?? {});
+    expect(removed).toHaveLength(RECENT_EVENTS_HIGH + 1 - RECENT_EVENTS_KEPT);
+    expect(removed).toContain('e_0');
+    expect(removed).not.toContain(`e_${RECENT_EVENTS_HIGH}`);
+  });
+
+  it('takes back the item of a re-published event and answers with the first notification', async () => {
+    const firstAt = Date.parse(note.createdAt) - 60_000;
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).rejects(conditionFailed({ [eventTag('e1')]: { N: String(firstAt) } }));
+    dynamo.on(DeleteCommand).resolves({});
+
+    const outcome = await inbox.store(recipient, note, 1);
+
+    expect(outcome.fresh).toBe(false);
+    expect(outcome.notification?.createdAt).toBe(new Date(firstAt).toISOString());
+    expect(outcome.notification?.id).not.toBe(note.id);
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'U#acme#alice', sk: 'N#n1' },
+      ConditionExpression: '#read = :false',
     });
   });
 

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoInbox,
   NOTIFICATIONS_PER_TRANSACTION,
+  RECENT_EVENTS_HIGH,
+  RECENT_EVENTS_KEPT,
 } from '../../../functions/adapters/dynamo-inbox';
 import type { Notification, Recipient } from '../../../functions/core/model';
 import { notificationId } from '../../../functions/core/notification-id';
@@ -129,6 +131,100 @@ describe('store', () => {
   });
 });
 
+/**
+ * An item's size as DynamoDB bills it (names plus values; a number takes one byte per two
+ * significant digits plus one), for the flat string and number items of the STATE row.
+ */
+function itemSize(item: Record<string, unknown>): number {
+  return Object.entries(item).reduce((size, [name, value]) => {
+    const valueSize =
+      typeof value === 'number'
+        ? Math.ceil(String(Math.abs(value)).replace(/^0+|\.|0+$/g, '').length / 2) + 1
+        : Buffer.byteLength(String(value));
+    return size + Buffer.byteLength(name) + valueSize;
+  }, 0);
+}
+
+/** The same event published again `laterMs` after `note`: a new id, the same event id. */
+function republished(note: Notification, laterMs = 60_000): Notification {
+  const at = Date.parse(note.createdAt) + laterMs;
+  return {
+    ...note,
+    id: notificationId(at, 'acme', note.eventId),
+    createdAt: new Date(at).toISOString(),
+  };
+}
+
+describe('store: a publisher re-publishing an event id', () => {
+  it('keeps the first notification, counts it once, and answers with it', async () => {
+    const erin = user('erin-republish');
+    const note = notification();
+    await inbox.store(erin, note, EXPIRES_AT);
+
+    const again = await inbox.store(erin, republished(note), EXPIRES_AT);
+
+    expect(again).toEqual({ fresh: false, notification: note });
+    expect((await inbox.list(erin, { limit: 10 })).items.map((each) => each.id)).toEqual([note.id]);
+    expect(await inbox.unreadCount('acme', 'erin-republish')).toBe(1);
+  });
+
+  it('does not bring back a notification the user deleted when it is delivered again', async () => {
+    const fay = user('fay-deleted');
+    const note = notification();
+    await inbox.store(fay, note, EXPIRES_AT);
+    await inbox.remove('acme', 'fay-deleted', note.id);
+
+    expect(await inbox.store(fay, note, EXPIRES_AT)).toEqual({ fresh: false });
+    expect((await inbox.store(fay, republished(note), EXPIRES_AT)).fresh).toBe(false);
+
+    expect((await inbox.list(fay, { limit: 10 })).items).toEqual([]);
+    expect(await inbox.unreadCount('acme', 'fay-deleted')).toBe(0);
+  });
+
+  it('takes back the re-put item with its count also when the user read it meanwhile', async () => {
+    const gil = user('gil-race');
+    const note = notification();
+    await inbox.store(gil, note, EXPIRES_AT);
+    await inbox.remove('acme', 'gil-race', note.id);
+    // A redelivery whose Put lands, then the user marks it read before its claim fails.
+    const racing = Object.create(local.doc) as typeof local.doc;
+    racing.send = (async (command: unknown) => {
+      const result = await local.doc.send(command as never);
+      if (command instanceof PutCommand) await inbox.markRead('acme', 'gil-race', [note.id]);
+      return result;
+    }) as typeof local.doc.send;
+    const other = notification();
+    await inbox.store(gil, other, EXPIRES_AT);
+
+    await new DynamoInbox(racing, local.tables.notifications).store(gil, note, EXPIRES_AT);
+
+    expect((await inbox.list(gil, { limit: 10 })).items.map((each) => each.id)).toEqual([other.id]);
+    expect(await inbox.unreadCount('acme', 'gil-race')).toBe(1);
+  });
+
+  it('keeps the user state within one write unit, still knowing the latest events', async () => {
+    const halId = `hal-${'x'.repeat(200)}`;
+    const hal = user(halId);
+    const notes = Array.from({ length: 3 * RECENT_EVENTS_HIGH }, () => {
+      const note = notification();
+      const eventId = `evt-${'y'.repeat(100)}-${sequence}`;
+      const id = notificationId(Date.parse(note.createdAt), 'acme', eventId);
+      return { ...note, eventId, id };
+    });
+    for (const note of notes) await inbox.store(hal, note, EXPIRES_AT);
+
+    const state = await rawItem(`U#acme#${halId}`, 'STATE');
+    expect(itemSize(state ?? {})).toBeLessThan(1024 - itemSize({ e_0123456789: Date.now() }));
+    for (const note of notes.slice(-RECENT_EVENTS_KEPT)) {
+      expect((await inbox.store(hal, republished(note), EXPIRES_AT)).notification?.id).toBe(
+        note.id,
+      );
+    }
+    expect(await inbox.unreadCount('acme', halId)).toBe(notes.length);
+    expect((await inbox.list(hal, { limit: 200 })).items).toHaveLength(notes.length);
+  });
+});
+
 describe('list', () => {
   it('pages newest first with a cursor, returning only the notification fields', async () => {
     const frank = user('frank');
@@ -212,11 +308,8 @@ describe('list', () => {
 
     const page = await inbox.list(ivan, { limit: 10 });
     expect(page.items).toHaveLength(1);
-    expect(await rawItem('U#acme#ivan', 'STATE')).toEqual({
-      pk: 'U#acme#ivan',
-      sk: 'STATE',
-      unread: 1,
-    });
+    const state = await rawItem('U#acme#ivan', 'STATE');
+    expect(state).toMatchObject({ pk: 'U#acme#ivan', sk: 'STATE', unread: 1 });
   });
 });
 
@@ -407,6 +500,7 @@ describe('a notification stored but not yet counted', () => {
 describe('the unread count under concurrent changes (property)', () => {
   type Op =
     | { kind: 'store'; n: number }
+    | { kind: 'republish'; n: number }
     | { kind: 'read'; ns: number[] }
     | { kind: 'unread'; n: number }
     | { kind: 'readAll' }
@@ -416,6 +510,7 @@ describe('the unread count under concurrent changes (property)', () => {
   const slot = fc.nat(SLOTS - 1);
   const op: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ kind: fc.constant('store' as const), n: slot }),
+    fc.record({ kind: fc.constant('republish' as const), n: slot }),
     fc.record({
       kind: fc.constant('read' as const),
       ns: fc.uniqueArray(slot, { minLength: 1, maxLength: SLOTS }),
@@ -467,6 +562,8 @@ describe('the unread count under concurrent changes (property)', () => {
                 switch (step.kind) {
                   case 'store':
                     return storing.store(owner, at(step.n), EXPIRES_AT);
+                  case 'republish':
+                    return storing.store(owner, republished(at(step.n), delayMs + 1), EXPIRES_AT);
                   case 'read':
                     return inbox.markRead(
                       'acme',

@@ -10,7 +10,7 @@ const NOW = Date.parse('2026-11-23T12:00:00Z');
 
 beforeAll(async () => {
   local = await startDynamoLocal();
-  store = new DynamoPreferenceStore(local.doc, local.tables.notifications, () => NOW);
+  store = new DynamoPreferenceStore(local.doc, local.tables.notifications, { now: () => NOW });
 });
 
 afterAll(async () => {

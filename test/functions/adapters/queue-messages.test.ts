@@ -75,6 +75,16 @@ describe('decodeQueueMessage', () => {
       },
     ],
     [
+      'broadcast-page with the end of its page',
+      {
+        kind: 'broadcast-page',
+        envelope: parseEnvelope({ ...RAW, to: { topic: 'project.42' } }),
+        publishedAt: 1_795_000_000_123,
+        cursor: 'eyJwayI6IngifQ==',
+        until: 'eyJwayI6InkifQ==',
+      },
+    ],
+    [
       'retry-users',
       {
         kind: 'retry-users',
@@ -135,6 +145,11 @@ describe('decodeQueueMessage', () => {
       'an empty cursor',
       { kind: 'broadcast-page', envelope: RAW, publishedAt: 1, cursor: '' },
       /cursor/,
+    ],
+    [
+      'an empty page end',
+      { kind: 'broadcast-page', envelope: RAW, publishedAt: 1, cursor: 'x', until: '' },
+      /until/,
     ],
     [
       'an extra field',

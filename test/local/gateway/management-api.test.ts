@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiGatewayManagementApiClient,
@@ -9,6 +10,8 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { SignedPostDelivery } from '../../../functions/adapters/api-gateway-delivery';
+import { ConnectionGoneError } from '../../../functions/core/errors';
 import type { WebSocketEvent } from '../../../local/gateway/events';
 import { connectionIdFromPath } from '../../../local/gateway/management-api';
 import {
@@ -169,6 +172,24 @@ describe('@connections management API', () => {
     );
     expect(response.status).toBe(200);
     expect(await received).toBe('via the stage');
+  });
+
+  it("serves the fan-out's signed posts, with or without the stage, and 410 for the gone", async () => {
+    const signed = (callbackUrl: string) =>
+      new SignedPostDelivery({
+        callbackUrl,
+        region: 'us-east-1',
+        credentials: async () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+        agent: new Agent({ keepAlive: true }),
+      });
+    const { ws, id } = await connect(gateway);
+    for (const callbackUrl of [gateway.callbackUrl, `${gateway.callbackUrl}/local`]) {
+      const received = nextMessage(ws);
+      await signed(callbackUrl).post(id, `{"via":"${callbackUrl}"}`);
+      expect(await received).toBe(`{"via":"${callbackUrl}"}`);
+    }
+    const error = await failure(signed(gateway.callbackUrl).post('AAAAAAAAAAAAAAA=', 'hello'));
+    expect(error).toBeInstanceOf(ConnectionGoneError);
   });
 
   it('answers 404 to any other path', async () => {
