@@ -82,7 +82,7 @@ function answer(res: ServerResponse, status: number, errorType?: string): void {
 }
 
 export interface ConnectionsEndpoint {
-  /** The callback URL to hand to `createManagementClient`. */
+  /** The callback URL to hand to `createSignedPostDelivery`. */
   url: string;
   stats(): Promise<EndpointStats>;
   reset(): Promise<void>;

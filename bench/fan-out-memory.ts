@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient } from '../functions/adapters/aws-clients';
+import { createDocumentClient, dynamoRequestHandler } from '../functions/adapters/aws-clients';
 import { runDirectly } from '../local/run-directly';
 import { countDynamoRequests } from './dynamo-counter';
 
@@ -67,6 +67,8 @@ async function run(job: Job): Promise<ConstrainedMemory> {
     endpoint: job.dynamoEndpoint,
     region: 'us-east-1',
     credentials: CREDENTIALS,
+    // As the deployed handler's client (functions/adapters/aws-clients.ts).
+    requestHandler: dynamoRequestHandler(),
   });
   try {
     const context = {

@@ -15,18 +15,26 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { ApiGatewayDelivery } from '../functions/adapters/api-gateway-delivery';
-import { createDocumentClient, createManagementClient } from '../functions/adapters/aws-clients';
+import {
+  createDocumentClient,
+  createSignedPostDelivery,
+  dynamoRequestHandler,
+} from '../functions/adapters/aws-clients';
 import { DynamoCollapseStore } from '../functions/adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '../functions/adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '../functions/adapters/dynamo-event-ledger';
 import { DynamoInbox } from '../functions/adapters/dynamo-inbox';
 import { DynamoPreferenceStore } from '../functions/adapters/dynamo-preference-store';
 import { ENVELOPE_LIMITS, parseEnvelope, toNotification } from '../functions/core/envelope';
-import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '../functions/core/fan-out';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '../functions/core/fan-out';
 import { notificationFrame } from '../functions/core/frames';
 import type { Audience, ConnectionRef, Page } from '../functions/core/model';
-import { type Continuations, type FanOutTask, systemClock } from '../functions/core/ports';
+import {
+  type Continuations,
+  type FanOutTask,
+  systemClock,
+  type TopicPages,
+} from '../functions/core/ports';
 import { makeHandler } from '../functions/handlers/fan-out';
 import { TOPOLOGY } from '../infra/topology';
 import { startDynamoDbLocal } from '../local/dynamo-local';
@@ -64,8 +72,10 @@ export interface FanOutRow {
   /** concurrency ÷ L: what posting alone allows. */
   bound: number;
   dynamo: DynamoCounts;
-  /** Query requests per page of recipients (topic) or per recipient (users). */
+  /** Page Query requests per page of recipients (topic) or per recipient (users). */
   queriesPerPage: number;
+  /** Query requests of a broadcast's keys-only walk (not pages of recipients). */
+  walkQueries: number;
   cpuMs: number;
   peakRssMb: number;
   /** How much RSS grew during the run over what the process held before it. */
@@ -105,6 +115,8 @@ export interface FanOutResults {
   seedSeconds: number;
   /** Average time of one topic page Query (1,000 items) on DynamoDB Local, ms. */
   pageQueryMs: number;
+  /** Time a broadcast's keys-only walk of a topic takes per 1,000 keys on DynamoDB Local, ms. */
+  walkMsPerThousandKeys: number;
 }
 
 export const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -133,6 +145,9 @@ class RecordedContinuations implements Continuations {
   readonly pending: FanOutTask[] = [];
   async enqueue(task: FanOutTask): Promise<void> {
     this.pending.push(task);
+  }
+  async enqueueMany(tasks: readonly FanOutTask[]): Promise<void> {
+    this.pending.push(...tasks);
   }
 }
 
@@ -179,6 +194,8 @@ export async function benchFanOut(options: FanOutBenchOptions): Promise<FanOutRe
     endpoint: db.endpoint,
     region: 'us-east-1',
     credentials: CREDENTIALS,
+    // As the deployed handler's client (functions/adapters/aws-clients.ts).
+    requestHandler: dynamoRequestHandler(),
   });
   try {
     endpoint = await startConnectionsEndpoint(latencyMs);
@@ -244,7 +261,9 @@ export async function benchFanOut(options: FanOutBenchOptions): Promise<FanOutRe
     const pageQueryMs = queryTimes.length
       ? queryTimes.reduce((a, b) => a + b, 0) / queryTimes.length
       : 0;
-    return { rows, single, memory, seedSeconds, pageQueryMs };
+    const walkMsPerThousandKeys = await timeWalk(doc, Math.max(...sizes));
+    log(`fan-out: a topic's keys walked at ${walkMsPerThousandKeys.toFixed(1)} ms per 1,000`);
+    return { rows, single, memory, seedSeconds, pageQueryMs, walkMsPerThousandKeys };
   } finally {
     client.destroy();
     await endpoint?.stop();
@@ -265,13 +284,48 @@ export interface Context {
   queryTimes: number[];
 }
 
+/**
+ * Times the walk a broadcast's first invocation makes over the largest topic: the store's
+ * `topicPages` as the fan-out calls it (pages of the default size, ten at a time). Keys-only
+ * Queries of up to 1 MB each; ms per 1,000 keys read, the median of five after one warm-up.
+ */
+async function timeWalk(doc: DynamoDBDocumentClient, k: number): Promise<number> {
+  const store = new DynamoConnectionStore(doc, TABLES.connections);
+  const pageSize = DEFAULT_FAN_OUT_SETTINGS.pageSize;
+  const walk = { pageSize, maxPages: PAGES_PER_WALK };
+  const keys = Math.min(k, pageSize * PAGES_PER_WALK + 1);
+  const times: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const started = performance.now();
+    await store.topicPages(BENCH_TENANT, topicFor(k), walk);
+    if (run > 0) times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return ((times[Math.floor(times.length / 2)] ?? 0) / keys) * 1000;
+}
+
 /** The real store, timing each page of a topic's connections (for the broadcast model). */
 class TimedConnectionStore extends DynamoConnectionStore {
   constructor(
     doc: DynamoDBDocumentClient,
     private readonly times: number[],
+    private readonly counter: Context['counter'],
+    /** Query requests the broadcast's keys-only walks made, apart from its page Queries. */
+    readonly walks = { queries: 0 },
   ) {
     super(doc, TABLES.connections);
+  }
+  override async topicPages(
+    tenant: string,
+    topic: string,
+    walk: { cursor?: string; pageSize: number; maxPages: number },
+  ): Promise<TopicPages> {
+    const before = this.counter.counts.requests.Query ?? 0;
+    try {
+      return await super.topicPages(tenant, topic, walk);
+    } finally {
+      this.walks.queries += (this.counter.counts.requests.Query ?? 0) - before;
+    }
   }
   override async listForTopic(
     tenant: string,
@@ -289,15 +343,16 @@ class TimedConnectionStore extends DynamoConnectionStore {
 export function heraldFanOut(context: Context, concurrency: number) {
   const { doc } = context;
   const continuations = new RecordedContinuations();
+  const connections = new TimedConnectionStore(doc, context.queryTimes, context.counter);
   const rejected: string[] = [];
   const handler = makeHandler({
     fanOut: createFanOut({
-      connections: new TimedConnectionStore(doc, context.queryTimes),
+      connections,
       inbox: new DynamoInbox(doc, TABLES.notifications),
       ledger: new DynamoEventLedger(doc, TABLES.notifications),
-      delivery: new ApiGatewayDelivery(createManagementClient(context.endpoint.url, concurrency)),
+      delivery: createSignedPostDelivery(context.endpoint.url, concurrency),
       continuations,
-      preferences: new DynamoPreferenceStore(doc, TABLES.notifications),
+      preferences: new DynamoPreferenceStore(doc, TABLES.notifications, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, TABLES.notifications),
       clock: systemClock,
       settings: { ...DEFAULT_FAN_OUT_SETTINGS, concurrency },
@@ -308,7 +363,7 @@ export function heraldFanOut(context: Context, concurrency: number) {
       },
     },
   });
-  return { handler, continuations, rejected };
+  return { handler, continuations, rejected, walks: connections.walks };
 }
 
 let runs = 0;
@@ -343,6 +398,7 @@ export async function runHerald(
   );
   await endpoint.reset();
   const before = counter.snapshot();
+  const walksBefore = herald.walks.queries;
   let invocations = 0;
   const measured = await timed(async () => {
     let event: SQSEvent | undefined = first;
@@ -367,6 +423,7 @@ export async function runHerald(
   }
   const pages =
     shape === 'topic' ? Math.max(1, Math.ceil(k / DEFAULT_FAN_OUT_SETTINGS.pageSize)) : k;
+  const walkQueries = herald.walks.queries - walksBefore;
   return {
     system: 'herald',
     concurrency,
@@ -379,7 +436,8 @@ export async function runHerald(
     deliveriesPerSecond: stats.posts / measured.seconds,
     bound: concurrency / (context.latencyMs / 1000),
     dynamo,
-    queriesPerPage: totalRequests(dynamo, 'Query') / pages,
+    queriesPerPage: (totalRequests(dynamo, 'Query') - walkQueries) / pages,
+    walkQueries,
     cpuMs: measured.cpuMs,
     peakRssMb: measured.peakRssMb,
     rssGrowthMb: measured.rssGrowthMb,
@@ -445,6 +503,7 @@ async function runNaive(
     bound: concurrency / (context.latencyMs / 1000),
     dynamo,
     queriesPerPage: 0,
+    walkQueries: 0,
     cpuMs: measured.cpuMs,
     peakRssMb: measured.peakRssMb,
     rssGrowthMb: measured.rssGrowthMb,

@@ -3,7 +3,8 @@
  * numbers, and the change (file, what, expected effect) that would close a miss. The
  * expected effects come from the side measurements named in each paragraph.
  */
-import { DEFAULT_FAN_OUT_SETTINGS } from '../functions/core/fan-out';
+import { DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '../functions/core/fan-out';
+import { SQS_SCALING } from './broadcast-split';
 import { totalRequests } from './dynamo-counter';
 import { type BenchReport, requestSummary, round } from './report';
 import { LIMITS } from './targets';
@@ -56,10 +57,16 @@ export function writeFindings(
   }
 
   const worstQueries = Math.max(...herald.map((row) => row.queriesPerPage));
+  const walked = herald
+    .filter((row) => row.walkQueries > 0)
+    .sort((a, b) => b.k - a.k || b.walkQueries - a.walkQueries)[0];
+  const walkNote = walked
+    ? ` A topic longer than a page also costs its broadcast's keys-only walk, apart from its pages: ${walked.walkQueries} Query request(s) at K = ${walked.k.toLocaleString('en-US')}, each reading up to 1 MB of keys (see the broadcast below).`
+    : '';
   findings.push(
     worstQueries > 1
-      ? `**One Query too many at exact page multiples.** The worst Herald row made ${round(worstQueries, 2)} Queries per recipient page. DynamoDB returns a \`LastEvaluatedKey\` whenever a page is exactly full (it cannot know nothing follows), so a topic of exactly ${DEFAULT_PAGE.toLocaleString('en-US')} × n connections costs one more Query, one more SQS message and one more invocation that finds nothing. **What would close it:** \`functions/adapters/dynamo-connection-store.ts\` (\`listConnections\`): query with \`Limit: limit + 1\`, return \`limit\` items, and a cursor made from the last returned item's key only when the extra item came back. Expected: exactly one Query per page. Zero Scans: ${herald.some((row) => row.dynamo.requests.Scan) ? 'no' : 'yes'}; the naive baseline makes one Scan per message whatever its audience, reading the whole table (its RRU column).`
-      : `**One Query per page, zero Scans.** Every Herald page took one Query; the naive baseline makes one Scan per message whatever its audience, reading the whole table (its RRU column).`,
+      ? `**More Queries than recipient pages.** The worst Herald row made ${round(worstQueries, 2)} page Queries per recipient page. DynamoDB returns a \`LastEvaluatedKey\` whenever it stops at the \`Limit\`, even when nothing follows; \`listConnections\` in \`functions/adapters/dynamo-connection-store.ts\` asks for one entry more than a page to tell, so an extra Query should come only from expired entries DynamoDB read and filtered out (TTL deletes late).${walkNote} Zero Scans: ${herald.some((row) => row.dynamo.requests.Scan) ? 'no' : 'yes'}.`
+      : `**One Query per page of recipients, zero Scans.** Every Herald page took one Query, exact page multiples included: \`listConnections\` (\`functions/adapters/dynamo-connection-store.ts\`) asks for one entry more than a page (\`Limit: limit + 1\`), so a full page without a follower ends the listing instead of costing a Query that finds nothing.${walkNote} The naive baseline makes one Scan per message whatever its audience, reading the whole table (its RRU column).`,
   );
 
   const memory = fanOut.memory;
@@ -69,11 +76,19 @@ export function writeFindings(
       : `**Memory**: run alone in a fresh process with a ${memory.heapLimitMb} MB V8 heap (what a 256 MB function leaves it), the fan-out peaked at ${round(memory.topicPeakRssMb)} MB RSS for a ${memory.k.toLocaleString('en-US')}-connection topic and ${round(memory.usersPeakRssMb)} MB for ${memory.k.toLocaleString('en-US')} users (tsx's loader included). It holds one page of ${DEFAULT_PAGE.toLocaleString('en-US')} connections per invocation, so it does not grow with K; the benchmark process's own RSS and heap columns are much higher only because V8 collects lazily on a machine with ${Math.round(report.machine.memoryGb)} GB.`,
   );
 
-  const split = report.broadcast.split;
-  const first = report.broadcast.scenarios[0];
+  const { split, timings, batchSize } = report.broadcast;
+  const [first, cpuBound] = report.broadcast.scenarios;
   if (first) {
+    const allowed = first.result.floorSeconds * (1 + LIMITS.broadcastOverFloor);
+    const walkPages = DEFAULT_FAN_OUT_SETTINGS.walkPages;
+    const howSplit = `The publish lists its own page, walks the keys of the rest (${split.walks} keys-only walks of up to ${PAGES_PER_WALK} pages, ${round(timings.walkMsPerThousandKeys, 1)} ms per 1,000 keys on DynamoDB Local) and hands each page on as a task of its own as soon as a walk finds it, ${PAGES_PER_WALK} to a SendMessageBatch, before posting its own: ${split.invocations.length} tasks of at most ${split.pageSize.toLocaleString('en-US')}, ${split.duplicates} connections posted twice, and the last task can start ${round(first.result.lastReadySeconds, 2)} s after the publish`;
+    const cpuNote = cpuBound
+      ? ` CPU-bound (${round(cpuBound.invocationRate)} posts/s an invocation) it is ${round(cpuBound.result.seconds, 1)} s: the event source hands an invocation up to ${batchSize} waiting tasks, which share its one CPU, and adds invocations at ${SQS_SCALING.concurrencyPerMinute} a minute, so the posting rate, not the hand-on, is then the limit (see the fan-out finding above).`
+      : '';
     findings.push(
-      `**The 100,000-connection broadcast is a chain.** The real code splits it into ${split.pages.length} invocations, but each page's cursor comes from the page before, so invocation n cannot start before n × (Query + SendMessage + SQS→Lambda pickup) ≈ n × ${round(report.broadcast.handOnMs + report.broadcast.pickupMs)} ms: the chain alone takes ${round(((split.pages.length - 1) * (report.broadcast.handOnMs + report.broadcast.pickupMs)) / 1000, 1)} s, so delivery is modelled at ${round(first.result.seconds, 1)} s against the throttle's ${round(first.result.floorSeconds)} s (target ≤ ${round(first.result.floorSeconds * 1.2)} s). Bigger pages shorten the chain but lengthen each invocation (see the 5,000 rows). **What would close it:** hand pages on faster than they are posted — in \`functions/core/fan-out.ts\` (\`broadcastPage\`), let the first invocation walk the topic's pages with keys-only Queries (≈${round(report.broadcast.handOnMs)} ms each) and enqueue each page as a task of its own (\`SendMessageBatch\`, 10 a request) before posting anything, so every page starts within about ${round((split.pages.length * report.broadcast.handOnMs) / 1000, 1)} s and the throttle, not the chain, sets the time; or shard topic entries (\`C#<shard>#<id>\`) in \`dynamo-connection-store.ts\` so that S chains run side by side.`,
+      first.result.seconds <= allowed
+        ? `**The 100,000-connection broadcast is handed out up front, not chained.** ${howSplit}, so the throttle sets the time: delivery is modelled at ${round(first.result.seconds, 1)} s against the throttle's ${round(first.result.floorSeconds)} s (target ≤ ${round(allowed)} s). The walk reads every key once more than the pages do; one invocation walks at most ${walkPages} pages and hands a longer topic's remainder to one more task, sent last so that a redelivery repeats pages (clients drop repeats by id) but never the walks after it.${cpuNote}`
+        : `**The 100,000-connection broadcast is modelled at ${round(first.result.seconds, 1)} s, over the ${round(allowed)} s target** (the throttle's floor: ${round(first.result.floorSeconds)} s). ${howSplit}, with at most ${first.result.peakInvocations} invocations posting at once.${cpuNote} **What would close it:** if the last task starts late, a faster walk (\`topicPages\` in \`functions/adapters/dynamo-connection-store.ts\`) or smaller pages; if invocations post too slowly, more posts per invocation (the lean post path, more memory in \`infra/constructs/fan-out-consumer.ts\`).`,
     );
   }
 

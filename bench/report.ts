@@ -2,7 +2,12 @@
  * Renders a benchmark run as Markdown: BENCHMARKS.md, and the tables printed at the end.
  * Pure functions of the results, so the writer is unit-tested.
  */
-import type { ModelledBroadcast, SplitResult } from './broadcast-split';
+import {
+  type ModelledBroadcast,
+  type SplitResult,
+  type SplitTimings,
+  SQS_SCALING,
+} from './broadcast-split';
 import type { ColdStartResults } from './cold-start';
 import { type Cost, PRICES, PRICES_CHECKED, type PriceItem } from './cost-model';
 import type { DynamoCounts } from './dynamo-counter';
@@ -47,8 +52,10 @@ export interface BenchReport {
   fanOut: FanOutResults;
   broadcast: {
     split: SplitResult;
-    handOnMs: number;
+    timings: SplitTimings;
     pickupMs: number;
+    /** Most tasks one invocation takes from the queue. */
+    batchSize: number;
     accountRate: number;
     scenarios: BroadcastScenario[];
   };
@@ -108,7 +115,9 @@ function fanOutRows(rows: FanOutRow[]): Cell[][] {
     percent(row.deliveriesPerSecond / row.bound),
     requestSummary(row.dynamo, row.notifications),
     `${round(row.dynamo.readUnits / row.notifications, 1)} / ${round(row.dynamo.writeUnits / row.notifications, 1)}`,
-    row.system === 'herald' ? round(row.queriesPerPage, 2) : '—',
+    row.system === 'herald'
+      ? `${round(row.queriesPerPage, 2)}${row.walkQueries > 0 ? ` + ${row.walkQueries} walk` : ''}`
+      : '—',
     round(row.cpuMs / Math.max(1, row.delivered), 3),
     round((row.seconds * 1000) / row.notifications),
     round(row.peakRssMb),
@@ -176,7 +185,7 @@ export function renderReport(report: BenchReport): string {
   out.push('## 1. Fan-out throughput');
   out.push('');
   out.push(
-    `Herald's fan-out handler (\`makeHandler\` from \`functions/handlers/fan-out.ts\`) over its real adapters on DynamoDB Local, posting through \`ApiGatewayDelivery\` to a \`@connections\` stand-in (own process) that answers every post after L = ${report.latencyMs} ms. One container is modelled: the publish and then each \`broadcast-page\` continuation it hands on run one after another through the same handler. K users means ⌈K/1,000⌉ envelopes (the envelope's limit) in one SQS batch. Baselines, same run and same endpoint: one Scan over a connections table then \`Promise.all\` over every post (the SDK's default client, whose agent keeps 50 sockets: its hidden bound), and the same Scan with a sequential loop (run up to K = ${Math.max(...fanOut.rows.filter((r) => r.system === 'sequential').map((r) => r.k), 0).toLocaleString('en-US')}: it takes K × L). Seeding ${Math.max(...fanOut.rows.map((r) => r.k)).toLocaleString('en-US')} connections took ${round(fanOut.seedSeconds, 1)} s.`,
+    `Herald's fan-out handler (\`makeHandler\` from \`functions/handlers/fan-out.ts\`) over its real adapters on DynamoDB Local, posting through \`SignedPostDelivery\` (the handler's SigV4-signed post) to a \`@connections\` stand-in (own process) that answers every post after L = ${report.latencyMs} ms. One container is modelled: the publish and then each \`broadcast-page\` continuation it hands on run one after another through the same handler. K users means ⌈K/1,000⌉ envelopes (the envelope's limit) in one SQS batch. Baselines, same run and same endpoint: one Scan over a connections table then \`Promise.all\` over every post (the SDK's default client, whose agent keeps 50 sockets: its hidden bound), and the same Scan with a sequential loop (run up to K = ${Math.max(...fanOut.rows.filter((r) => r.system === 'sequential').map((r) => r.k), 0).toLocaleString('en-US')}: it takes K × L). Seeding ${Math.max(...fanOut.rows.map((r) => r.k)).toLocaleString('en-US')} connections took ${round(fanOut.seedSeconds, 1)} s.`,
   );
   out.push('');
   out.push(
@@ -193,7 +202,7 @@ export function renderReport(report: BenchReport): string {
         '% of bound',
         'DynamoDB requests per notification',
         'RRU / WRU per notification',
-        'Query per page',
+        'Query per page (+ walk Queries)',
         'CPU ms per delivery',
         'Lambda ms per notification',
         'Peak RSS (MB)',
@@ -215,10 +224,11 @@ export function renderReport(report: BenchReport): string {
   out.push('');
 
   const { broadcast } = report;
+  const { split, timings } = broadcast;
   out.push('### 100,000-connection broadcast, split by the real code');
   out.push('');
   out.push(
-    `\`createFanOut\` published one envelope to a topic of ${broadcast.split.connections.toLocaleString('en-US')} connections (in-memory ports) and ran every \`broadcast-page\` task it handed on: ${broadcast.split.pages.length} invocations of up to ${broadcast.split.pageSize} connections, ${broadcast.split.continuations} continuations, ${broadcast.split.queries} topic Queries, ${broadcast.split.delivered.toLocaleString('en-US')} connections posted to, ${broadcast.split.duplicates} twice. Delivery time is then modelled: invocation n starts n × (hand-on ${round(broadcast.handOnMs)} ms + SQS→Lambda pickup ${broadcast.pickupMs} ms) after the first, each posts at its own rate, and together they are capped at ${broadcast.accountRate.toLocaleString('en-US')} posts/s (API Gateway's default account throttle). Hand-on is the measured time of one 1,000-item topic Query on DynamoDB Local plus 10 ms for SendMessage; pickup is an assumption.`,
+    `\`createFanOut\` published one envelope to a topic of ${split.connections.toLocaleString('en-US')} connections (in-memory ports) and ran every \`broadcast-page\` task it handed on: ${split.invocations.length} tasks of up to ${split.pageSize.toLocaleString('en-US')} connections. The publish listed its own page, walked the keys of the rest (${split.walks} keys-only walks, ${split.walkedKeys.toLocaleString('en-US')} keys) and handed the other ${split.continuations} pages on as tasks of their own, ${split.sends} SQS requests in all, before posting; ${split.queries} page Queries, ${split.delivered.toLocaleString('en-US')} connections posted to, ${split.duplicates} twice. Delivery time is then modelled from what each task did and when: a task can start ${broadcast.pickupMs} ms (SQS→Lambda pickup) after it was handed on, once Lambda's event source allows another invocation (${SQS_SCALING.initialConcurrency} at first, ${SQS_SCALING.concurrencyPerMinute} more a minute), which takes up to ${broadcast.batchSize} waiting tasks (the event source's batch size); an invocation posts at its own rate, and together they are capped at ${broadcast.accountRate.toLocaleString('en-US')} posts/s (API Gateway's default account throttle). Request times: a 1,000-item page Query ${round(timings.pageQueryMs)} ms and the walk ${round(timings.walkMsPerThousandKeys, 1)} ms per 1,000 keys, both measured on DynamoDB Local; SendMessageBatch (10 tasks) ${timings.sendBatchMs} ms and SendMessage ${timings.sendMs} ms are assumptions, as is the pickup.`,
   );
   out.push('');
   out.push(
@@ -229,6 +239,7 @@ export function renderReport(report: BenchReport): string {
         'Modelled delivery (s)',
         'Throttle floor (s)',
         'Peak concurrent invocations',
+        'Last task can start (s)',
       ],
       broadcast.scenarios.map((s) => [
         s.label,
@@ -236,6 +247,7 @@ export function renderReport(report: BenchReport): string {
         round(s.result.seconds, 1),
         round(s.result.floorSeconds, 1),
         s.result.peakInvocations,
+        round(s.result.lastReadySeconds, 2),
       ]),
     ),
   );
