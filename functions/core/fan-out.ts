@@ -21,6 +21,7 @@ import type {
   EventLedger,
   FanOutTask,
   Inbox,
+  PreferenceKey,
   PreferenceStore,
 } from './ports';
 import { resolveChannels } from './preferences';
@@ -70,7 +71,7 @@ export interface FanOutDeps {
   delivery: Delivery;
   continuations: Continuations;
   /** Users' and tenants' preferences: whether a type goes to the inbox and the sockets. */
-  preferences: Pick<PreferenceStore, 'user' | 'tenantDefaults'>;
+  preferences: Pick<PreferenceStore, 'many'>;
   /** Shared collapse windows, for envelopes with a `collapseKey`. */
   collapses: CollapseStore;
   clock: Clock;
@@ -114,25 +115,58 @@ export interface Arrival {
   batch?: FanOutBatch;
 }
 
+/** Keys one read asks for at most (DynamoDB's BatchGetItem takes 100). */
+export const PREFERENCE_READ_KEYS = 100;
+
+type PreferenceReader = (keys: readonly PreferenceKey[]) => Promise<Array<Preferences | undefined>>;
+
 /**
- * What the records of one SQS batch (one invocation) share: preference lookups made once,
- * and the collapse groups that gather a batch's envelopes of one key in memory.
+ * What the records of one SQS batch (one invocation) share: preference lookups made once
+ * each, and gathered: every key asked for before the event loop turns goes into one read
+ * (records of a batch start together), and the collapse groups that gather a batch's
+ * envelopes of one key in memory.
  */
 export class FanOutBatch {
   readonly collapse = new CollapseGroups();
   private readonly lookups = new Map<string, Promise<Preferences | undefined>>();
+  private pending: Array<{
+    key: PreferenceKey;
+    resolve: (value: Preferences | undefined) => void;
+    reject: (error: unknown) => void;
+  }> = [];
 
-  /** One read per key per batch; concurrent askers share the request in flight. */
-  lookup(
-    key: string,
-    read: () => Promise<Preferences | undefined>,
-  ): Promise<Preferences | undefined> {
-    let found = this.lookups.get(key);
+  /** One read per key per batch; concurrent askers share it, a failed one is asked again. */
+  preferences(key: PreferenceKey, read: PreferenceReader): Promise<Preferences | undefined> {
+    const id =
+      key.userId === undefined
+        ? `tenant\u0000${key.tenant}`
+        : `user\u0000${key.tenant}\u0000${key.userId}`;
+    let found = this.lookups.get(id);
     if (found === undefined) {
-      found = read();
-      this.lookups.set(key, found);
+      found = new Promise((resolve, reject) => {
+        this.pending.push({ key, resolve, reject });
+        if (this.pending.length === 1) setImmediate(() => this.dispatch(read));
+      });
+      found.catch(() => this.lookups.delete(id));
+      this.lookups.set(id, found);
     }
     return found;
+  }
+
+  private dispatch(read: PreferenceReader): void {
+    const asked = this.pending;
+    this.pending = [];
+    for (let i = 0; i < asked.length; i += PREFERENCE_READ_KEYS) {
+      const chunk = asked.slice(i, i + PREFERENCE_READ_KEYS);
+      read(chunk.map((each) => each.key)).then(
+        (values) => {
+          for (const [n, each] of chunk.entries()) each.resolve(values[n]);
+        },
+        (error: unknown) => {
+          for (const each of chunk) each.reject(error);
+        },
+      );
+    }
   }
 }
 
@@ -152,6 +186,7 @@ export function createFanOut(deps: FanOutDeps) {
   const { settings } = deps;
   const limiter = createLimiter(settings.concurrency);
   const random = deps.random ?? Math.random;
+  const readPreferences: PreferenceReader = (keys) => deps.preferences.many(keys);
   const deliverDeps = {
     delivery: deps.delivery,
     limiter,
@@ -251,15 +286,11 @@ export function createFanOut(deps: FanOutDeps) {
   }
 
   /** Whether the user wants this envelope's type in-app: their settings over the tenant's. */
-  async function wantsInApp(
-    envelope: Envelope,
-    userId: string,
-    tenantDefaults: Preferences | undefined,
-    batch: FanOutBatch,
-  ): Promise<boolean> {
-    const user = await batch.lookup(`user\u0000${envelope.tenant}\u0000${userId}`, () =>
-      deps.preferences.user(envelope.tenant, userId),
-    );
+  async function wantsInApp(envelope: Envelope, userId: string, batch: FanOutBatch) {
+    const [user, tenantDefaults] = await Promise.all([
+      batch.preferences({ tenant: envelope.tenant, userId }, readPreferences),
+      batch.preferences({ tenant: envelope.tenant }, readPreferences),
+    ]);
     return resolveChannels(envelope.type, user, tenantDefaults).inapp;
   }
 
@@ -326,14 +357,17 @@ export function createFanOut(deps: FanOutDeps) {
     const collapseKey = coalescer && envelope.collapseKey;
     const claims: Array<{ userId: string; recipient: Recipient; window: ClaimedWindow }> = [];
     const members: Array<Promise<void>> = [];
-    // Once per envelope (once per batch, even), not per recipient: they share the tenant.
-    const tenantDefaults = await batch.lookup(`tenant\u0000${envelope.tenant}`, () =>
-      deps.preferences.tenantDefaults(envelope.tenant),
-    );
+    // Every recipient's preferences asked for at once, read 100 to a request; the tenant's
+    // defaults once per batch.
+    for (const userId of users) {
+      batch
+        .preferences({ tenant: envelope.tenant, userId }, readPreferences)
+        .catch(() => undefined);
+    }
 
     await mapLimited(users, settings.userConcurrency, async (userId) => {
       try {
-        if (!(await wantsInApp(envelope, userId, tenantDefaults, batch))) {
+        if (!(await wantsInApp(envelope, userId, batch))) {
           report.muted++;
           return;
         }

@@ -11,7 +11,10 @@ export function createLimiter(limit: number): Limiter {
   if (!Number.isInteger(limit) || limit < 1)
     throw new RangeError(`limit must be >= 1, got ${limit}`);
   let active = 0;
-  const waiting: Array<() => void> = [];
+  // A queue with a moving head: shift() on an array of thousands of waiters (a big page)
+  // would copy the rest on every hand-over.
+  let waiting: Array<(() => void) | undefined> = [];
+  let head = 0;
   return {
     async run(task) {
       // A finishing task hands its slot straight to the next waiter, so a newcomer can
@@ -21,9 +24,15 @@ export function createLimiter(limit: number): Limiter {
       try {
         return await task();
       } finally {
-        const next = waiting.shift();
-        if (next) next();
-        else active--;
+        const next = waiting[head];
+        if (next) {
+          waiting[head++] = undefined;
+          if (head === waiting.length) {
+            waiting = [];
+            head = 0;
+          }
+          next();
+        } else active--;
       }
     },
   };

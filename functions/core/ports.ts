@@ -206,9 +206,17 @@ export interface EventLedger {
   ): Promise<number>;
 }
 
+/** Whose preferences: a user's, or without `userId` their tenant's defaults. */
+export interface PreferenceKey {
+  tenant: string;
+  userId?: string;
+}
+
 /** A user's (or a tenant's default) notification preferences, as stored. */
 export interface PreferenceStore {
   user(tenant: string, userId: string): Promise<Preferences | undefined>;
+  /** Several at once, users' and tenants' mixed, answered in the order asked. */
+  many(keys: readonly PreferenceKey[]): Promise<Array<Preferences | undefined>>;
   putUser(tenant: string, userId: string, preferences: Preferences): Promise<void>;
   tenantDefaults(tenant: string): Promise<Preferences | undefined>;
   putTenantDefaults(tenant: string, preferences: Preferences): Promise<void>;

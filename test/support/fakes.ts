@@ -448,7 +448,7 @@ export class FakeEventLedger implements EventLedger {
 
 // Imported here, not at the top: this fake was appended while others edit the file.
 import type { Preferences } from '../../functions/core/model';
-import type { PreferenceStore } from '../../functions/core/ports';
+import type { PreferenceKey, PreferenceStore } from '../../functions/core/ports';
 
 /** Preferences kept in maps; `reads` records lookups, so a test can see what was fetched. */
 export class FakePreferenceStore implements PreferenceStore {
@@ -461,6 +461,16 @@ export class FakePreferenceStore implements PreferenceStore {
   }
   async putUser(tenant: string, userId: string, preferences: Preferences): Promise<void> {
     this.users.set(`${tenant}/${userId}`, preferences);
+  }
+  /** Records each key as `user` and `tenantDefaults` do, and the request in `manyReads`. */
+  readonly manyReads: number[] = [];
+  async many(keys: readonly PreferenceKey[]): Promise<Array<Preferences | undefined>> {
+    this.manyReads.push(keys.length);
+    return Promise.all(
+      keys.map(({ tenant, userId }) =>
+        userId === undefined ? this.tenantDefaults(tenant) : this.user(tenant, userId),
+      ),
+    );
   }
   async tenantDefaults(tenant: string): Promise<Preferences | undefined> {
     this.reads.push(`tenant ${tenant}`);

@@ -11,6 +11,7 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -29,6 +30,7 @@ import {
   RECENT_EVENTS_HIGH,
   RECENT_EVENTS_KEPT,
 } from '../../../functions/adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '../../../functions/adapters/dynamo-preference-store';
 import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
 import type { Connection, Notification, Recipient } from '../../../functions/core/model';
 
@@ -162,6 +164,42 @@ describe('throttled reads', () => {
       ProvisionedThroughputExceededException,
     );
   });
+});
+
+describe('batched preference reads', () => {
+  const prefs = () => new DynamoPreferenceStore(doc, 'notifications', { consistentReads: false });
+  const aliceKey = { pk: 'U#acme#alice', sk: 'PREFS' };
+  const bobKey = { pk: 'U#acme#bob', sk: 'PREFS' };
+
+  it('asks again for the keys DynamoDB left unprocessed, and only for those', async () => {
+    dynamo
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { notifications: [{ ...aliceKey, channels: { inapp: false } }] },
+        UnprocessedKeys: { notifications: { Keys: [bobKey] } },
+      })
+      .resolves({ Responses: { notifications: [{ ...bobKey, channels: { email: 'never' } }] } });
+
+    const found = await prefs().many([
+      { tenant: 'acme', userId: 'alice' },
+      { tenant: 'acme', userId: 'bob' },
+    ]);
+
+    expect(found).toEqual([{ channels: { inapp: false } }, { channels: { email: 'never' } }]);
+    const calls = dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input);
+    expect(calls[0]?.RequestItems?.notifications).toMatchObject({ ConsistentRead: false });
+    expect(calls[1]?.RequestItems?.notifications?.Keys).toEqual([bobKey]);
+  });
+
+  it('gives up with a retryable error while DynamoDB keeps leaving keys unprocessed', async () => {
+    dynamo
+      .on(BatchGetCommand)
+      .resolves({ Responses: {}, UnprocessedKeys: { notifications: { Keys: [aliceKey] } } });
+
+    await expect(prefs().many([{ tenant: 'acme', userId: 'alice' }])).rejects.toBeInstanceOf(
+      RetryableError,
+    );
+  }, 20_000);
 });
 
 describe('cursors', () => {

@@ -25,6 +25,29 @@ async function rawItem(pk: string) {
 }
 
 describe('DynamoPreferenceStore', () => {
+  it('reads many at once, users and tenants mixed, in the order asked', async () => {
+    const mine = parsePreferences({ channels: { email: 'never' } });
+    const theirs = parsePreferences({ types: { 'build.done': { inapp: false } } });
+    await store.putUser('many', 'u-7', mine);
+    await store.putTenantDefaults('many', theirs);
+    const keys = [
+      ...Array.from({ length: 230 }, (_, i) => ({ tenant: 'many', userId: `u-${i}` })),
+      { tenant: 'many' },
+      { tenant: 'many', userId: 'u-7' },
+      { tenant: 'nobody-tenant' },
+    ];
+
+    const found = await store.many(keys);
+
+    expect(found).toHaveLength(keys.length);
+    expect(found[7]).toEqual(mine);
+    expect(found[230]).toEqual(theirs);
+    expect(found[231]).toEqual(mine);
+    expect(found[232]).toBeUndefined();
+    expect(found.filter((each) => each !== undefined)).toHaveLength(3);
+    expect(await store.many([])).toEqual([]);
+  });
+
   it('answers undefined for a user and a tenant that have none', async () => {
     expect(await store.user('acme', 'nobody')).toBeUndefined();
     expect(await store.tenantDefaults('nobody-tenant')).toBeUndefined();

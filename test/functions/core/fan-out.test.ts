@@ -702,6 +702,45 @@ describe('in-app preferences', () => {
     expect(preferences.reads.sort()).toEqual(['tenant acme', 'user acme/alice']);
   });
 
+  it('reads the preferences of a batch’s envelopes in one request', async () => {
+    const { fanOut, preferences } = setup();
+    const batch = new FanOutBatch();
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    await Promise.all(
+      users.map((user, i) =>
+        fanOut.publish(envelope({ users: [user] }, { id: `evt-${i}` }), { ...FIRST, batch }),
+      ),
+    );
+    expect(preferences.manyReads).toEqual([users.length + 1]);
+  });
+
+  it('reads the preferences of a big audience 100 to a request', async () => {
+    const { fanOut, preferences } = setup();
+    const users = Array.from({ length: 250 }, (_, i) => `user-${i}`);
+    await fanOut.publish(envelope({ users }), FIRST);
+    expect([...preferences.manyReads].sort((a, b) => b - a)).toEqual([100, 100, 51]);
+    expect(new Set(preferences.reads).size).toBe(251);
+  });
+
+  it('asks again for a preference whose read failed, in a later read', async () => {
+    const { fanOut, delivery, preferences, connect } = setup();
+    await connect(connection('a1', 'alice'));
+    const batch = new FanOutBatch();
+    const many = preferences.many.bind(preferences);
+    let fail = true;
+    preferences.many = async (keys) => {
+      if (fail) {
+        fail = false;
+        throw new Error('throttled');
+      }
+      return many(keys);
+    };
+    const first = await fanOut.publish(envelope({ users: ['alice'] }), { ...FIRST, batch });
+    expect(first.problems).toHaveLength(1);
+    await fanOut.publish(envelope({ users: ['alice'] }, { id: 'evt-2' }), { ...FIRST, batch });
+    expect(delivery.delivered('a1')).toHaveLength(1);
+  });
+
   it('does not filter a topic broadcast by preference, nor look any up', async () => {
     const { fanOut, delivery, preferences, connect } = setup();
     await connect(connection('s1', 'alice', { topics: ['project.42'] }));

@@ -64,6 +64,26 @@ describe('createLimiter', () => {
     expect(state.started).toBe(5);
   });
 
+  it('starts thousands of waiting tasks in arrival order, emptying and refilling its queue', async () => {
+    const limiter = createLimiter(3);
+    const { state, track } = gauge();
+    const started: number[] = [];
+    const batch = (from: number) =>
+      Array.from({ length: 5_000 }, (_, i) =>
+        limiter.run(
+          track(async () => {
+            started.push(from + i);
+            await Promise.resolve();
+          }),
+        ),
+      );
+    await Promise.all(batch(0));
+    await Promise.all(batch(5_000));
+    expect(started).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    expect(state.max).toBe(3);
+    expect(state.active).toBe(0);
+  });
+
   it('keeps the bound when tasks finish while new ones arrive in the same tick', async () => {
     const limiter = createLimiter(3);
     const { state, track } = gauge();
