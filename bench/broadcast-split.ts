@@ -162,7 +162,7 @@ export async function splitBroadcast(
         }
       },
     },
-    preferences: { user: async () => undefined, tenantDefaults: async () => undefined },
+    preferences: { many: async (keys) => keys.map(() => undefined) },
     collapses: { offer: unused, adopt: unused, close: unused, settle: unused } as CollapseStore,
     clock: { now: () => Date.now(), sleep: async () => undefined },
     settings: { ...DEFAULT_FAN_OUT_SETTINGS, ...settings, pageSize },

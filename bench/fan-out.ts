@@ -8,6 +8,8 @@
  * (`broadcast-page` tasks, recorded instead of sent to SQS) run one after another through
  * the same handler, as successive invocations of one warm Lambda.
  */
+
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
@@ -44,6 +46,7 @@ import { type ConnectionsEndpoint, startConnectionsEndpoint } from './connection
 import {
   countDynamoRequests,
   type DynamoCounts,
+  emptyCounts,
   subtractCounts,
   totalRequests,
 } from './dynamo-counter';
@@ -53,7 +56,11 @@ import { BENCH_TENANT, seedWorld, topicFor, userFor } from './seed';
 import { publishRecord, sqsEvent, taskRecord } from './sqs-events';
 import { Peak } from './stats';
 
-export type System = 'herald' | 'naive' | 'sequential';
+/**
+ * `floor`: a bare keep-alive HTTP client posting the same frames to the same endpoint at
+ * the same concurrency, nothing else: what this machine allows any fan-out at that C.
+ */
+export type System = 'herald' | 'naive' | 'sequential' | 'floor';
 export type Shape = 'topic' | 'users';
 
 export interface FanOutRow {
@@ -231,6 +238,12 @@ export async function benchFanOut(options: FanOutBenchOptions): Promise<FanOutRe
           if (!herald || (shape === 'users' && concurrency !== userConcurrency)) continue;
           rows.push(await runHerald(context, herald, shape, k, concurrency));
           log(`fan-out: ${describeRow(rows.at(-1))}`);
+        }
+        if (shape === 'topic' && k === Math.max(...sizes)) {
+          for (const concurrency of options.concurrencies) {
+            rows.push(await runFloor(context, k, concurrency));
+            log(`fan-out: ${describeRow(rows.at(-1))}`);
+          }
         }
         rows.push(await runNaive(context, shape, k, 'naive'));
         log(`fan-out: ${describeRow(rows.at(-1))}`);
@@ -443,6 +456,78 @@ export async function runHerald(
     rssGrowthMb: measured.rssGrowthMb,
     peakHeapMb: measured.peakHeapMb,
   };
+}
+
+/**
+ * The floor: K posts of a notification-sized body over one keep-alive agent with C
+ * sockets, C in flight, no signing, no SDK, no DynamoDB.
+ */
+async function runFloor(context: Context, k: number, concurrency: number): Promise<FanOutRow> {
+  const { endpoint } = context;
+  const url = new URL(endpoint.url);
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: concurrency });
+  const body = Buffer.from(
+    notificationFrame(
+      toNotification(
+        parseEnvelope(envelopeFor(`floor-${k}-${concurrency}`, { topic: topicFor(k) })),
+        Date.now(),
+      ),
+    ),
+  );
+  const post = (id: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: `${url.pathname.replace(/\/+$/, '')}/@connections/${encodeURIComponent(id)}`,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/octet-stream' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    // Warm: sockets open and the path compiled, as Herald's container is warm.
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => post(`floor-warm-${i}`)));
+    await endpoint.reset();
+    let next = 0;
+    const measured = await timed(() =>
+      Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < k) await post(`floor-${next++}`);
+        }),
+      ),
+    );
+    const stats = await endpoint.stats();
+    return {
+      system: 'floor',
+      concurrency,
+      shape: 'topic',
+      k,
+      notifications: 1,
+      invocations: 1,
+      seconds: measured.seconds,
+      delivered: stats.posts,
+      deliveriesPerSecond: stats.posts / measured.seconds,
+      bound: concurrency / (context.latencyMs / 1000),
+      dynamo: emptyCounts(),
+      queriesPerPage: 0,
+      walkQueries: 0,
+      cpuMs: measured.cpuMs,
+      peakRssMb: measured.peakRssMb,
+      rssGrowthMb: measured.rssGrowthMb,
+      peakHeapMb: measured.peakHeapMb,
+    };
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** The SDK's default agent keeps 50 sockets per host: the naive fan-out's hidden bound. */

@@ -98,13 +98,16 @@ export function requestSummary(counts: DynamoCounts, divisor = 1): string {
   return entries.map(([op, n]) => `${op} ${round(n / divisor, 2)}`).join(', ');
 }
 
+const SYSTEM_NAMES: Record<FanOutRow['system'], string> = {
+  herald: 'Herald',
+  floor: 'floor (bare keep-alive HTTP client)',
+  naive: 'naive (Scan + Promise.all)',
+  sequential: 'sequential (Scan + loop)',
+};
+
 function fanOutRows(rows: FanOutRow[]): Cell[][] {
   return rows.map((row) => [
-    row.system === 'herald'
-      ? 'Herald'
-      : row.system === 'naive'
-        ? 'naive (Scan + Promise.all)'
-        : 'sequential (Scan + loop)',
+    SYSTEM_NAMES[row.system],
     row.concurrency,
     row.shape === 'topic' ? 'one topic' : 'K users',
     row.k,

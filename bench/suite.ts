@@ -234,10 +234,17 @@ export async function runBenchmarks(options: SuiteOptions): Promise<BenchReport>
       k: largest,
       topic: herald
         .filter((row) => row.shape === 'topic' && row.k === largest)
-        .map((row) => ({
-          concurrency: row.concurrency,
-          ratio: row.deliveriesPerSecond / row.bound,
-        })),
+        .map((row) => {
+          const floor = fanOut.rows.find(
+            (each) =>
+              each.system === 'floor' && each.k === row.k && each.concurrency === row.concurrency,
+          );
+          return {
+            concurrency: row.concurrency,
+            ratio: row.deliveriesPerSecond / row.bound,
+            ...(floor && { floorRatio: floor.deliveriesPerSecond / floor.bound }),
+          };
+        }),
       ...memory,
       scans: herald.reduce((sum, row) => sum + totalRequests(row.dynamo, 'Scan'), 0),
       queriesPerPage: Math.max(...herald.map((row) => row.queriesPerPage)),
