@@ -7,6 +7,7 @@ import { RECENT_EVENTS_KEPT } from '../functions/adapters/dynamo-inbox';
 import { DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '../functions/core/fan-out';
 import { SQS_SCALING } from './broadcast-split';
 import { totalRequests } from './dynamo-counter';
+import type { FanOutRow } from './fan-out';
 import { type BenchReport, requestSummary, round } from './report';
 import { LIMITS } from './targets';
 
@@ -18,6 +19,26 @@ const money = (value: number) => `$${value.toFixed(2)}`;
 function busy(report: BenchReport): boolean {
   const [load] = report.loadBefore;
   return load !== undefined && load > report.machine.cpus * 0.5;
+}
+
+/**
+ * Where Herald falls well short of the bare client at the same C, its own CPU per post is
+ * the limit: say how much of a core it used.
+ */
+function cpuBoundNote(
+  topic: FanOutRow[],
+  floorOf: (concurrency: number) => FanOutRow | undefined,
+): string {
+  const bound = topic.filter((row) => {
+    const floor = floorOf(row.concurrency);
+    return floor !== undefined && row.deliveriesPerSecond < 0.85 * floor.deliveriesPerSecond;
+  });
+  return bound
+    .map((row) => {
+      const core = (row.cpuMs / 1000 / row.seconds).toFixed(2);
+      return ` At C = ${row.concurrency}, though, Herald's own CPU is the limit: ${round(row.cpuMs / Math.max(1, row.delivered), 3)} ms a post at ${round(row.deliveriesPerSecond)}/s is ${core} of a core, on a machine whose other core runs the stand-in and DynamoDB Local.`;
+    })
+    .join('');
 }
 
 export function writeFindings(
@@ -51,7 +72,7 @@ export function writeFindings(
       })
       .join(
         ' and ',
-      )}; the naive \`Promise.all\` managed ${naiveTopic ? `${round(naiveTopic.deliveriesPerSecond)}/s` : '—'} and the sequential loop ${sequential ? `${round(sequential.deliveriesPerSecond)}/s` : '—'}. Each delivery costs ${round(extra.cpuMsPerPost, 2)} ms of CPU: posts are SigV4-signed \`http.request\`s on one keep-alive agent (\`SignedPostDelivery\` in \`functions/adapters/api-gateway-delivery.ts\`), about a quarter of the SDK client's CPU per post, and a broadcast hands its pages on up front, so one container's page Queries overlap its posting. What is left between Herald and C ÷ L is mostly the round trip itself on this shared 2-core machine: the stand-in answers after its ${report.latencyMs} ms timer plus HTTP parsing in a busy process, which is why even the bare client falls short of the bound${busy(report) ? ' (and this run shared the machine with other work)' : ''}. In Lambda the fan-out gets ${pct(Math.min(1, extra.fanOutMemoryMb / 1769))} of a vCPU at ${extra.fanOutMemoryMb} MB, so at this CPU cost one invocation sustains about ${round(extra.cpuRate)} posts/s.${met ? '' : ` **What would close it:** a machine whose round trip to the stand-in costs less than this one's (the floor rows say how much this one costs); in Herald the CPU left per post is mostly SigV4 signing (≈15% of the process during a broadcast, in a CPU profile) and Node's HTTP client, which the floor pays too; remembering the digests that repeat from post to post (the payload's hash, the key's) measured no gain.`}`,
+      )}; the naive \`Promise.all\` managed ${naiveTopic ? `${round(naiveTopic.deliveriesPerSecond)}/s` : '—'} and the sequential loop ${sequential ? `${round(sequential.deliveriesPerSecond)}/s` : '—'}. Each delivery costs ${round(extra.cpuMsPerPost, 2)} ms of CPU: posts are SigV4-signed \`http.request\`s on one keep-alive agent (\`SignedPostDelivery\` in \`functions/adapters/api-gateway-delivery.ts\`), about a quarter of the SDK client's CPU per post, and a broadcast hands its pages on up front, so one container's page Queries overlap its posting. What is left between Herald and C ÷ L is mostly the round trip itself on this shared 2-core machine: the stand-in answers after its ${report.latencyMs} ms timer plus HTTP parsing in a busy process, which is why even the bare client falls short of the bound${busy(report) ? ' (and this run shared the machine with other work)' : ''}.${cpuBoundNote(topic, floorOf)} In Lambda the fan-out gets ${pct(Math.min(1, extra.fanOutMemoryMb / 1769))} of a vCPU at ${extra.fanOutMemoryMb} MB, so at this CPU cost one invocation sustains about ${round(extra.cpuRate)} posts/s.${met ? '' : ` **What would close it:** a machine whose round trip to the stand-in costs less than this one's (the floor rows say how much this one costs); in Herald the CPU left per post is mostly SigV4 signing (≈15% of the process during a broadcast, in a CPU profile) and Node's HTTP client, which the floor pays too; remembering the digests that repeat from post to post (the payload's hash, the key's) measured no gain.`}`,
   );
 
   if (users) {
@@ -115,7 +136,7 @@ export function writeFindings(
     findings.push(
       over.length > 0
         ? `**Bundles: ${over.map((row) => row.handler).join(', ')} are over 300 KB because of how zod is imported.** \`import { z } from 'zod'\` (in \`functions/core/envelope.ts\`, \`functions/core/messages.ts\`, \`functions/core/preferences.ts\`, \`functions/adapters/queue-messages.ts\`) imports a namespace object that esbuild cannot tree-shake, so all of zod's ~40 locales come along (≈260 KB of the ≈455 KB zod adds). **What would close it:** \`import * as z from 'zod'\` in those four files (zod's documented form; no other change). Measured with exactly that change: the largest bundle becomes ${round(proposedMax / 1024)} KB (last column of section 3).`
-        : `**Bundles are all under 300 KB.**`,
+        : `**Bundles are all under 300 KB** (the largest ${round(Math.max(...cold.rows.map((row) => row.bytes)) / 1024)} KB). zod is imported as a namespace (\`import * as z from 'zod'\`, zod's documented form), which lets esbuild leave out its ~40 locales: the named import \`{ z }\` had made four bundles 505–546 KB.`,
     );
     findings.push(
       `**The tracer ships beside the bundle, loaded only where it traces.** Powertools' Tracer pulls in the X-Ray SDK (with \`cls-hooked\` and \`semver\`): ≈125 KB per bundle, an async hook on every promise once loaded (≈25% more CPU per post in a side measurement), and a subsegment per PostToConnection (plus a second from global HTTP capture). Chosen: \`functions/adapters/powertools.ts\` imports the Tracer only in a Lambda with tracing on (one instrumentation style, Powertools, everywhere); \`infra/constructs/herald-function.ts\` keeps it out of \`index.mjs\` (\`externalModules\`) and bundles it, minified, into the asset's \`node_modules\` with an \`afterBundling\` hook (${cold.lazyModules.map((m) => `${round(m.bytes / 1024)} KB`).join(', ')}); \`functions/adapters/aws-clients.ts\` no longer traces the management client, and global HTTP capture is off (SDK clients are captured one by one). Deployed with tracing on, the tracer still loads at init, which the init column includes.`,
@@ -125,7 +146,7 @@ export function writeFindings(
       .filter((row) => row.samples.sdkFloor > 0)
       .map((row) => row.initMs.sdkFloor / row.initMs.optimised);
     findings.push(
-      `**Init is not halved by minifying and tree-shaking, and cannot be while the SDK stays external.** The optimised builds initialise in ${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}× the unoptimised builds' time. ${floorShare.length > 0 ? `Importing the runtime's AWS SDK alone (the floor column) is ${pct(Math.min(...floorShare))}–${pct(Math.max(...floorShare))} of the optimised init,` : 'Importing the runtime-provided AWS SDK is most of the init,'} identical in both builds, and the rest is module evaluation (Powertools, zod schemas compiled at module scope, the tracer), which minification does not shorten: V8 parses lazily, so bytes saved are mostly bytes never compiled. **What would close it:** bundling the SDK (the "SDK bundled" columns: what the AWS SDK team recommends for cold starts, aws/aws-cdk#25492) cuts init the most, but makes bundles several hundred KB — the size and init targets pull against each other for any function that uses three or four SDK clients; the zod import above trims both; and loading rarely needed clients (SQS, used only to hand work on or dead-letter) on first use in \`functions/adapters/aws-clients.ts\`.`,
+      `**Init is not halved by minifying and tree-shaking, and cannot be while the SDK stays external.** The optimised builds initialise in ${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}× the unoptimised builds' time. ${floorShare.length > 0 ? `Importing the runtime's AWS SDK alone (the floor column) is ${pct(Math.min(...floorShare))}–${pct(Math.max(...floorShare))} of the optimised init,` : 'Importing the runtime-provided AWS SDK is most of the init,'} identical in both builds, and the rest is module evaluation (Powertools, zod schemas compiled at module scope, the tracer), which minification does not shorten: V8 parses lazily, so bytes saved are mostly bytes never compiled. **What would close it:** bundling the SDK (the "SDK bundled" columns: what the AWS SDK team recommends for cold starts, aws/aws-cdk#25492) cuts init the most, but makes bundles several hundred KB — the size and init targets pull against each other for any function that uses three or four SDK clients; importing zod as a namespace (done) trimmed both; and loading rarely needed clients (SQS, used only to hand work on or dead-letter) on first use in \`functions/adapters/aws-clients.ts\`.`,
     );
   }
 
