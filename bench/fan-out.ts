@@ -506,25 +506,8 @@ async function runFloor(context: Context, k: number, concurrency: number): Promi
       ),
     );
     const stats = await endpoint.stats();
-    return {
-      system: 'floor',
-      concurrency,
-      shape: 'topic',
-      k,
-      notifications: 1,
-      invocations: 1,
-      seconds: measured.seconds,
-      delivered: stats.posts,
-      deliveriesPerSecond: stats.posts / measured.seconds,
-      bound: concurrency / (context.latencyMs / 1000),
-      dynamo: emptyCounts(),
-      queriesPerPage: 0,
-      walkQueries: 0,
-      cpuMs: measured.cpuMs,
-      peakRssMb: measured.peakRssMb,
-      rssGrowthMb: measured.rssGrowthMb,
-      peakHeapMb: measured.peakHeapMb,
-    };
+    const run = { system: 'floor', concurrency, shape: 'topic', k } as const;
+    return baselineRow(context, run, measured, stats.posts, emptyCounts());
   } finally {
     agent.destroy();
   }
@@ -575,17 +558,25 @@ async function runNaive(
     throw new Error(`${system} ${shape} K=${k}: delivered ${measured.value.delivered}`);
   }
   const concurrency = system === 'naive' ? SDK_DEFAULT_SOCKETS : 1;
+  return baselineRow(context, { system, concurrency, shape, k }, measured, stats.posts, dynamo);
+}
+
+/** The row of a baseline: one message, one invocation, no page Queries of Herald's kind. */
+function baselineRow(
+  context: Context,
+  run: Pick<FanOutRow, 'system' | 'concurrency' | 'shape' | 'k'>,
+  measured: Awaited<ReturnType<typeof timed>>,
+  posts: number,
+  dynamo: DynamoCounts,
+): FanOutRow {
   return {
-    system,
-    concurrency,
-    shape,
-    k,
+    ...run,
     notifications: 1,
     invocations: 1,
     seconds: measured.seconds,
-    delivered: stats.posts,
-    deliveriesPerSecond: stats.posts / measured.seconds,
-    bound: concurrency / (context.latencyMs / 1000),
+    delivered: posts,
+    deliveriesPerSecond: posts / measured.seconds,
+    bound: run.concurrency / (context.latencyMs / 1000),
     dynamo,
     queriesPerPage: 0,
     walkQueries: 0,

@@ -183,22 +183,7 @@ export class DynamoInbox implements Inbox, UserInbox {
   private async discard(pk: string, id: string): Promise<void> {
     const key = { pk, sk: notificationSortKey(id) };
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.withConflictRetry(() =>
-          this.documentClient.send(
-            new DeleteCommand({
-              TableName: this.tableName,
-              Key: key,
-              ConditionExpression: '#read = :false',
-              ExpressionAttributeNames: { '#read': 'read' },
-              ExpressionAttributeValues: { ':false': false },
-            }),
-          ),
-        );
-        return;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      if (await this.deleteIf(key, false)) return;
       const outcome = await this.transact([
         {
           Delete: {
@@ -399,22 +384,7 @@ export class DynamoInbox implements Inbox, UserInbox {
       if (read === undefined) return { missing: [id], unreadDelta: 0 };
       if (read) {
         // No count to move: one conditional delete, which fails if it became unread meanwhile.
-        try {
-          await this.withConflictRetry(() =>
-            this.documentClient.send(
-              new DeleteCommand({
-                TableName: this.tableName,
-                Key: key,
-                ConditionExpression: '#read = :true',
-                ExpressionAttributeNames: { '#read': 'read' },
-                ExpressionAttributeValues: { ':true': true },
-              }),
-            ),
-          );
-          return { missing: [], unreadDelta: 0 };
-        } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }
+        if (await this.deleteIf(key, true)) return { missing: [], unreadDelta: 0 };
       } else {
         const deletion: TransactItem = {
           Delete: {
@@ -431,6 +401,27 @@ export class DynamoInbox implements Inbox, UserInbox {
       }
       if (attempt >= MAX_ATTEMPTS) throw tooBusy();
       await this.backoff(attempt);
+    }
+  }
+
+  /** Deletes the notification if its `read` flag is `read`; whether it did. */
+  private async deleteIf(key: ItemKey, read: boolean): Promise<boolean> {
+    try {
+      await this.withConflictRetry(() =>
+        this.documentClient.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression: '#read = :read',
+            ExpressionAttributeNames: { '#read': 'read' },
+            ExpressionAttributeValues: { ':read': read },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

@@ -362,7 +362,8 @@ describe('failed conditions', () => {
     expect(outcome.notification?.id).not.toBe(note.id);
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'U#acme#alice', sk: 'N#n1' },
-      ConditionExpression: '#read = :false',
+      ConditionExpression: '#read = :read',
+      ExpressionAttributeValues: { ':read': false },
     });
   });
 
