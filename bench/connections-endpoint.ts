@@ -4,10 +4,11 @@
  * process (`startConnectionsEndpoint`), so its event loop never competes with the fan-out
  * being measured on the same core.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runDirectly } from '../local/run-directly';
+import { stopper } from './child-process';
 
 export interface EndpointStats {
   /** Posts answered. */
@@ -135,21 +136,6 @@ export async function startConnectionsEndpoint(latencyMs: number): Promise<Conne
     await stop();
     throw error;
   }
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  return () => {
-    stopping ??= new Promise<void>((resolve) => {
-      process.off('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-    return stopping;
-  };
 }
 
 if (runDirectly(import.meta.url)) {

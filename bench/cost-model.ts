@@ -147,16 +147,8 @@ export function inAppUsage(measured: MeasuredNotification): Usage {
 
 /** Usage of one email: as in-app, minus the push, plus SES. */
 export function emailUsage(measured: Omit<MeasuredNotification, 'frameBytes'>): Usage {
-  const perBatch = 1 / measured.batchSize;
-  return {
-    snsPublish: 1,
-    sqsRequest: 2 * perBatch,
-    lambdaRequest: perBatch,
-    lambdaGbSecondArm: (measured.memoryMb / 1024) * (measured.lambdaMsPerNotification / 1000),
-    dynamoWriteUnit: measured.dynamoWriteUnits,
-    dynamoReadUnit: measured.dynamoReadUnits,
-    sesEmail: 1,
-  };
+  const { apiGatewayMessage: _push, ...rest } = inAppUsage({ ...measured, frameBytes: 0 });
+  return { ...rest, sesEmail: 1 };
 }
 
 /** Relative excess over the floor: 0.15 means 15% above it. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import WebSocket from 'ws';
 import { runDirectly } from '../local/run-directly';
+import { stopper } from './child-process';
 import { type LatencySummary, summarize } from './stats';
 
 export interface PushRun {
@@ -143,9 +144,7 @@ export function startClients(): Clients {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  let stopping: Promise<void> | undefined;
+  const stop = stopper(child);
   return {
     ask(command) {
       return new Promise((resolve, reject) => {
@@ -160,15 +159,7 @@ export function startClients(): Clients {
         child.send(command);
       });
     },
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
-      return stopping;
-    },
+    stop,
   };
 }
 

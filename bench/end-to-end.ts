@@ -28,8 +28,8 @@ export interface EndToEndOptions {
   seconds: number;
   /**
    * Seconds of the same load before measuring, so that the JITs of Node and of DynamoDB
-   * Local's JVM have compiled the hot paths (a cold DynamoDB Local answers a quarter as
-   * fast); warm Lambdas and DynamoDB in AWS have no such phase.
+   * Local's JVM have compiled the hot paths (a cold DynamoDB Local answers markedly
+   * slower);  warm Lambdas and DynamoDB in AWS have no such phase.
    */
   warmSeconds: number;
   /** Email-only notifications sent after the in-app run, to count what email costs. */

@@ -25,7 +25,6 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -41,6 +40,7 @@ import { RetryableError } from '../core/errors';
 import type { Notification, Page, Recipient } from '../core/model';
 import { notificationId } from '../core/notification-id';
 import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '../core/ports';
+import { batchGetAll } from './dynamo-batch';
 import {
   decodeCursor,
   encodeCursor,
@@ -64,8 +64,6 @@ export const RECENT_EVENTS_KEPT = 16;
 export const RECENT_EVENTS_HIGH = 32;
 /** TransactWriteItems takes 100 actions: 99 notifications and the counter. */
 export const NOTIFICATIONS_PER_TRANSACTION = 99;
-/** BatchGetItem takes 100 keys. */
-const BATCH_GET_SIZE = 100;
 /** Items a read-all or unread-only query evaluates per request (the filter runs after). */
 const SCAN_PAGE = 200;
 /** Queries one unread-only page may cost before it answers short, with a cursor. */
@@ -519,34 +517,22 @@ export class DynamoInbox implements Inbox, UserInbox {
 
   /** The `read` flag of each id that is in the partition; absent ids are not in the map. */
   private async readFlags(pk: string, ids: string[]): Promise<Map<string, boolean>> {
-    const flags = new Map<string, boolean>();
-    for (let i = 0; i < ids.length; i += BATCH_GET_SIZE) {
-      let keys: Record<string, unknown>[] = ids
-        .slice(i, i + BATCH_GET_SIZE)
-        .map((id) => ({ pk, sk: notificationSortKey(id) }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        const { Responses, UnprocessedKeys } = await this.documentClient.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: 'sk, #read',
-                ExpressionAttributeNames: { '#read': 'read' },
-              },
-            },
-          }),
-        );
-        for (const item of Responses?.[this.tableName] ?? []) {
-          flags.set(String(item.sk).slice(NOTIFICATION_PREFIX.length), item.read === true);
-        }
-        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (keys.length === 0) break;
-        if (attempt >= MAX_ATTEMPTS) throw new RetryableError('inbox reads keep being throttled');
-        await this.backoff(attempt);
-      }
-    }
-    return flags;
+    const items = await batchGetAll(
+      this.documentClient,
+      this.tableName,
+      ids.map((id) => ({ pk, sk: notificationSortKey(id) })),
+      {
+        projection: 'sk, #read',
+        names: { '#read': 'read' },
+        consistentRead: true,
+        attempts: MAX_ATTEMPTS,
+        backoff: (attempt) => this.backoff(attempt),
+        what: 'inbox reads',
+      },
+    );
+    return new Map(
+      items.map((item) => [String(item.sk).slice(NOTIFICATION_PREFIX.length), item.read === true]),
+    );
   }
 
   /** Ids of unread notifications from `start` on, newest first, one query's worth. */

@@ -6,22 +6,15 @@
  * by type: the SDK's (un)marshaller builds maps by assignment into `{}`, which turns a type
  * named `__proto__` into a prototype instead of a key.
  */
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../core/errors';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChannelPreferences, EmailMode, Preferences } from '../core/model';
 import type { PreferenceKey, PreferenceStore } from '../core/ports';
 import { createTypeTable, EMAIL_MODES } from '../core/preferences';
+import { batchGetAll } from './dynamo-batch';
 import { type ItemKey, tenantPreferencesKey, userPreferencesKey } from './dynamo-keys';
 
 type ChannelSettings = Partial<ChannelPreferences>;
 
-/** BatchGetItem takes 100 keys. */
-const BATCH_GET_KEYS = 100;
 /** Requests one batch of keys may take while DynamoDB leaves some unprocessed. */
 const BATCH_GET_ATTEMPTS = 8;
 
@@ -74,49 +67,24 @@ export class DynamoPreferenceStore implements PreferenceStore {
     return this.write(tenantPreferencesKey(tenant), preferences);
   }
 
-  /**
-   * BatchGetItem, 100 keys a request, in parallel; keys DynamoDB leaves unprocessed (it
-   * throttled them) are asked again with backoff, and a request that keeps failing throws.
-   */
+  /** Users' and tenants' preferences at once; keys asked twice are read once. */
   async many(keys: readonly PreferenceKey[]): Promise<Array<Preferences | undefined>> {
     const itemKeys = keys.map(({ tenant, userId }) =>
       userId === undefined ? tenantPreferencesKey(tenant) : userPreferencesKey(tenant, userId),
     );
     const unique = [...new Map(itemKeys.map((key) => [keyId(key), key])).values()];
-    const found = new Map<string, Preferences>();
-    const requests: Array<Promise<void>> = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_KEYS) {
-      requests.push(this.readBatch(unique.slice(i, i + BATCH_GET_KEYS), found));
-    }
-    await Promise.all(requests);
+    const items = await batchGetAll(this.doc, this.tableName, unique, {
+      projection: 'pk, sk, channels, #types',
+      names: { '#types': 'types' },
+      consistentRead: this.consistentReads,
+      attempts: BATCH_GET_ATTEMPTS,
+      backoff: (attempt) => sleepFor(Math.floor(Math.random() * Math.min(1000, 25 * 2 ** attempt))),
+      what: 'preference reads',
+    });
+    const found = new Map(
+      items.map((item) => [keyId({ pk: String(item.pk), sk: String(item.sk) }), fromItem(item)]),
+    );
     return itemKeys.map((key) => found.get(keyId(key)));
-  }
-
-  private async readBatch(keys: ItemKey[], found: Map<string, Preferences>): Promise<void> {
-    let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const { Responses, UnprocessedKeys } = await this.doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [this.tableName]: {
-              Keys: pending,
-              ProjectionExpression: 'pk, sk, channels, #types',
-              ExpressionAttributeNames: { '#types': 'types' },
-              ConsistentRead: this.consistentReads,
-            },
-          },
-        }),
-      );
-      for (const item of Responses?.[this.tableName] ?? []) {
-        found.set(keyId({ pk: String(item.pk), sk: String(item.sk) }), fromItem(item));
-      }
-      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      if (pending.length === 0) return;
-      if (attempt >= BATCH_GET_ATTEMPTS) {
-        throw new RetryableError('preference reads keep being throttled');
-      }
-      await sleepFor(Math.floor(Math.random() * Math.min(1000, 25 * 2 ** attempt)));
-    }
   }
 
   private async read(key: ItemKey): Promise<Preferences | undefined> {

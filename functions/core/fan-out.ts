@@ -115,9 +115,6 @@ export interface Arrival {
   batch?: FanOutBatch;
 }
 
-/** Keys one read asks for at most (DynamoDB's BatchGetItem takes 100). */
-export const PREFERENCE_READ_KEYS = 100;
-
 type PreferenceReader = (keys: readonly PreferenceKey[]) => Promise<Array<Preferences | undefined>>;
 
 /**
@@ -135,7 +132,11 @@ export class FanOutBatch {
     reject: (error: unknown) => void;
   }> = [];
 
-  /** One read per key per batch; concurrent askers share it, a failed one is asked again. */
+  /**
+   * One read per key per batch; concurrent askers share it, a failed one is asked again.
+   * Keys asked for in the same turn of the event loop go to `read` together (it splits
+   * them into requests); every asker passes the same `read`.
+   */
   preferences(key: PreferenceKey, read: PreferenceReader): Promise<Preferences | undefined> {
     const id =
       key.userId === undefined
@@ -156,17 +157,14 @@ export class FanOutBatch {
   private dispatch(read: PreferenceReader): void {
     const asked = this.pending;
     this.pending = [];
-    for (let i = 0; i < asked.length; i += PREFERENCE_READ_KEYS) {
-      const chunk = asked.slice(i, i + PREFERENCE_READ_KEYS);
-      read(chunk.map((each) => each.key)).then(
-        (values) => {
-          for (const [n, each] of chunk.entries()) each.resolve(values[n]);
-        },
-        (error: unknown) => {
-          for (const each of chunk) each.reject(error);
-        },
-      );
-    }
+    read(asked.map((each) => each.key)).then(
+      (values) => {
+        for (const [n, each] of asked.entries()) each.resolve(values[n]);
+      },
+      (error: unknown) => {
+        for (const each of asked) each.reject(error);
+      },
+    );
   }
 }
 
@@ -357,8 +355,8 @@ export function createFanOut(deps: FanOutDeps) {
     const collapseKey = coalescer && envelope.collapseKey;
     const claims: Array<{ userId: string; recipient: Recipient; window: ClaimedWindow }> = [];
     const members: Array<Promise<void>> = [];
-    // Every recipient's preferences asked for at once, read 100 to a request; the tenant's
-    // defaults once per batch.
+    // Every recipient's preferences asked for at once (the store reads them 100 to a
+    // request); the tenant's defaults once per batch.
     for (const userId of users) {
       batch
         .preferences({ tenant: envelope.tenant, userId }, readPreferences)

@@ -191,6 +191,27 @@ describe('batched preference reads', () => {
     expect(calls[1]?.RequestItems?.notifications?.Keys).toEqual([bobKey]);
   });
 
+  it('reads 100 keys to a request, duplicates once, and answers in the order asked', async () => {
+    dynamo.on(BatchGetCommand).callsFake((input) => ({
+      Responses: {
+        notifications: input.RequestItems.notifications.Keys.map((key: object) => ({
+          ...key,
+          channels: { inapp: true },
+        })),
+      },
+    }));
+    const keys = Array.from({ length: 230 }, (_, i) => ({ tenant: 'acme', userId: `u-${i}` }));
+
+    const found = await prefs().many([...keys, keys[0] as (typeof keys)[0]]);
+
+    const sizes = dynamo
+      .commandCalls(BatchGetCommand)
+      .map((call) => call.args[0].input.RequestItems?.notifications?.Keys?.length);
+    expect(sizes).toEqual([100, 100, 30]);
+    expect(found).toHaveLength(231);
+    expect(found.every((each) => each?.channels?.inapp === true)).toBe(true);
+  });
+
   it('gives up with a retryable error while DynamoDB keeps leaving keys unprocessed', async () => {
     dynamo
       .on(BatchGetCommand)

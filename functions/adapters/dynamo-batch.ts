@@ -1,0 +1,70 @@
+/**
+ * BatchGetItem for any number of keys: 100 keys a request, the requests side by side, and
+ * the keys DynamoDB leaves unprocessed (it throttled them) asked again after a backoff.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { RetryableError } from '../core/errors';
+import type { ItemKey } from './dynamo-keys';
+
+/** BatchGetItem takes 100 keys. */
+export const BATCH_GET_KEYS = 100;
+
+export interface BatchGetOptions {
+  projection: string;
+  names?: Record<string, string>;
+  consistentRead: boolean;
+  /** Requests one group of keys may take while some keep coming back unprocessed. */
+  attempts: number;
+  /** Waits before the `attempt`-th request of a group. */
+  backoff: (attempt: number) => Promise<void>;
+  /** What is read, for the error when DynamoDB keeps leaving keys unprocessed. */
+  what: string;
+}
+
+/** The items found for `keys` (distinct keys: DynamoDB refuses a request naming one twice). */
+export async function batchGetAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly ItemKey[],
+  options: BatchGetOptions,
+): Promise<Record<string, unknown>[]> {
+  const groups: ItemKey[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+    groups.push(keys.slice(i, i + BATCH_GET_KEYS));
+  }
+  const found = await Promise.all(groups.map((group) => readGroup(doc, tableName, group, options)));
+  return found.flat();
+}
+
+async function readGroup(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: ItemKey[],
+  options: BatchGetOptions,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const { Responses, UnprocessedKeys } = await doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: pending,
+            ConsistentRead: options.consistentRead,
+            ProjectionExpression: options.projection,
+            ...(options.names && { ExpressionAttributeNames: options.names }),
+          },
+        },
+      }),
+    );
+    items.push(...(Responses?.[tableName] ?? []));
+    pending = UnprocessedKeys?.[tableName]?.Keys ?? [];
+    if (pending.length === 0) break;
+    if (attempt >= options.attempts) {
+      throw new RetryableError(`${options.what} keep being throttled`);
+    }
+    await options.backoff(attempt);
+  }
+  return items;
+}
