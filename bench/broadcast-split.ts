@@ -7,19 +7,15 @@
  * handed on and picked up, posts at its invocation's rate, and all of them together are
  * capped by API Gateway's account throttle.
  */
-import {
-  createFanOut,
-  DEFAULT_FAN_OUT_SETTINGS,
-  type FanOutSettings,
-} from '../functions/core/fan-out';
-import type { ConnectionRef, Envelope, Page } from '../functions/core/model';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, type FanOutSettings } from '#core/fan-out';
+import type { ConnectionRef, Envelope, Page } from '#core/model';
 import type {
   CollapseStore,
   ConnectionStore,
   FanOutTask,
   TopicPages,
   TopicRange,
-} from '../functions/core/ports';
+} from '#core/ports';
 
 /** What the requests an invocation makes take, ms. */
 export interface SplitTimings {

@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
-import { HERALD_BUNDLING, LAZY_MODULES } from '../infra/constructs/herald-function';
+import { HERALD_BUNDLING, LAZY_MODULES } from '#infra/constructs/herald-function';
 import { median } from './stats';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { runDirectly } from '../local/run-directly';
+import { runDirectly } from '#local/run-directly';
 import { stopper } from './child-process';
 
 export interface EndpointStats {

@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import WebSocket from 'ws';
-import { runDirectly } from '../local/run-directly';
+import { runDirectly } from '#local/run-directly';
 import { stopper } from './child-process';
 import { type LatencySummary, summarize } from './stats';
 

@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { dynamoDocumentClient } from '../functions/adapters/aws-clients';
-import { parseEnvelope, toNotification } from '../functions/core/envelope';
-import { notificationFrame } from '../functions/core/frames';
-import { signDevToken } from '../local/dev-token';
-import { startLocalStack } from '../local/stack';
+import { dynamoDocumentClient } from '#adapters/aws-clients';
+import { parseEnvelope, toNotification } from '#core/envelope';
+import { notificationFrame } from '#core/frames';
+import { signDevToken } from '#local/dev-token';
+import { startLocalStack } from '#local/stack';
 import { countDynamoRequests, type DynamoCounts, subtractCounts } from './dynamo-counter';
 import { atSteadyRate, type Clients, type PushRun, startClients } from './e2e-clients';
 

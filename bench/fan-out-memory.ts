@@ -7,8 +7,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient, dynamoRequestHandler } from '../functions/adapters/aws-clients';
-import { runDirectly } from '../local/run-directly';
+import { createDocumentClient, dynamoRequestHandler } from '#adapters/aws-clients';
+import { runDirectly } from '#local/run-directly';
 import { countDynamoRequests } from './dynamo-counter';
 
 export interface ConstrainedMemory {

@@ -21,27 +21,22 @@ import {
   createDocumentClient,
   createSignedPostDelivery,
   dynamoRequestHandler,
-} from '../functions/adapters/aws-clients';
-import { DynamoCollapseStore } from '../functions/adapters/dynamo-collapse-store';
-import { DynamoConnectionStore } from '../functions/adapters/dynamo-connection-store';
-import { DynamoEventLedger } from '../functions/adapters/dynamo-event-ledger';
-import { DynamoInbox } from '../functions/adapters/dynamo-inbox';
-import { DynamoPreferenceStore } from '../functions/adapters/dynamo-preference-store';
-import { ENVELOPE_LIMITS, parseEnvelope, toNotification } from '../functions/core/envelope';
-import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '../functions/core/fan-out';
-import { notificationFrame } from '../functions/core/frames';
-import type { Audience, ConnectionRef, Page } from '../functions/core/model';
-import {
-  type Continuations,
-  type FanOutTask,
-  systemClock,
-  type TopicPages,
-} from '../functions/core/ports';
-import { makeHandler } from '../functions/handlers/fan-out';
-import { TOPOLOGY } from '../infra/topology';
-import { startDynamoDbLocal } from '../local/dynamo-local';
-import { createTables } from '../local/dynamo-tables';
-import { lambdaContext } from '../local/lambda-context';
+} from '#adapters/aws-clients';
+import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { TOPOLOGY } from '#config/topology';
+import { ENVELOPE_LIMITS, parseEnvelope, toNotification } from '#core/envelope';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '#core/fan-out';
+import { notificationFrame } from '#core/frames';
+import type { Audience, ConnectionRef, Page } from '#core/model';
+import { type Continuations, type FanOutTask, systemClock, type TopicPages } from '#core/ports';
+import { makeHandler } from '#handlers/fan-out';
+import { startDynamoDbLocal } from '#local/dynamo-local';
+import { createTables } from '#local/dynamo-tables';
+import { lambdaContext } from '#local/lambda-context';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from './connections-endpoint';
 import {
   countDynamoRequests,

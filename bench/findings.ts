@@ -3,8 +3,8 @@
  * numbers, and the change (file, what, expected effect) that would close a miss. The
  * expected effects come from the side measurements named in each paragraph.
  */
-import { RECENT_EVENTS_KEPT } from '../functions/adapters/dynamo-inbox';
-import { DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '../functions/core/fan-out';
+import { RECENT_EVENTS_KEPT } from '#adapters/dynamo-inbox';
+import { DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '#core/fan-out';
 import { SQS_SCALING } from './broadcast-split';
 import { totalRequests } from './dynamo-counter';
 import type { FanOutRow } from './fan-out';

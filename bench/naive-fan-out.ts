@@ -15,7 +15,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Audience } from '../functions/core/model';
+import type { Audience } from '#core/model';
 
 /** One item per connection, as the samples keep them (plus who holds it and its topics). */
 export interface NaiveConnection {

@@ -10,7 +10,7 @@ import {
   epochSeconds,
   topicPartition,
   userPartition,
-} from '../functions/adapters/dynamo-keys';
+} from '#adapters/dynamo-keys';
 import { batchWrite, type NaiveConnection, putNaiveConnections } from './naive-fan-out';
 
 export const BENCH_TENANT = 'bench';

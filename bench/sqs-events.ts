@@ -1,9 +1,9 @@
 /** SQS events as Lambda's event source mapping hands them to the fan-out handler. */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { encodeTask } from '../functions/adapters/queue-messages';
-import type { FanOutTask } from '../functions/core/ports';
-import { TOPOLOGY } from '../infra/topology';
+import { encodeTask } from '#adapters/queue-messages';
+import { TOPOLOGY } from '#config/topology';
+import type { FanOutTask } from '#core/ports';
 
 const QUEUE_ARN = `arn:aws:sqs:${TOPOLOGY.region}:000000000000:${TOPOLOGY.queues.fanOut.name}`;
 

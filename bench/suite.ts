@@ -1,8 +1,8 @@
 /** Runs the benchmark sections in turn and gathers one report. */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { DEFAULT_FAN_OUT_SETTINGS } from '../functions/core/fan-out';
-import { TOPOLOGY } from '../infra/topology';
+import { TOPOLOGY } from '#config/topology';
+import { DEFAULT_FAN_OUT_SETTINGS } from '#core/fan-out';
 import {
   type BroadcastModel,
   modelBroadcast,

@@ -6,8 +6,8 @@
  * dependencies: it runs in browsers on the global `WebSocket`; the server contract is
  * imported for its types only.
  */
-import type { ErrorBody } from '../functions/core/frames';
-import type { Notification } from '../functions/core/model';
+import type { ErrorBody } from '#core/frames';
+import type { Notification } from '#core/model';
 
 export type { ErrorBody, Notification };
 

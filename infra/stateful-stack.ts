@@ -1,9 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { TOPOLOGY } from '#config/topology';
 import { HeraldTable } from './constructs/herald-table';
 import { NotificationQueue } from './constructs/notification-queue';
-import { TOPOLOGY } from './topology';
 
 /** What the stateless stack builds on. */
 export interface HeraldData {

@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { ENV } from '../functions/config/env-names';
-import { identityFromClaims } from '../functions/core/identity';
+import { ENV } from '#config/env-names';
+import { identityFromClaims } from '#core/identity';
 import { runDirectly } from './run-directly';
 
 /**

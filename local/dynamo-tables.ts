@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_KEYS } from '../infra/topology';
+import { TABLE_KEYS } from '#config/topology';
 
 export interface TableNames {
   connections: string;

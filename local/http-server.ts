@@ -8,11 +8,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { buildDemo, DEMO_CONTENT_TYPES, DEMO_PATHS, type DemoBundle } from '../client/build';
-import { parseEnvelope } from '../functions/core/envelope';
-import { InvalidEnvelopeError } from '../functions/core/errors';
-import type { HttpApiEvent, HttpApiResult } from '../functions/handlers/http-api';
-import { TOPOLOGY } from '../infra/topology';
+import { buildDemo, DEMO_CONTENT_TYPES, DEMO_PATHS, type DemoBundle } from '#client/build';
+import { TOPOLOGY } from '#config/topology';
+import { parseEnvelope } from '#core/envelope';
+import { InvalidEnvelopeError } from '#core/errors';
+import type { HttpApiEvent, HttpApiResult } from '#handlers/http-api';
 import { signDevToken } from './dev-token';
 import { apiIdLike } from './gateway/events';
 import { integrationEvent, matchRoute, readHttpRequest } from './http-api-events';

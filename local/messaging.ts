@@ -5,7 +5,7 @@
  */
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type QueueName, type QueueTopology, TOPOLOGY } from '../infra/topology';
+import { type QueueName, type QueueTopology, TOPOLOGY } from '#config/topology';
 
 export interface QueueWiring {
   url: string;

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { parseEnvelope } from '../functions/core/envelope';
-import type { Envelope } from '../functions/core/model';
-import { TOPOLOGY } from '../infra/topology';
+import { TOPOLOGY } from '#config/topology';
+import { parseEnvelope } from '#core/envelope';
+import type { Envelope } from '#core/model';
 import { runDirectly } from './run-directly';
 import { quietSdkNodeNotice } from './settings';
 

@@ -8,8 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { ENV } from '../functions/config/env-names';
-import { TOPOLOGY } from '../infra/topology';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
@@ -229,13 +229,13 @@ async function startEmulators(
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
   const [authorizer, connect, disconnect, message, fanOut, email, httpApi] = await Promise.all([
-    import('../functions/handlers/authorizer'),
-    import('../functions/handlers/connect'),
-    import('../functions/handlers/disconnect'),
-    import('../functions/handlers/message'),
-    import('../functions/handlers/fan-out'),
-    import('../functions/handlers/email'),
-    import('../functions/handlers/http-api'),
+    import('#handlers/authorizer'),
+    import('#handlers/connect'),
+    import('#handlers/disconnect'),
+    import('#handlers/message'),
+    import('#handlers/fan-out'),
+    import('#handlers/email'),
+    import('#handlers/http-api'),
   ]);
   return {
     authorizer: authorizer.handler,

@@ -2,7 +2,7 @@
  * `npm start`: runs all of Herald on this machine and prints where everything is.
  * Ctrl-C or SIGTERM stops everything it started, DynamoDB Local's java child included.
  */
-import { ENV } from '../functions/config/env-names';
+import { ENV } from '#config/env-names';
 import { DEV_JWT_SECRET } from './dev-token';
 import {
   gatewayLimitsFromEnvironment,

@@ -16,12 +16,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient } from '../functions/adapters/aws-clients';
-import { DynamoPreferenceStore } from '../functions/adapters/dynamo-preference-store';
-import { ENV } from '../functions/config/env-names';
-import type { Preferences } from '../functions/core/model';
-import { parsePreferences } from '../functions/core/preferences';
-import { TOPOLOGY } from '../infra/topology';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
+import type { Preferences } from '#core/model';
+import { parsePreferences } from '#core/preferences';
 import { runDirectly } from './run-directly';
 
 const USAGE = `usage: tenant-defaults <tenant> ['<json>' | --file defaults.json] [--aws]

@@ -22,11 +22,11 @@ import {
   ResourceExistsException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ENV } from '../functions/config/env-names';
-import { TOPOLOGY } from '../infra/topology';
-import { DEV_JWT_SECRET } from '../local/dev-token';
-import { runDirectly } from '../local/run-directly';
-import { quietSdkNodeNotice } from '../local/settings';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
+import { DEV_JWT_SECRET } from '#local/dev-token';
+import { runDirectly } from '#local/run-directly';
+import { quietSdkNodeNotice } from '#local/settings';
 import {
   COMPOSE_FILE,
   checkLocalStack,

@@ -7,20 +7,20 @@
  */
 import { SESClient, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { z } from 'zod';
-import { ENV } from '../functions/config/env-names';
-import { senderAddress } from '../infra/constructs/herald-settings';
-import { TOPOLOGY } from '../infra/topology';
-import { DEV_JWT_SECRET } from '../local/dev-token';
-import type { GatewayLimits } from '../local/gateway/websocket-gateway';
-import { runDirectly } from '../local/run-directly';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
+import { senderAddress } from '#infra/constructs/herald-settings';
+import { DEV_JWT_SECRET } from '#local/dev-token';
+import type { GatewayLimits } from '#local/gateway/websocket-gateway';
+import { runDirectly } from '#local/run-directly';
 import {
   gatewayLimitsFromEnvironment,
   type LocalPorts,
   portsFromEnvironment,
   quietSdkNodeNotice,
   runUntilSignalled,
-} from '../local/settings';
-import { type LocalStack, type ServiceEndpoints, startLocalStack } from '../local/stack';
+} from '#local/settings';
+import { type LocalStack, type ServiceEndpoints, startLocalStack } from '#local/stack';
 
 type Env = Record<string, string | undefined>;
 

@@ -8,8 +8,8 @@ import {
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConnectionGoneError, RetryableError } from '../core/errors';
-import type { Delivery } from '../core/ports';
+import { ConnectionGoneError, RetryableError } from '#core/errors';
+import type { Delivery } from '#core/ports';
 
 /** Node's network errors worth another try: the request may never have reached AWS. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);

@@ -14,7 +14,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ConfigError } from '../config/config';
+import { ConfigError } from '#config/config';
 import { SignedPostDelivery } from './api-gateway-delivery';
 import { traced } from './powertools';
 

@@ -4,7 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../core/errors';
+import { RetryableError } from '#core/errors';
 import type { ItemKey } from './dynamo-keys';
 
 /** BatchGetItem takes 100 keys. */

@@ -13,14 +13,14 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { parseEnvelope } from '../core/envelope';
+import { parseEnvelope } from '#core/envelope';
 import type {
   CollapseCandidate,
   CollapseOffer,
   CollapseSlot,
   CollapseSlotState,
   CollapseStore,
-} from '../core/ports';
+} from '#core/ports';
 import { type ItemKey, recipientPartition } from './dynamo-keys';
 
 export const COLLAPSE_PREFIX = 'COLLAPSE#';

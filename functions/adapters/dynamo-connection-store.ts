@@ -14,9 +14,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError, RetryableError } from '../core/errors';
-import type { Connection, ConnectionRef, Page } from '../core/model';
-import type { ConnectionStore, TopicPages, TopicRange } from '../core/ports';
+import { NotFoundError, RetryableError } from '#core/errors';
+import type { Connection, ConnectionRef, Page } from '#core/model';
+import type { ConnectionStore, TopicPages, TopicRange } from '#core/ports';
 import {
   CONNECTION_PREFIX,
   connectionEntryKey,

@@ -4,7 +4,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Directory, MailLog } from '../core/ports';
+import type { Directory, MailLog } from '#core/ports';
 import { epochSeconds, userPartition } from './dynamo-keys';
 
 const PROFILE_SK = 'PROFILE';

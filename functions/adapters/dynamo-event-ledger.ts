@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { EventLedger } from '../core/ports';
+import type { EventLedger } from '#core/ports';
 import { eventKey } from './dynamo-keys';
 
 /** Event items (`pk = E#<tenant>#<event id>`) in the notifications table. */

@@ -36,10 +36,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { RetryableError } from '../core/errors';
-import type { Notification, Page, Recipient } from '../core/model';
-import { notificationId } from '../core/notification-id';
-import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '../core/ports';
+import { RetryableError } from '#core/errors';
+import type { Notification, Page, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '#core/ports';
 import { batchGetAll } from './dynamo-batch';
 import {
   decodeCursor,

@@ -4,10 +4,10 @@
  * Tenants and topics never contain `#` and the free-form user id always comes last,
  * so `#`-joined keys of different kinds, tenants or users cannot collide.
  */
-import { BadRequestError } from '../core/errors';
-import type { Recipient } from '../core/model';
+import { BadRequestError } from '#core/errors';
+import type { Recipient } from '#core/model';
 
-/** The primary key of every Herald item (see `TABLE_KEYS` in `infra/topology.ts`). */
+/** The primary key of every Herald item (see `TABLE_KEYS` in `functions/config/topology.ts`). */
 export interface ItemKey {
   pk: string;
   sk: string;

@@ -7,9 +7,9 @@
  * named `__proto__` into a prototype instead of a key.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChannelPreferences, EmailMode, Preferences } from '../core/model';
-import type { PreferenceKey, PreferenceStore } from '../core/ports';
-import { createTypeTable, EMAIL_MODES } from '../core/preferences';
+import type { ChannelPreferences, EmailMode, Preferences } from '#core/model';
+import type { PreferenceKey, PreferenceStore } from '#core/ports';
+import { createTypeTable, EMAIL_MODES } from '#core/preferences';
 import { batchGetAll } from './dynamo-batch';
 import { type ItemKey, tenantPreferencesKey, userPreferencesKey } from './dynamo-keys';
 

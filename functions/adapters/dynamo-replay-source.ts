@@ -5,8 +5,8 @@
  * first, and the last id of one read is the cursor of the next.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Notification, Recipient } from '../core/model';
-import type { ReplaySource } from '../core/ports';
+import type { Notification, Recipient } from '#core/model';
+import type { ReplaySource } from '#core/ports';
 import { fromItem } from './dynamo-inbox';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
 

@@ -11,12 +11,12 @@ import {
   type JWTVerifyOptions,
   jwtVerify,
 } from 'jose';
-import type { AuthConfig } from '../config/auth-config';
-import { MIN_SECRET_BYTES } from '../config/auth-config';
-import { UnauthorizedError } from '../core/errors';
-import { identityFromClaims } from '../core/identity';
-import type { Identity } from '../core/model';
-import type { TokenVerifier } from '../core/ports';
+import type { AuthConfig } from '#config/auth-config';
+import { MIN_SECRET_BYTES } from '#config/auth-config';
+import { UnauthorizedError } from '#core/errors';
+import { identityFromClaims } from '#core/identity';
+import type { Identity } from '#core/model';
+import type { TokenVerifier } from '#core/ports';
 import { logger } from './powertools';
 
 /** Refused before parsing, so a huge query string costs no decoding. */

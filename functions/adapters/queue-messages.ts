@@ -4,10 +4,10 @@
  * to itself, and envelopes someone sent to the queue directly.
  */
 import * as z from 'zod';
-import { decodeEnvelope, parseEnvelope } from '../core/envelope';
-import { InvalidEnvelopeError } from '../core/errors';
-import type { Envelope } from '../core/model';
-import type { FanOutTask } from '../core/ports';
+import { decodeEnvelope, parseEnvelope } from '#core/envelope';
+import { InvalidEnvelopeError } from '#core/errors';
+import type { Envelope } from '#core/model';
+import type { FanOutTask } from '#core/ports';
 
 export type QueueMessage =
   | { kind: 'publish'; envelope: Envelope; publishedAt: number }

@@ -1,5 +1,5 @@
 import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import type { Mail, Mailer } from '../core/ports';
+import type { Mail, Mailer } from '#core/ports';
 
 export class SesMailer implements Mailer {
   constructor(

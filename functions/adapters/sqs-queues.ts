@@ -4,8 +4,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { RetryableError } from '../core/errors';
-import type { Continuations, DeadLetters, FanOutTask } from '../core/ports';
+import { RetryableError } from '#core/errors';
+import type { Continuations, DeadLetters, FanOutTask } from '#core/ports';
 import { encodeTask } from './queue-messages';
 
 /** SQS caps DelaySeconds at 15 minutes. */

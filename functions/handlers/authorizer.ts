@@ -8,12 +8,12 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { verifierFromConfig } from '../adapters/jwt-verifier';
-import { logger } from '../adapters/powertools';
-import { authConfig } from '../config/auth-config';
-import { UnauthorizedError } from '../core/errors';
-import { toAuthorizerContext } from '../core/identity';
-import type { TokenVerifier } from '../core/ports';
+import { verifierFromConfig } from '#adapters/jwt-verifier';
+import { logger } from '#adapters/powertools';
+import { authConfig } from '#config/auth-config';
+import { UnauthorizedError } from '#core/errors';
+import { toAuthorizerContext } from '#core/identity';
+import type { TokenVerifier } from '#core/ports';
 
 export interface AuthorizerDeps {
   verifier: TokenVerifier;

@@ -1,13 +1,13 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-clients';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { DynamoDirectory } from '../adapters/dynamo-directory';
-import { logger } from '../adapters/powertools';
-import { requireEnv, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
-import { type Directory, systemClock } from '../core/ports';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '../core/presence';
+import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoDirectory } from '#adapters/dynamo-directory';
+import { logger } from '#adapters/powertools';
+import { requireEnv, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import { type Directory, systemClock } from '#core/ports';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
 export interface ConnectDeps {

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-clients';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { logger } from '../adapters/powertools';
-import { requireEnv, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
-import { identityFromAuthorizerContext } from '../core/identity';
-import type { Identity } from '../core/model';
-import { systemClock } from '../core/ports';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '../core/presence';
+import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { logger } from '#adapters/powertools';
+import { requireEnv, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import { identityFromAuthorizerContext } from '#core/identity';
+import type { Identity } from '#core/model';
+import { systemClock } from '#core/ports';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
 import type { WebSocketEvent } from './websocket-event';
 
 export interface DisconnectDeps {

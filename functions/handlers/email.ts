@@ -1,18 +1,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoDocumentClient, ses, sqs } from '../adapters/aws-clients';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { DynamoDirectory, DynamoMailLog } from '../adapters/dynamo-directory';
-import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
-import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
-import { logger, metrics } from '../adapters/powertools';
-import { SesMailer } from '../adapters/ses-mailer';
-import { SqsDeadLetters } from '../adapters/sqs-queues';
-import { requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
-import { createEmailSender, type EmailDeps } from '../core/email';
-import type { DeadLetters } from '../core/ports';
+import { dynamoDocumentClient, ses, sqs } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoDirectory, DynamoMailLog } from '#adapters/dynamo-directory';
+import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { logger, metrics } from '#adapters/powertools';
+import { SesMailer } from '#adapters/ses-mailer';
+import { SqsDeadLetters } from '#adapters/sqs-queues';
+import { requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import { createEmailSender, type EmailDeps } from '#core/email';
+import type { DeadLetters } from '#core/ports';
 import { decodeOrReject } from './queue-record';
 
 export interface EmailHandlerDeps extends EmailDeps {

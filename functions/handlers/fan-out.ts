@@ -1,24 +1,24 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '../adapters/aws-clients';
-import { DynamoCollapseStore } from '../adapters/dynamo-collapse-store';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { DynamoEventLedger } from '../adapters/dynamo-event-ledger';
-import { DynamoInbox } from '../adapters/dynamo-inbox';
-import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
-import { logger, metrics } from '../adapters/powertools';
-import { SqsContinuations, SqsDeadLetters } from '../adapters/sqs-queues';
-import { intEnv, requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
+import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '#adapters/aws-clients';
+import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { logger, metrics } from '#adapters/powertools';
+import { SqsContinuations, SqsDeadLetters } from '#adapters/sqs-queues';
+import { intEnv, requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
 import {
   createFanOut,
   DEFAULT_FAN_OUT_SETTINGS,
   type FanOut,
   FanOutBatch,
   type FanOutReport,
-} from '../core/fan-out';
-import { type DeadLetters, systemClock } from '../core/ports';
+} from '#core/fan-out';
+import { type DeadLetters, systemClock } from '#core/ports';
 import { decodeOrReject, receiveCount } from './queue-record';
 
 export interface FanOutHandlerDeps {

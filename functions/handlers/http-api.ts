@@ -11,17 +11,17 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { HttpRouteKey } from '../../infra/topology';
-import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-clients';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { DynamoInbox } from '../adapters/dynamo-inbox';
-import { DynamoPreferenceStore } from '../adapters/dynamo-preference-store';
-import { verifierFromConfig } from '../adapters/jwt-verifier';
-import { logger } from '../adapters/powertools';
-import { authConfig } from '../config/auth-config';
-import { intEnv, requireEnv, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
+import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { verifierFromConfig } from '#adapters/jwt-verifier';
+import { logger } from '#adapters/powertools';
+import { authConfig } from '#config/auth-config';
+import { intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import type { HttpRouteKey } from '#config/topology';
 import {
   BadRequestError,
   ForbiddenError,
@@ -29,11 +29,11 @@ import {
   RetryableError,
   toErrorBody,
   UnauthorizedError,
-} from '../core/errors';
-import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '../core/inbox';
-import type { Identity } from '../core/model';
-import { systemClock, type TokenVerifier } from '../core/ports';
-import { createPreferencesService, type PreferencesService } from '../core/preferences';
+} from '#core/errors';
+import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#core/inbox';
+import type { Identity } from '#core/model';
+import { systemClock, type TokenVerifier } from '#core/ports';
+import { createPreferencesService, type PreferencesService } from '#core/preferences';
 
 export type HttpApiEvent = APIGatewayProxyEventV2;
 export type HttpApiResult = APIGatewayProxyStructuredResultV2;

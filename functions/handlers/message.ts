@@ -1,19 +1,19 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '../adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '../adapters/aws-clients';
-import { DynamoConnectionStore } from '../adapters/dynamo-connection-store';
-import { DynamoInbox } from '../adapters/dynamo-inbox';
-import { DynamoReplaySource } from '../adapters/dynamo-replay-source';
-import { logger } from '../adapters/powertools';
-import { requireEnv, retentionSeconds, wiredOnFirstCall } from '../config/config';
-import { ENV } from '../config/env-names';
-import { encodeFrame } from '../core/frames';
-import { createInboxService, DEFAULT_INBOX_SETTINGS } from '../core/inbox';
-import { createLimiter } from '../core/limiter';
-import { createMessageHandler, type MessageDeps } from '../core/messages';
-import { systemClock } from '../core/ports';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../core/presence';
-import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../core/replay';
+import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
+import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { logger } from '#adapters/powertools';
+import { requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import { encodeFrame } from '#core/frames';
+import { createInboxService, DEFAULT_INBOX_SETTINGS } from '#core/inbox';
+import { createLimiter } from '#core/limiter';
+import { createMessageHandler, type MessageDeps } from '#core/messages';
+import { systemClock } from '#core/ports';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
 /**

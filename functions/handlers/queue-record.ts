@@ -1,9 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { logger, metrics } from '../adapters/powertools';
-import { decodeQueueMessage, type QueueMessage } from '../adapters/queue-messages';
-import { InvalidEnvelopeError } from '../core/errors';
-import type { DeadLetters } from '../core/ports';
+import { logger, metrics } from '#adapters/powertools';
+import { decodeQueueMessage, type QueueMessage } from '#adapters/queue-messages';
+import { InvalidEnvelopeError } from '#core/errors';
+import type { DeadLetters } from '#core/ports';
 
 /**
  * Decodes a queue record, or dead-letters it at once with the reason when it can never be

@@ -2,8 +2,8 @@ import type {
   APIGatewayEventWebsocketRequestContextV2,
   APIGatewayProxyWebsocketEventV2WithRequestContext,
 } from 'aws-lambda';
-import { identityFromAuthorizerContext } from '../core/identity';
-import type { Caller } from '../core/messages';
+import { identityFromAuthorizerContext } from '#core/identity';
+import type { Caller } from '#core/messages';
 
 /** A WebSocket route event; API Gateway repeats the `$connect` authorizer's context on every route. */
 export type WebSocketEvent = APIGatewayProxyWebsocketEventV2WithRequestContext<

@@ -1,8 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { ENV, type EnvName } from '../../functions/config/env-names';
-import { TABLE_KEYS, type TOPOLOGY } from '../topology';
+import { ENV, type EnvName } from '#config/env-names';
+import { TABLE_KEYS, type TOPOLOGY } from '#config/topology';
 
 export type TableName = keyof typeof TOPOLOGY.tables;
 

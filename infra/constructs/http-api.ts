@@ -13,8 +13,8 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type Node } from 'constructs';
-import { ENV } from '../../functions/config/env-names';
-import { TOPOLOGY } from '../topology';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';

@@ -1,6 +1,6 @@
 import { Annotations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { ENV } from '../../functions/config/env-names';
+import { ENV } from '#config/env-names';
 import type { HeraldFunction } from './herald-function';
 import type { JwtSettings } from './herald-settings';
 

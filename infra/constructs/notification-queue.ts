@@ -3,7 +3,7 @@ import { FilterOrPolicy, type ITopic, SubscriptionFilter } from 'aws-cdk-lib/aws
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type QueueTopology, TOPOLOGY } from '../topology';
+import { type QueueTopology, TOPOLOGY } from '#config/topology';
 
 export interface NotificationQueueProps {
   topic: ITopic;

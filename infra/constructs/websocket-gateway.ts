@@ -5,7 +5,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/config/env-names';
+import { ENV } from '#config/env-names';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';

@@ -17,7 +17,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { lambdaContext } from '../lambda-context';
+import { lambdaContext } from '#local/lambda-context';
 import { judgeAuthorizerResult } from './authorizer-policy';
 import { CLOSE_CAUSES, type CloseCause, GatewayConnection } from './connection';
 import {

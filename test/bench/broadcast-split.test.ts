@@ -5,7 +5,7 @@ import {
   type SplitInvocation,
   SQS_SCALING,
   splitBroadcast,
-} from '../../bench/broadcast-split';
+} from '#bench/broadcast-split';
 
 const TIMINGS = { pageQueryMs: 30, walkMsPerThousandKeys: 5, sendMs: 10, sendBatchMs: 20 };
 

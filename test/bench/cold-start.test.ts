@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { cdkEsbuildOptions, deployedHandlers, zodNamespaceImport } from '../../bench/cold-start';
-import { HERALD_BUNDLING } from '../../infra/constructs/herald-function';
+import { cdkEsbuildOptions, deployedHandlers, zodNamespaceImport } from '#bench/cold-start';
+import { HERALD_BUNDLING } from '#infra/constructs/herald-function';
 
 describe('deployedHandlers', () => {
   it('finds every handlerName the constructs deploy, once each', () => {

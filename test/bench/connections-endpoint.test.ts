@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionIdOf, connectionsHandler, GONE_PREFIX } from '../../bench/connections-endpoint';
+import { connectionIdOf, connectionsHandler, GONE_PREFIX } from '#bench/connections-endpoint';
 
 describe('connectionIdOf', () => {
   it('reads the id of /@connections/{id}, with or without a stage, URL-decoded', () => {

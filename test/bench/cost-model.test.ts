@@ -7,7 +7,7 @@ import {
   messageUnits,
   overFloor,
   PRICES,
-} from '../../bench/cost-model';
+} from '#bench/cost-model';
 
 describe('the cost model', () => {
   it('prices the floor at $2.75 per million: one publish, one message, two writes', () => {

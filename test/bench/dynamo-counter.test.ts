@@ -7,7 +7,7 @@ import {
   operationOf,
   subtractCounts,
   totalRequests,
-} from '../../bench/dynamo-counter';
+} from '#bench/dynamo-counter';
 
 /** A DynamoDB that answers every request with `body` (and records what it was asked). */
 function fakeDynamo(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { atSteadyRate, Receiver } from '../../bench/e2e-clients';
-import { connectionsOf, expectedDeliveries } from '../../bench/end-to-end';
+import { atSteadyRate, Receiver } from '#bench/e2e-clients';
+import { connectionsOf, expectedDeliveries } from '#bench/end-to-end';
 
 const frame = (eventId: string, id: string, sentAt: unknown) =>
   JSON.stringify({ type: 'notification', notification: { id, eventId, data: { sentAt } } });

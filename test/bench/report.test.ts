@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { costPerMillion, FLOOR_USAGE } from '../../bench/cost-model';
-import type { FanOutRow } from '../../bench/fan-out';
-import { type BenchReport, markdownTable, renderReport, requestSummary } from '../../bench/report';
+import { costPerMillion, FLOOR_USAGE } from '#bench/cost-model';
+import type { FanOutRow } from '#bench/fan-out';
+import { type BenchReport, markdownTable, renderReport, requestSummary } from '#bench/report';
 
 describe('markdownTable', () => {
   it('aligns numeric columns right and escapes pipes', () => {

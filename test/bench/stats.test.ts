@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, Peak, quantile, summarize } from '../../bench/stats';
+import { median, Peak, quantile, summarize } from '#bench/stats';
 
 describe('quantile', () => {
   it('takes the nearest rank, whatever the order of the samples', () => {

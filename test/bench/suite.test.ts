@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constructMemoryMb, lambdaMs, MB_PER_VCPU, plan } from '../../bench/suite';
+import { constructMemoryMb, lambdaMs, MB_PER_VCPU, plan } from '#bench/suite';
 
 describe('lambdaMs', () => {
   it('is the wall time when the CPU share covers the CPU used', () => {

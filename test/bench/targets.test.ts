@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateTargets, type TargetFacts } from '../../bench/targets';
+import { evaluateTargets, type TargetFacts } from '#bench/targets';
 
 const facts = (overrides: Partial<TargetFacts> = {}): TargetFacts => ({
   fanOut: {

@@ -1,6 +1,6 @@
 import { Script } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDemo, DEMO_PATHS, type DemoBundle } from '../../client/build';
+import { buildDemo, DEMO_PATHS, type DemoBundle } from '#client/build';
 
 const TEST_IDS = [
   'signin-user',

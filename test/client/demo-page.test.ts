@@ -7,8 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/stack';
-import { launchChromium } from '../support/chromium';
+import { type LocalStack, startLocalStack } from '#local/stack';
+import { launchChromium } from '#test/support/chromium';
 
 const SECRET = 'demo-page-test-secret-of-at-least-thirty-two-bytes';
 const SCREENSHOT = 'test-output/demo-page.png';

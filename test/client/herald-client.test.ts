@@ -9,7 +9,7 @@ import {
   type Notification,
   presenceTopic,
   type Timers,
-} from '../../client/herald-client';
+} from '#client/herald-client';
 
 /** Timers that only move when a test says so; `ws` I/O still runs on the real event loop. */
 class ManualClock implements Timers {

@@ -6,13 +6,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { DynamoCollapseStore } from '../../functions/adapters/dynamo-collapse-store';
-import { DynamoInbox } from '../../functions/adapters/dynamo-inbox';
-import { DynamoPreferenceStore } from '../../functions/adapters/dynamo-preference-store';
-import { ENV } from '../../functions/config/env-names';
-import type { Recipient } from '../../functions/core/model';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '../support/e2e';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { ENV } from '#config/env-names';
+import type { Recipient } from '#core/model';
+import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient;

@@ -7,9 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../functions/adapters/dynamo-connection-store';
-import { type E2e, eventually, LOCAL_CREDENTIALS, roundTrip, startE2e } from '../support/e2e';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { type E2e, eventually, LOCAL_CREDENTIALS, roundTrip, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_SECRET, type E2e, eventually, startE2e, type TokenClaims } from '../support/e2e';
-import { signHs256 } from '../support/tokens';
+import { E2E_SECRET, type E2e, eventually, startE2e, type TokenClaims } from '#test/support/e2e';
+import { signHs256 } from '#test/support/tokens';
 
 let e2e: E2e;
 

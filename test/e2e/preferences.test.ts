@@ -7,11 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../functions/adapters/dynamo-connection-store';
-import { DynamoPreferenceStore } from '../../functions/adapters/dynamo-preference-store';
-import { parsePreferences } from '../../functions/core/preferences';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '../support/e2e';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { parsePreferences } from '#core/preferences';
+import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient;

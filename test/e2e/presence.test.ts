@@ -6,8 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../functions/adapters/dynamo-connection-store';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import {
   type E2e,
   eventually,
@@ -15,7 +15,7 @@ import {
   roundTrip,
   startE2e,
   type TestClient,
-} from '../support/e2e';
+} from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient | undefined;

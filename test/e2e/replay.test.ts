@@ -12,12 +12,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { HeraldClient, type Notification } from '../../client/herald-client';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../functions/adapters/dynamo-connection-store';
-import { DynamoInbox } from '../../functions/adapters/dynamo-inbox';
-import { DynamoReplaySource } from '../../functions/adapters/dynamo-replay-source';
-import { notificationId } from '../../functions/core/notification-id';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { HeraldClient, type Notification } from '#client/herald-client';
+import { notificationId } from '#core/notification-id';
 import {
   type E2e,
   eventually,
@@ -25,7 +25,7 @@ import {
   roundTrip,
   startE2e,
   type TestClient,
-} from '../support/e2e';
+} from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient | undefined;

@@ -3,11 +3,11 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../functions/config/env-names';
-import { readSettings } from '../../infra/constructs/herald-settings';
-import { StatefulStack } from '../../infra/stateful-stack';
-import { StatelessStack } from '../../infra/stateless-stack';
-import { TOPOLOGY } from '../../infra/topology';
+import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
+import { readSettings } from '#infra/constructs/herald-settings';
+import { StatefulStack } from '#infra/stateful-stack';
+import { StatelessStack } from '#infra/stateless-stack';
 
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
   .context as Record<string, unknown>;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StatefulStack } from '../../infra/stateful-stack';
-import { TABLE_KEYS, TOPOLOGY } from '../../infra/topology';
+import { TABLE_KEYS, TOPOLOGY } from '#config/topology';
+import { StatefulStack } from '#infra/stateful-stack';
 
 /** The feature flags `cdk synth` uses, so the test sees the template the CLI makes. */
 const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))

@@ -1,9 +1,9 @@
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { JwtVerifier } from '../../functions/adapters/jwt-verifier';
-import { ENV } from '../../functions/config/env-names';
-import { UnauthorizedError } from '../../functions/core/errors';
-import { DEV_JWT_SECRET, devTokenCli, signDevToken } from '../../local/dev-token';
+import { JwtVerifier } from '#adapters/jwt-verifier';
+import { ENV } from '#config/env-names';
+import { UnauthorizedError } from '#core/errors';
+import { DEV_JWT_SECRET, devTokenCli, signDevToken } from '#local/dev-token';
 
 const bytes = (secret: string) => new TextEncoder().encode(secret);
 

@@ -7,9 +7,9 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_KEYS, TOPOLOGY } from '../../infra/topology';
-import { createTables } from '../../local/dynamo-tables';
-import { type DynamoLocal, startDynamoLocal } from '../support/dynamo-local';
+import { TABLE_KEYS, TOPOLOGY } from '#config/topology';
+import { createTables } from '#local/dynamo-tables';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 let local: DynamoLocal;
 

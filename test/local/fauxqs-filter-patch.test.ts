@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPOLOGY } from '../../infra/topology';
+import { TOPOLOGY } from '#config/topology';
 // The module fauxqs itself evaluates filters with, imported by path: the patch lives in this file.
 import {
   matchesFilterPolicy,

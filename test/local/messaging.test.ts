@@ -7,8 +7,8 @@ import {
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPOLOGY } from '../../infra/topology';
-import { createMessaging, type Messaging } from '../../local/messaging';
+import { TOPOLOGY } from '#config/topology';
+import { createMessaging, type Messaging } from '#local/messaging';
 
 interface SnsWrapper {
   Type: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SesServer, startSesServer } from '../../local/ses-server';
+import { type SesServer, startSesServer } from '#local/ses-server';
 
 interface StoredEmail {
   messageId: string;

@@ -9,7 +9,7 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedMessageIds, type SqsRunner, startSqsRunner } from '../../local/sqs-runner';
+import { failedMessageIds, type SqsRunner, startSqsRunner } from '#local/sqs-runner';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

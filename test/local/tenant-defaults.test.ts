@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoPreferenceStore } from '../../functions/adapters/dynamo-preference-store';
-import { ENV } from '../../functions/config/env-names';
-import { dynamoClientConfig, tenantDefaultsCli } from '../../local/tenant-defaults';
-import { type DynamoLocal, startDynamoLocal } from '../support/dynamo-local';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { ENV } from '#config/env-names';
+import { dynamoClientConfig, tenantDefaultsCli } from '#local/tenant-defaults';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 let local: DynamoLocal;
 let store: DynamoPreferenceStore;

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEV_JWT_SECRET } from '../../local/dev-token';
+import { DEV_JWT_SECRET } from '#local/dev-token';
 import {
   CDKLOCAL_VERSION,
   type DeployOptions,
@@ -19,7 +19,7 @@ import {
   OUTPUTS_FILE,
   putJwtSecret,
   STACKS,
-} from '../../localstack/deploy';
+} from '#localstack/deploy';
 
 const community: DeployOptions = deployOptions([], {});
 

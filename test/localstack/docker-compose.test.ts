@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DATA_SERVICES, PRO_SERVICES } from '../../localstack/deploy';
-import { HYBRID_SERVICES } from '../../localstack/hybrid';
+import { DATA_SERVICES, PRO_SERVICES } from '#localstack/deploy';
+import { HYBRID_SERVICES } from '#localstack/hybrid';
 
 const read = (path: string) =>
   readFileSync(new URL(`../../localstack/${path}`, import.meta.url), 'utf8');

@@ -16,11 +16,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { signDevToken } from '../../local/dev-token';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamo-local';
-import { type SesServer, startSesServer } from '../../local/ses-server';
-import { type Hybrid, hybridConfig, startHybrid } from '../../localstack/hybrid';
-import { eventually, LOCAL_CREDENTIALS } from '../support/e2e';
+import { signDevToken } from '#local/dev-token';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#local/dynamo-local';
+import { type SesServer, startSesServer } from '#local/ses-server';
+import { type Hybrid, hybridConfig, startHybrid } from '#localstack/hybrid';
+import { eventually, LOCAL_CREDENTIALS } from '#test/support/e2e';
 
 const SECRET = 'hybrid-test-secret-of-at-least-thirty-two-bytes';
 type Service = 'dynamodb' | 'sns' | 'sqs' | 'ses';

@@ -1,8 +1,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEV_JWT_SECRET } from '../../local/dev-token';
-import type { LocalStack } from '../../local/stack';
+import { DEV_JWT_SECRET } from '#local/dev-token';
+import type { LocalStack } from '#local/stack';
 import {
   COMPOSE_FILE,
   checkLocalStack,
@@ -11,7 +11,7 @@ import {
   hybridConfig,
   LocalStackUnavailableError,
   localStackEndpoint,
-} from '../../localstack/hybrid';
+} from '#localstack/hybrid';
 
 describe('hybridConfig', () => {
   it('points every service at LocalStack on its default edge port, with npm start’s own ports', () => {

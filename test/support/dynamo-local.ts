@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../functions/adapters/aws-clients';
-import { startDynamoDbLocal } from '../../local/dynamo-local';
-import { createTables, type TableNames } from '../../local/dynamo-tables';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { startDynamoDbLocal } from '#local/dynamo-local';
+import { createTables, type TableNames } from '#local/dynamo-tables';
 
 export interface DynamoLocal {
   endpoint: string;

@@ -5,8 +5,8 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import WebSocket from 'ws';
-import { signDevToken } from '../../local/dev-token';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
+import { signDevToken } from '#local/dev-token';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
 
 export const E2E_SECRET = 'e2e-test-secret-of-at-least-thirty-two-bytes';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -6,14 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { ConnectionGoneError } from '../../functions/core/errors';
-import type {
-  Connection,
-  ConnectionRef,
-  Notification,
-  Page,
-  Recipient,
-} from '../../functions/core/model';
+import { ConnectionGoneError } from '#core/errors';
+import type { Connection, ConnectionRef, Notification, Page, Recipient } from '#core/model';
 import type {
   Clock,
   ConnectionStore,
@@ -33,8 +27,8 @@ import type {
   TopicPages,
   TopicRange,
   UserInbox,
-} from '../../functions/core/ports';
-import type { WebSocketEvent } from '../../functions/handlers/websocket-event';
+} from '#core/ports';
+import type { WebSocketEvent } from '#handlers/websocket-event';
 
 function paginate<T>(items: T[], cursor: string | undefined, limit: number): Page<T> {
   const start = cursor ? Number(cursor) : 0;
@@ -447,8 +441,8 @@ export class FakeEventLedger implements EventLedger {
 }
 
 // Imported here, not at the top: this fake was appended while others edit the file.
-import type { Preferences } from '../../functions/core/model';
-import type { PreferenceKey, PreferenceStore } from '../../functions/core/ports';
+import type { Preferences } from '#core/model';
+import type { PreferenceKey, PreferenceStore } from '#core/ports';
 
 /** Preferences kept in maps; `reads` records lookups, so a test can see what was fetched. */
 export class FakePreferenceStore implements PreferenceStore {
@@ -482,7 +476,7 @@ export class FakePreferenceStore implements PreferenceStore {
 }
 
 // Imported here, not at the top: this fake was appended while others edit the file.
-import type { ReplaySource } from '../../functions/core/ports';
+import type { ReplaySource } from '#core/ports';
 
 /** Recipients' histories in memory, sorted by id; `queries` records each forward read. */
 export class FakeReplaySource implements ReplaySource {
@@ -514,7 +508,7 @@ import type {
   CollapseSlot,
   CollapseSlotState,
   CollapseStore,
-} from '../../functions/core/ports';
+} from '#core/ports';
 
 interface FakeSlotItem {
   windowId?: string;

@@ -29,8 +29,8 @@ import {
   ManagementApiError,
   SignedPostDelivery,
   type SignedPostOptions,
-} from '../../../functions/adapters/api-gateway-delivery';
-import { ConnectionGoneError, RetryableError } from '../../../functions/core/errors';
+} from '#adapters/api-gateway-delivery';
+import { ConnectionGoneError, RetryableError } from '#core/errors';
 
 const management = mockClient(ApiGatewayManagementApiClient);
 const delivery = new ApiGatewayDelivery(

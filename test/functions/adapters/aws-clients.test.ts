@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSignedPostDelivery } from '../../../functions/adapters/aws-clients';
-import { ConfigError } from '../../../functions/config/config';
+import { createSignedPostDelivery } from '#adapters/aws-clients';
+import { ConfigError } from '#config/config';
 
 afterEach(() => {
   vi.unstubAllEnvs();

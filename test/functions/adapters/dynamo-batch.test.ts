@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../../functions/adapters/aws-clients';
-import { type BatchGetOptions, batchGetAll } from '../../../functions/adapters/dynamo-batch';
-import { RetryableError } from '../../../functions/core/errors';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { type BatchGetOptions, batchGetAll } from '#adapters/dynamo-batch';
+import { RetryableError } from '#core/errors';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const doc = createDocumentClient(

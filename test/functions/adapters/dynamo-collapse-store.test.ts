@@ -1,10 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCollapseStore } from '../../../functions/adapters/dynamo-collapse-store';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { notificationId } from '../../../functions/core/notification-id';
-import type { CollapseCandidate, CollapseSlot } from '../../../functions/core/ports';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
+import { parseEnvelope } from '#core/envelope';
+import { notificationId } from '#core/notification-id';
+import type { CollapseCandidate, CollapseSlot } from '#core/ports';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);

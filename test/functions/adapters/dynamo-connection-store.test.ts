@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../../functions/adapters/dynamo-connection-store';
-import { BadRequestError, NotFoundError } from '../../../functions/core/errors';
-import type { Connection, ConnectionRef, Page } from '../../../functions/core/model';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { BadRequestError, NotFoundError } from '#core/errors';
+import type { Connection, ConnectionRef, Page } from '#core/model';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 const START_MS = Date.UTC(2030, 0, 1);
 const HOUR_S = 3600;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDirectory, DynamoMailLog } from '../../../functions/adapters/dynamo-directory';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { DynamoDirectory, DynamoMailLog } from '#adapters/dynamo-directory';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 let local: DynamoLocal;
 

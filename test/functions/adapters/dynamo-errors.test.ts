@@ -22,17 +22,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../../functions/adapters/aws-clients';
-import { DynamoConnectionStore } from '../../../functions/adapters/dynamo-connection-store';
+import { createDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import {
   DynamoInbox,
   eventTag,
   RECENT_EVENTS_HIGH,
   RECENT_EVENTS_KEPT,
-} from '../../../functions/adapters/dynamo-inbox';
-import { DynamoPreferenceStore } from '../../../functions/adapters/dynamo-preference-store';
-import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
-import type { Connection, Notification, Recipient } from '../../../functions/core/model';
+} from '#adapters/dynamo-inbox';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { BadRequestError, NotFoundError, RetryableError } from '#core/errors';
+import type { Connection, Notification, Recipient } from '#core/model';
 
 const TABLE = 'connections';
 const NOW_MS = Date.UTC(2030, 0, 1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoEventLedger } from '../../../functions/adapters/dynamo-event-ledger';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);
 let local: DynamoLocal;

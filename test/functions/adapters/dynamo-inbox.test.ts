@@ -6,10 +6,10 @@ import {
   NOTIFICATIONS_PER_TRANSACTION,
   RECENT_EVENTS_HIGH,
   RECENT_EVENTS_KEPT,
-} from '../../../functions/adapters/dynamo-inbox';
-import type { Notification, Recipient } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+} from '#adapters/dynamo-inbox';
+import type { Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);
 const BASE_TIME = Date.UTC(2029, 0, 1);

@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoPreferenceStore } from '../../../functions/adapters/dynamo-preference-store';
-import { parsePreferences, resolveChannels } from '../../../functions/core/preferences';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { parsePreferences, resolveChannels } from '#core/preferences';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 let local: DynamoLocal;
 let store: DynamoPreferenceStore;

@@ -1,10 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoInbox } from '../../../functions/adapters/dynamo-inbox';
-import { DynamoReplaySource } from '../../../functions/adapters/dynamo-replay-source';
-import type { Notification, Recipient } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import { type DynamoLocal, startDynamoLocal } from '../../support/dynamo-local';
+import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import type { Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 
 const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);
 const T0 = Date.UTC(2029, 0, 1);

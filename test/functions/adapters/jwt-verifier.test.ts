@@ -2,14 +2,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { exportSPKI, generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  JwtVerifier,
-  MAX_TOKEN_LENGTH,
-  verifierFromConfig,
-} from '../../../functions/adapters/jwt-verifier';
-import { logger } from '../../../functions/adapters/powertools';
-import { UnauthorizedError } from '../../../functions/core/errors';
-import type { TokenVerifier } from '../../../functions/core/ports';
+import { JwtVerifier, MAX_TOKEN_LENGTH, verifierFromConfig } from '#adapters/jwt-verifier';
+import { logger } from '#adapters/powertools';
+import { UnauthorizedError } from '#core/errors';
+import type { TokenVerifier } from '#core/ports';
 import {
   type JwksServer,
   OTHER_SECRET,
@@ -22,7 +18,7 @@ import {
   startJwksServer,
   TEST_SECRET,
   unsecuredToken,
-} from '../../support/tokens';
+} from '#test/support/tokens';
 
 /** The refusal's reason; fails the test if the token was accepted or the error is another kind. */
 async function reasonFor(verifier: TokenVerifier, token: string): Promise<string> {

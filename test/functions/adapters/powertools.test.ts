@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { traced, tracer, tracingWanted } from '../../../functions/adapters/powertools';
+import { traced, tracer, tracingWanted } from '#adapters/powertools';
 
 describe('tracingWanted', () => {
   it('traces in a Lambda function unless told not to', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeQueueMessage, encodeTask } from '../../../functions/adapters/queue-messages';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { InvalidEnvelopeError } from '../../../functions/core/errors';
-import type { FanOutTask } from '../../../functions/core/ports';
+import { decodeQueueMessage, encodeTask } from '#adapters/queue-messages';
+import { parseEnvelope } from '#core/envelope';
+import { InvalidEnvelopeError } from '#core/errors';
+import type { FanOutTask } from '#core/ports';
 
 const SENT_AT = Date.parse('2026-11-23T12:00:05.000Z');
 const RAW = {

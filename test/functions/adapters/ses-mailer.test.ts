@@ -1,7 +1,7 @@
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { SesMailer } from '../../../functions/adapters/ses-mailer';
+import { SesMailer } from '#adapters/ses-mailer';
 
 const sesMock = mockClient(SESClient);
 const mailer = new SesMailer(new SESClient({ region: 'us-east-1' }), 'herald@example.com');

@@ -1,11 +1,11 @@
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeQueueMessage } from '../../../functions/adapters/queue-messages';
-import { SqsContinuations, SqsDeadLetters } from '../../../functions/adapters/sqs-queues';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { RetryableError } from '../../../functions/core/errors';
-import type { FanOutTask } from '../../../functions/core/ports';
+import { decodeQueueMessage } from '#adapters/queue-messages';
+import { SqsContinuations, SqsDeadLetters } from '#adapters/sqs-queues';
+import { parseEnvelope } from '#core/envelope';
+import { RetryableError } from '#core/errors';
+import type { FanOutTask } from '#core/ports';
 
 const FAN_OUT_QUEUE = 'https://sqs.us-east-1.amazonaws.com/000000000000/herald-fan-out';
 const DLQ = 'https://sqs.us-east-1.amazonaws.com/000000000000/herald-fan-out-dlq';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthConfigError, parseAuthConfig } from '../../../functions/config/auth-config';
-import { ENV } from '../../../functions/config/env-names';
+import { AuthConfigError, parseAuthConfig } from '#config/auth-config';
+import { ENV } from '#config/env-names';
 
 const SECRET = 'a-config-test-secret-of-at-least-32-bytes';
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:herald-jwt';

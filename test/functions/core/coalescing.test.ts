@@ -6,15 +6,11 @@ import {
   decide,
   slotEnvelope,
   type Turn,
-} from '../../../functions/core/coalescing';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { notificationId } from '../../../functions/core/notification-id';
-import type {
-  CollapseCandidate,
-  CollapseSlot,
-  CollapseSlotState,
-} from '../../../functions/core/ports';
-import { FakeCollapseStore, ManualClock } from '../../support/fakes';
+} from '#core/coalescing';
+import { parseEnvelope } from '#core/envelope';
+import { notificationId } from '#core/notification-id';
+import type { CollapseCandidate, CollapseSlot, CollapseSlotState } from '#core/ports';
+import { FakeCollapseStore, ManualClock } from '#test/support/fakes';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const SLOT: CollapseSlot = {

@@ -5,9 +5,9 @@ import {
   MAX_CONNECTION_SECONDS,
   openConnection,
   toConnection,
-} from '../../../functions/core/connections';
-import type { Identity } from '../../../functions/core/model';
-import { FakeConnectionStore } from '../../support/fakes';
+} from '#core/connections';
+import type { Identity } from '#core/model';
+import { FakeConnectionStore } from '#test/support/fakes';
 
 const identity: Identity = {
   tenant: 'acme',

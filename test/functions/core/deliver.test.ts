@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type DeliverDeps, deliverFrame, type RetryPolicy } from '../../../functions/core/deliver';
-import { RetryableError } from '../../../functions/core/errors';
-import { createLimiter } from '../../../functions/core/limiter';
-import type { ConnectionRef } from '../../../functions/core/model';
-import { FakeClock, FakeDelivery } from '../../support/fakes';
+import { type DeliverDeps, deliverFrame, type RetryPolicy } from '#core/deliver';
+import { RetryableError } from '#core/errors';
+import { createLimiter } from '#core/limiter';
+import type { ConnectionRef } from '#core/model';
+import { FakeClock, FakeDelivery } from '#test/support/fakes';
 
 const RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 };
 

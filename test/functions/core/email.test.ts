@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { composeMail, createEmailSender } from '../../../functions/core/email';
-import { parseEnvelope, toNotification } from '../../../functions/core/envelope';
-import type { Preferences } from '../../../functions/core/model';
+import { composeMail, createEmailSender } from '#core/email';
+import { parseEnvelope, toNotification } from '#core/envelope';
+import type { Preferences } from '#core/model';
 import {
   FakeConnectionStore,
   FakeDirectory,
@@ -9,7 +9,7 @@ import {
   FakeMailer,
   FakeMailLog,
   FakePreferenceStore,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const PUBLISHED_AT = Date.parse('2026-11-23T12:00:00.000Z');
 

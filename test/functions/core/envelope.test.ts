@@ -5,9 +5,9 @@ import {
   ENVELOPE_LIMITS,
   parseEnvelope,
   toNotification,
-} from '../../../functions/core/envelope';
-import { InvalidEnvelopeError } from '../../../functions/core/errors';
-import { isNotificationId, notificationTime } from '../../../functions/core/notification-id';
+} from '#core/envelope';
+import { InvalidEnvelopeError } from '#core/errors';
+import { isNotificationId, notificationTime } from '#core/notification-id';
 
 /** The example of DESIGN.md "Publish envelope", without its comments. */
 const DESIGN_EXAMPLE = {

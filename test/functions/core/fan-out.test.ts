@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { RetryableError } from '../../../functions/core/errors';
+import { parseEnvelope } from '#core/envelope';
+import { RetryableError } from '#core/errors';
 import {
   type Arrival,
   createFanOut,
@@ -9,10 +9,10 @@ import {
   FanOutBatch,
   type FanOutReport,
   type FanOutSettings,
-} from '../../../functions/core/fan-out';
-import type { Connection } from '../../../functions/core/model';
-import { isNotificationId } from '../../../functions/core/notification-id';
-import type { Clock, FanOutTask } from '../../../functions/core/ports';
+} from '#core/fan-out';
+import type { Connection } from '#core/model';
+import { isNotificationId } from '#core/notification-id';
+import type { Clock, FanOutTask } from '#core/ports';
 import {
   FakeClock,
   FakeCollapseStore,
@@ -23,7 +23,7 @@ import {
   FakeInbox,
   FakePreferenceStore,
   ManualClock,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const PUBLISHED_AT = Date.parse('2026-11-23T12:00:00.000Z');
 const FIRST = { publishedAt: PUBLISHED_AT, redelivered: false };

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { UnauthorizedError } from '../../../functions/core/errors';
+import { UnauthorizedError } from '#core/errors';
 import {
   DEFAULT_TENANT,
   identityFromAuthorizerContext,
   identityFromClaims,
   MAX_TOPIC_PATTERNS,
   toAuthorizerContext,
-} from '../../../functions/core/identity';
-import type { Identity } from '../../../functions/core/model';
+} from '#core/identity';
+import type { Identity } from '#core/model';
 
 function refusal(run: () => unknown): UnauthorizedError {
   try {

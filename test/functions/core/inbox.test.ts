@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError, RetryableError } from '../../../functions/core/errors';
-import { createInboxService, type InboxServiceDeps } from '../../../functions/core/inbox';
-import type { Connection, Notification, Recipient } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import { FakeClock, FakeConnectionStore, FakeDelivery, FakeInbox } from '../../support/fakes';
+import { BadRequestError, NotFoundError, RetryableError } from '#core/errors';
+import { createInboxService, type InboxServiceDeps } from '#core/inbox';
+import type { Connection, Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import { FakeClock, FakeConnectionStore, FakeDelivery, FakeInbox } from '#test/support/fakes';
 
 const ALICE = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');

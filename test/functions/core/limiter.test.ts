@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLimiter, mapLimited } from '../../../functions/core/limiter';
+import { createLimiter, mapLimited } from '#core/limiter';
 
 interface Deferred {
   promise: Promise<void>;

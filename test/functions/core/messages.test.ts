@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { toConnection } from '../../../functions/core/connections';
-import { BadRequestError } from '../../../functions/core/errors';
+import { toConnection } from '#core/connections';
+import { BadRequestError } from '#core/errors';
 import {
   type Caller,
   createMessageHandler,
   MAX_TOPICS_PER_REQUEST,
   type MessageDeps,
-} from '../../../functions/core/messages';
-import type { Identity, Notification } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
-import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../../../functions/core/replay';
+} from '#core/messages';
+import type { Identity, Notification } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
 import {
   FakeClock,
   FakeConnectionStore,
   FakeDelivery,
   FakeReplaySource,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const identity: Identity = {
   tenant: 'acme',

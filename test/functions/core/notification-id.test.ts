@@ -1,10 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  isNotificationId,
-  notificationId,
-  notificationTime,
-} from '../../../functions/core/notification-id';
+import { isNotificationId, notificationId, notificationTime } from '#core/notification-id';
 
 const CROCKFORD_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** ULID time is 48 bits of milliseconds. */

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../../../functions/core/errors';
-import type { Preferences } from '../../../functions/core/model';
+import { BadRequestError } from '#core/errors';
+import type { Preferences } from '#core/model';
 import {
   createPreferencesService,
   PREFERENCE_LIMITS,
   parsePreferences,
   resolveChannels,
   SYSTEM_DEFAULTS,
-} from '../../../functions/core/preferences';
-import { FakePreferenceStore } from '../../support/fakes';
+} from '#core/preferences';
+import { FakePreferenceStore } from '#test/support/fakes';
 
 describe('resolveChannels', () => {
   const tenant: Preferences = {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { toConnection } from '../../../functions/core/connections';
-import type { Identity } from '../../../functions/core/model';
+import { toConnection } from '#core/connections';
+import type { Identity } from '#core/model';
 import {
   createPresence,
   DEFAULT_PRESENCE_SETTINGS,
   type PresenceSettings,
   presenceTopic,
-} from '../../../functions/core/presence';
-import { FakeClock, FakeConnectionStore, FakeDelivery } from '../../support/fakes';
+} from '#core/presence';
+import { FakeClock, FakeConnectionStore, FakeDelivery } from '#test/support/fakes';
 
 const CONNECTED_AT = Date.parse('2026-11-23T12:00:00Z');
 const alice: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: [] };

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { HeraldError } from '../../../functions/core/errors';
-import type { Notification, Recipient } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
+import { HeraldError } from '#core/errors';
+import type { Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
 import {
   createReplay,
   DEFAULT_REPLAY_SETTINGS,
   RESUME_GAP_CODE,
   type ReplaySettings,
   type ResumeRequest,
-} from '../../../functions/core/replay';
-import { FakeClock, FakeDelivery, FakeReplaySource } from '../../support/fakes';
+} from '#core/replay';
+import { FakeClock, FakeDelivery, FakeReplaySource } from '#test/support/fakes';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const alice: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };

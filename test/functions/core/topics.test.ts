@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Identity } from '../../../functions/core/model';
+import type { Identity } from '#core/model';
 import {
   isValidTopic,
   isValidTopicPattern,
   MAX_TOPIC_LENGTH,
   mayAccessTopic,
   topicMatches,
-} from '../../../functions/core/topics';
+} from '#core/topics';
 
 describe('isValidTopic', () => {
   it.each(['project', 'project.42', 'org.acme.team-a.board_1', 'A-Z_0-9'])(

@@ -1,13 +1,13 @@
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JwtVerifier, MAX_TOKEN_LENGTH } from '../../../functions/adapters/jwt-verifier';
-import { logger } from '../../../functions/adapters/powertools';
-import { UnauthorizedError } from '../../../functions/core/errors';
-import type { Identity } from '../../../functions/core/model';
-import type { TokenVerifier } from '../../../functions/core/ports';
-import { type AuthorizerDeps, makeHandler } from '../../../functions/handlers/authorizer';
-import { lambdaContext } from '../../../local/lambda-context';
-import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '../../support/tokens';
+import { JwtVerifier, MAX_TOKEN_LENGTH } from '#adapters/jwt-verifier';
+import { logger } from '#adapters/powertools';
+import { UnauthorizedError } from '#core/errors';
+import type { Identity } from '#core/model';
+import type { TokenVerifier } from '#core/ports';
+import { type AuthorizerDeps, makeHandler } from '#handlers/authorizer';
+import { lambdaContext } from '#local/lambda-context';
+import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '#test/support/tokens';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/$connect';
 const ISSUER = 'https://issuer.example';

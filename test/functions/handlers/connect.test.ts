@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { connectionExpiresAt } from '../../../functions/core/connections';
-import { toAuthorizerContext } from '../../../functions/core/identity';
-import type { Identity } from '../../../functions/core/model';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
-import { makeHandler as makeConnectHandler } from '../../../functions/handlers/connect';
+import { connectionExpiresAt } from '#core/connections';
+import { toAuthorizerContext } from '#core/identity';
+import type { Identity } from '#core/model';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
+import { makeHandler as makeConnectHandler } from '#handlers/connect';
 import {
   FakeClock,
   FakeConnectionStore,
   FakeDelivery,
   FakeDirectory,
   webSocketEvent,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const CONNECTED_AT = Date.parse('2026-11-23T12:00:00.000Z');
 

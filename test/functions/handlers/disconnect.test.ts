@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { toConnection } from '../../../functions/core/connections';
-import { toAuthorizerContext } from '../../../functions/core/identity';
-import type { Identity } from '../../../functions/core/model';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
-import { makeHandler as makeDisconnectHandler } from '../../../functions/handlers/disconnect';
-import { FakeClock, FakeConnectionStore, FakeDelivery, webSocketEvent } from '../../support/fakes';
+import { toConnection } from '#core/connections';
+import { toAuthorizerContext } from '#core/identity';
+import type { Identity } from '#core/model';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
+import { makeHandler as makeDisconnectHandler } from '#handlers/disconnect';
+import { FakeClock, FakeConnectionStore, FakeDelivery, webSocketEvent } from '#test/support/fakes';
 
 const identity: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: ['project.*'] };
 

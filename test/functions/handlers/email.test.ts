@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../../functions/adapters/powertools';
-import { encodeTask } from '../../../functions/adapters/queue-messages';
-import { parseEnvelope } from '../../../functions/core/envelope';
-import { makeHandler } from '../../../functions/handlers/email';
-import { lambdaContext } from '../../../local/lambda-context';
+import { logger } from '#adapters/powertools';
+import { encodeTask } from '#adapters/queue-messages';
+import { parseEnvelope } from '#core/envelope';
+import { makeHandler } from '#handlers/email';
+import { lambdaContext } from '#local/lambda-context';
 import {
   FakeConnectionStore,
   FakeDeadLetters,
@@ -15,7 +15,7 @@ import {
   snsNotificationBody,
   sqsEvent,
   sqsRecord,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const TIMESTAMP = '2026-11-23T12:00:00.123Z';
 

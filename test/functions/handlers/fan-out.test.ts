@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTask } from '../../../functions/adapters/queue-messages';
-import { parseEnvelope, toNotification } from '../../../functions/core/envelope';
-import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '../../../functions/core/fan-out';
-import type { Connection } from '../../../functions/core/model';
-import { notificationTime } from '../../../functions/core/notification-id';
-import type { Clock } from '../../../functions/core/ports';
-import { makeHandler } from '../../../functions/handlers/fan-out';
-import { lambdaContext } from '../../../local/lambda-context';
+import { encodeTask } from '#adapters/queue-messages';
+import { parseEnvelope, toNotification } from '#core/envelope';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '#core/fan-out';
+import type { Connection } from '#core/model';
+import { notificationTime } from '#core/notification-id';
+import type { Clock } from '#core/ports';
+import { makeHandler } from '#handlers/fan-out';
+import { lambdaContext } from '#local/lambda-context';
 import {
   FakeClock,
   FakeCollapseStore,
@@ -21,7 +21,7 @@ import {
   snsNotificationBody,
   sqsEvent,
   sqsRecord,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const TIMESTAMP = '2026-11-23T12:00:00.123Z';
 

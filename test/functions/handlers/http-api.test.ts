@@ -1,28 +1,28 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JwtVerifier, MAX_TOKEN_LENGTH } from '../../../functions/adapters/jwt-verifier';
-import { logger } from '../../../functions/adapters/powertools';
-import { BadRequestError, RetryableError } from '../../../functions/core/errors';
-import { createInboxService } from '../../../functions/core/inbox';
-import type { Notification, Recipient } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import type { TokenVerifier } from '../../../functions/core/ports';
-import { createPreferencesService } from '../../../functions/core/preferences';
+import { JwtVerifier, MAX_TOKEN_LENGTH } from '#adapters/jwt-verifier';
+import { logger } from '#adapters/powertools';
+import { TOPOLOGY } from '#config/topology';
+import { BadRequestError, RetryableError } from '#core/errors';
+import { createInboxService } from '#core/inbox';
+import type { Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import type { TokenVerifier } from '#core/ports';
+import { createPreferencesService } from '#core/preferences';
 import {
   type HttpApiDeps,
   type HttpApiEvent,
   type HttpApiResult,
   makeHandler,
-} from '../../../functions/handlers/http-api';
-import { TOPOLOGY } from '../../../infra/topology';
-import { lambdaContext } from '../../../local/lambda-context';
+} from '#handlers/http-api';
+import { lambdaContext } from '#local/lambda-context';
 import {
   FakeClock,
   FakeConnectionStore,
   FakeDelivery,
   FakeInbox,
   FakePreferenceStore,
-} from '../../support/fakes';
-import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '../../support/tokens';
+} from '#test/support/fakes';
+import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '#test/support/tokens';
 
 const SECRET = 'http-api-test-secret-long-enough-for-hs256';
 const verifier = new JwtVerifier({ key: { kind: 'secret', secret: secretBytes(SECRET) } });

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { toConnection } from '../../../functions/core/connections';
-import { toAuthorizerContext } from '../../../functions/core/identity';
-import type { Identity } from '../../../functions/core/model';
-import { notificationId } from '../../../functions/core/notification-id';
-import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '../../../functions/core/presence';
-import { createReplay, DEFAULT_REPLAY_SETTINGS } from '../../../functions/core/replay';
-import { makeHandler } from '../../../functions/handlers/message';
+import { toConnection } from '#core/connections';
+import { toAuthorizerContext } from '#core/identity';
+import type { Identity } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
+import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
+import { makeHandler } from '#handlers/message';
 import {
   FakeClock,
   FakeConnectionStore,
   FakeDelivery,
   FakeReplaySource,
   webSocketEvent,
-} from '../../support/fakes';
+} from '#test/support/fakes';
 
 const identity: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: ['project.*'] };
 const CONNECTED_AT = Date.parse('2026-11-23T11:00:00.000Z');

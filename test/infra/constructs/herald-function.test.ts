@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HERALD_BUNDLING, LAZY_MODULES } from '../../../infra/constructs/herald-function';
+import { HERALD_BUNDLING, LAZY_MODULES } from '#infra/constructs/herald-function';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

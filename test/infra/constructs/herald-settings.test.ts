@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { readSettings, senderAddress } from '../../../infra/constructs/herald-settings';
+import { readSettings, senderAddress } from '#infra/constructs/herald-settings';
 
 const settingsFrom = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAuthorizerResult } from '../../../local/gateway/authorizer-policy';
+import { judgeAuthorizerResult } from '#local/gateway/authorizer-policy';
 
 const ARN = 'arn:aws:execute-api:us-east-1:000000000000:abcdef1234/local/$connect';
 

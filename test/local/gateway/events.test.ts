@@ -9,7 +9,7 @@ import {
   type Handshake,
   messageEvent,
   methodArn,
-} from '../../../local/gateway/events';
+} from '#local/gateway/events';
 
 const scope: ConnectionScope = {
   apiId: 'abcdef1234',

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { watchFrameSizes } from '../../../local/gateway/frame-limit';
+import { watchFrameSizes } from '#local/gateway/frame-limit';
 
 /** A masked client frame as a browser sends it: header, mask key, payload. */
 function frame(payloadBytes: number, opcode = 0x1, fin = true): Buffer {

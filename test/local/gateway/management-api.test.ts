@@ -10,16 +10,16 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SignedPostDelivery } from '../../../functions/adapters/api-gateway-delivery';
-import { ConnectionGoneError } from '../../../functions/core/errors';
-import type { WebSocketEvent } from '../../../local/gateway/events';
-import { connectionIdFromPath } from '../../../local/gateway/management-api';
+import { SignedPostDelivery } from '#adapters/api-gateway-delivery';
+import { ConnectionGoneError } from '#core/errors';
+import type { WebSocketEvent } from '#local/gateway/events';
+import { connectionIdFromPath } from '#local/gateway/management-api';
 import {
   type GatewayLimits,
   startWebSocketGateway,
   type WebSocketGateway,
   type WebSocketHandlers,
-} from '../../../local/gateway/websocket-gateway';
+} from '#local/gateway/websocket-gateway';
 
 const clients: WebSocket[] = [];
 const disconnects: WebSocketEvent[] = [];

@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { WebSocketAuthorizerEvent, WebSocketEvent } from '../../../local/gateway/events';
+import type { WebSocketAuthorizerEvent, WebSocketEvent } from '#local/gateway/events';
 import {
   type GatewayLimits,
   startWebSocketGateway,
   type WebSocketGateway,
   type WebSocketHandlers,
-} from '../../../local/gateway/websocket-gateway';
+} from '#local/gateway/websocket-gateway';
 
 /**
  * Handlers that record every event and act on what the client sent. They are typed like real

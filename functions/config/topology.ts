@@ -1,7 +1,7 @@
 /**
  * Herald's resource topology as plain data: the one definition that the CDK stacks
  * (`infra/`) and the local stack (`local/`) both build from, so local and deployed
- * wiring cannot drift. No aws-cdk-lib imports here: `local/` loads this at run time.
+ * wiring cannot drift. It lives under functions/config because deployed code reads it too; it imports nothing.
  */
 
 /** Every table has the same generic key schema; item kinds are told apart by key prefixes. */
