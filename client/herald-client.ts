@@ -9,6 +9,8 @@
 import type { ErrorBody } from '#core/frames';
 import type { Notification } from '#core/model';
 
+/** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
+export { presenceTopic } from '#core/topics';
 export type { ErrorBody, Notification };
 
 /** The part of the WebSocket API the client uses; browsers' `WebSocket` and `ws` both fit. */
@@ -131,17 +133,6 @@ const MAX_RESUME_ROUNDS = 20;
 const RESUME_GAP = 'resume_gap';
 /** Codes after which there is nothing to report: the next connection resumes again. */
 const QUIET_RESUME_FAILURES = new Set(['connection_closed', 'client_closed', 'not_connected']);
-const PRESENCE_USER = /^[A-Za-z0-9_-]{1,247}$/;
-
-/**
- * The topic carrying a user's presence changes (subscribe to it; the token's `topics`
- * patterns must allow it, e.g. `presence.*`), or undefined for a user id that is not one
- * topic token (`[A-Za-z0-9_-]+`): such users can be asked about with `presence()` but not
- * watched.
- */
-export function presenceTopic(userId: string): string | undefined {
-  return PRESENCE_USER.test(userId) ? `presence.${userId}` : undefined;
-}
 
 export interface ResumeOutcome {
   /** Notifications the server replayed (duplicates of ones already seen are not emitted). */

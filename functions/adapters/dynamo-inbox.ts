@@ -1,5 +1,5 @@
 /**
- * `Inbox` and `UserInbox` over one DynamoDB table:
+ * `FanOutInbox` and `OwnerInbox` over one DynamoDB table:
  * - user notification `U#{tenant}#{userId}` / `N#{id}`, with the user's `read` flag
  * - user state `U#{tenant}#{userId}` / `STATE`: the unread count
  * - topic notification `T#{tenant}#{topic}` / `N#{id}`: a topic's history, no read state
@@ -39,7 +39,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RetryableError } from '#core/errors';
 import type { Notification, Page, Recipient } from '#core/model';
 import { notificationId } from '#core/notification-id';
-import type { Inbox, InboxChange, InboxQuery, StoreOutcome, UserInbox } from '#core/ports';
+import type { FanOutInbox, InboxChange, InboxQuery, OwnerInbox, StoreOutcome } from '#core/ports';
 import { batchGetAll } from './dynamo-batch';
 import {
   decodeCursor,
@@ -89,7 +89,7 @@ export interface DynamoInboxOptions {
 /** Why a transaction attempt did not commit. */
 type Outcome = 'committed' | 'changed' | 'guard';
 
-export class DynamoInbox implements Inbox, UserInbox {
+export class DynamoInbox implements FanOutInbox, OwnerInbox {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 

@@ -19,8 +19,8 @@ import type {
   Continuations,
   Delivery,
   EventLedger,
+  FanOutInbox,
   FanOutTask,
-  Inbox,
   PreferenceKey,
   PreferenceStore,
 } from './ports';
@@ -66,7 +66,7 @@ export const PAGES_PER_WALK = 10;
 
 export interface FanOutDeps {
   connections: ConnectionStore;
-  inbox: Inbox;
+  inbox: FanOutInbox;
   ledger: EventLedger;
   delivery: Delivery;
   continuations: Continuations;

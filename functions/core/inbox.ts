@@ -12,7 +12,7 @@ import { encodeFrame } from './frames';
 import { createLimiter, type Limiter, mapLimited } from './limiter';
 import type { ConnectionRef, Identity, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
-import type { Clock, ConnectionStore, Delivery, InboxChange, UserInbox } from './ports';
+import type { Clock, ConnectionStore, Delivery, InboxChange, OwnerInbox } from './ports';
 
 export interface InboxSettings {
   /** State posts in flight at once (size the management client's sockets alike). */
@@ -32,7 +32,7 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
 };
 
 export interface InboxServiceDeps {
-  inbox: UserInbox;
+  inbox: OwnerInbox;
   connections: ConnectionStore;
   delivery: Delivery;
   clock: Clock;

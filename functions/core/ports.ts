@@ -67,8 +67,8 @@ export interface StoreOutcome {
   notification?: Notification;
 }
 
-/** Where the fan-out files each notification: one per recipient, once. */
-export interface Inbox {
+/** The inbox as the fan-out sees it: where it files each new notification, one per recipient, once. */
+export interface FanOutInbox {
   /**
    * Stores the notification for its recipient unless the recipient has it already: the
    * same id (a redelivery), or for a user the same event id among their recent events (a
@@ -95,11 +95,11 @@ export interface InboxChange {
 }
 
 /**
- * A user's own view of their inbox: listing, read state, deletion. Every call is addressed
+ * The inbox as its owner sees it (through the HTTP API and the socket): their own view: listing, read state, deletion. Every call is addressed
  * by the caller's tenant and user, so another user's notification is simply not found.
  * Each change of a `read` flag moves the unread count in the same transaction.
  */
-export interface UserInbox {
+export interface OwnerInbox {
   list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>>;
   get(tenant: string, userId: string, id: string): Promise<Notification | undefined>;
   unreadCount(tenant: string, userId: string): Promise<number>;

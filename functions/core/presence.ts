@@ -16,17 +16,10 @@ import { encodeFrame } from './frames';
 import { createLimiter, mapLimited } from './limiter';
 import type { ConnectionRef, Identity, Page } from './model';
 import type { Clock, ConnectionStore, Delivery } from './ports';
-import { isValidTopic } from './topics';
+import { presenceTopic } from './topics';
 
-export const PRESENCE_TOPIC_PREFIX = 'presence.';
 /** Users one `presence` query may ask about. */
 export const MAX_PRESENCE_USERS = 100;
-
-/** The topic carrying a user's presence changes, or undefined when their id cannot be one. */
-export function presenceTopic(userId: string): string | undefined {
-  const topic = `${PRESENCE_TOPIC_PREFIX}${userId}`;
-  return !userId.includes('.') && isValidTopic(topic) ? topic : undefined;
-}
 
 export interface PresenceSettings {
   /** PostToConnection calls in flight while announcing a change. */

@@ -50,3 +50,15 @@ export function topicMatches(pattern: string, topic: string): boolean {
 export function mayAccessTopic(identity: Identity, topic: string): boolean {
   return identity.topicPatterns.some((pattern) => topicMatches(pattern, topic));
 }
+
+export const PRESENCE_TOPIC_PREFIX = 'presence.';
+
+/**
+ * The topic carrying a user's presence changes, or undefined for a user id that is not one
+ * topic token (`[A-Za-z0-9_-]+`): such users can be asked about but not watched. The
+ * browser client imports this too, so both sides agree on which users can be watched.
+ */
+export function presenceTopic(userId: string): string | undefined {
+  const topic = `${PRESENCE_TOPIC_PREFIX}${userId}`;
+  return !userId.includes('.') && isValidTopic(topic) ? topic : undefined;
+}

@@ -16,17 +16,17 @@ import type {
   Delivery,
   Directory,
   EventLedger,
+  FanOutInbox,
   FanOutTask,
-  Inbox,
   InboxChange,
   InboxQuery,
   Mail,
   Mailer,
   MailLog,
+  OwnerInbox,
   StoreOutcome,
   TopicPages,
   TopicRange,
-  UserInbox,
 } from '#core/ports';
 import type { WebSocketEvent } from '#handlers/websocket-event';
 
@@ -122,10 +122,10 @@ export function recipientKey(recipient: Recipient): string {
 }
 
 /**
- * The inbox in memory: `Inbox` for the fan-out, `UserInbox` for the inbox service. Read
+ * The inbox in memory: `FanOutInbox` for the fan-out, `OwnerInbox` for the inbox service. Read
  * state and the unread count move together, as the DynamoDB transactions make them.
  */
-export class FakeInbox implements Inbox, UserInbox {
+export class FakeInbox implements FanOutInbox, OwnerInbox {
   readonly items = new Map<string, Notification>();
   /** Recipient keys (see `recipientKey`) whose store throws. */
   failFor = new Set<string>();

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toConnection } from '#core/connections';
 import type { Identity } from '#core/model';
-import {
-  createPresence,
-  DEFAULT_PRESENCE_SETTINGS,
-  type PresenceSettings,
-  presenceTopic,
-} from '#core/presence';
+import { createPresence, DEFAULT_PRESENCE_SETTINGS, type PresenceSettings } from '#core/presence';
+import { presenceTopic } from '#core/topics';
 import { FakeClock, FakeConnectionStore, FakeDelivery } from '#test/support/fakes';
 
 const CONNECTED_AT = Date.parse('2026-11-23T12:00:00Z');
