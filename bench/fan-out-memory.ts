@@ -6,10 +6,11 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient, dynamoRequestHandler } from '#adapters/aws-clients';
+import { createDocumentClient } from '#adapters/aws-clients';
 import { runDirectly } from '#local/run-directly';
 import { countDynamoRequests } from './dynamo-counter';
+import { heraldFanOut, runHerald } from './fan-out-herald';
+import { benchDynamoClient } from './fan-out-scenario';
 
 export interface ConstrainedMemory {
   k: number;
@@ -61,15 +62,7 @@ export async function measureFanOutMemory(job: Job): Promise<ConstrainedMemory> 
 }
 
 async function run(job: Job): Promise<ConstrainedMemory> {
-  // Imported here: the fan-out module reads its tables and credentials from one place.
-  const { CREDENTIALS, heraldFanOut, runHerald } = await import('./fan-out');
-  const client = new DynamoDBClient({
-    endpoint: job.dynamoEndpoint,
-    region: 'us-east-1',
-    credentials: CREDENTIALS,
-    // As the deployed handler's client (functions/adapters/aws-clients.ts).
-    requestHandler: dynamoRequestHandler(),
-  });
+  const client = benchDynamoClient(job.dynamoEndpoint);
   try {
     const context = {
       doc: createDocumentClient(client),

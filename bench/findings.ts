@@ -3,12 +3,13 @@
  * numbers, and the change (file, what, expected effect) that would close a miss. The
  * expected effects come from the side measurements named in each paragraph.
  */
-import { RECENT_EVENTS_KEPT } from '#adapters/dynamo-inbox';
+import { RECENT_EVENTS_KEPT } from '#adapters/dynamo-fan-out-inbox';
 import { DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '#core/fan-out';
 import { SQS_SCALING } from './broadcast-split';
 import { totalRequests } from './dynamo-counter';
-import type { FanOutRow } from './fan-out';
-import { type BenchReport, requestSummary, round } from './report';
+import type { FanOutRow } from './fan-out-scenario';
+import { requestSummary, round } from './report-format';
+import type { BenchReport } from './report-model';
 import { LIMITS } from './targets';
 
 const DEFAULT_PAGE = DEFAULT_FAN_OUT_SETTINGS.pageSize;
@@ -154,7 +155,7 @@ export function writeFindings(
   const over = cost.inApp.perMillion / cost.floor.perMillion - 1;
   const single = fanOut.single;
   findings.push(
-    `**Cost: ${money(cost.inApp.perMillion)} per million in-app notifications, ${pct(over)} ${over > 0 ? 'over' : 'under'} the ${money(cost.floor.perMillion)} floor** (target ${pct(LIMITS.costOverFloor)}). Per notification Herald makes ${requestSummary(single.dynamo, single.notifications)}: the two writes of the floor (the notification's conditional Put and the unread count's Update), and idempotency rides on them — the Put recognises a redelivery by its id, and the Update records the event id among the user's recent ones on their \`STATE\` item (\`functions/adapters/dynamo-inbox.ts\`), so a re-published id fails its condition; trimming those ids costs one more write per ${RECENT_EVENTS_KEPT} notifications. The event ledger is written only for topic broadcasts and coalesced envelopes. Reads are cheap: preferences eventually consistent and 100 to a BatchGetItem, the connections Query half a read unit. SQS, Lambda requests and GB-seconds add cents, as intended. Unbatched (one record per invocation) the same notification costs ${money(cost.inAppUnbatched.perMillion)}.`,
+    `**Cost: ${money(cost.inApp.perMillion)} per million in-app notifications, ${pct(over)} ${over > 0 ? 'over' : 'under'} the ${money(cost.floor.perMillion)} floor** (target ${pct(LIMITS.costOverFloor)}). Per notification Herald makes ${requestSummary(single.dynamo, single.notifications)}: the two writes of the floor (the notification's conditional Put and the unread count's Update), and idempotency rides on them — the Put recognises a redelivery by its id, and the Update records the event id among the user's recent ones on their \`STATE\` item (\`functions/adapters/dynamo-unread-counter.ts\`), so a re-published id fails its condition; trimming those ids costs one more write per ${RECENT_EVENTS_KEPT} notifications. The event ledger is written only for topic broadcasts and coalesced envelopes. Reads are cheap: preferences eventually consistent and 100 to a BatchGetItem, the connections Query half a read unit. SQS, Lambda requests and GB-seconds add cents, as intended. Unbatched (one record per invocation) the same notification costs ${money(cost.inAppUnbatched.perMillion)}.`,
   );
   return findings;
 }

@@ -22,7 +22,7 @@ import { totalRequests } from './dynamo-counter';
 import { benchEndToEnd, type EndToEndResult } from './end-to-end';
 import { benchFanOut } from './fan-out';
 import { writeFindings } from './findings';
-import type { BenchReport, BroadcastScenario, CostReport } from './report';
+import type { BenchReport, BroadcastScenario, CostReport } from './report-model';
 import { evaluateTargets, LIMITS, type TargetFacts } from './targets';
 
 export interface SuiteOptions {

@@ -3,18 +3,7 @@
  * run until Ctrl-C or SIGTERM.
  */
 import type { GatewayLimits } from './gateway/websocket-gateway';
-import type { LocalStack } from './stack';
-
-export interface LocalPorts {
-  /** Demo page and HTTP API. */
-  http: number;
-  /** WebSocket gateway and its `@connections` management API. */
-  websocket: number;
-  /** fauxqs: SNS and SQS. */
-  sqs: number;
-  dynamodb: number;
-  ses: number;
-}
+import type { LocalPorts, LocalStack } from './stack';
 
 export const DEFAULT_PORTS: LocalPorts = {
   http: 3000,

@@ -16,19 +16,30 @@ import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-g
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
 import { startSesServer } from './ses-server';
-import type { LocalPorts } from './settings';
 import { startSqsRunner } from './sqs-runner';
-
-/** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
 
 /** Concurrent batches Lambda's SQS event source starts with, before it scales up. */
 const LAMBDA_SQS_POLLERS = 5;
+
+/** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
 export interface ServiceEndpoints {
   dynamodb: string;
   sqs: string;
   sns: string;
   ses: string;
   sesViewer: string;
+}
+
+/** The port each server listens on (`HERALD_*_PORT` in `settings.ts`). */
+export interface LocalPorts {
+  /** Demo page and HTTP API. */
+  http: number;
+  /** WebSocket gateway and its `@connections` management API. */
+  websocket: number;
+  /** fauxqs: SNS and SQS. */
+  sqs: number;
+  dynamodb: number;
+  ses: number;
 }
 
 export interface LocalStackOptions {

@@ -15,12 +15,16 @@ import type { GatewayLimits } from '#local/gateway/websocket-gateway';
 import { runDirectly } from '#local/run-directly';
 import {
   gatewayLimitsFromEnvironment,
-  type LocalPorts,
   portsFromEnvironment,
   quietSdkNodeNotice,
   runUntilSignalled,
 } from '#local/settings';
-import { type LocalStack, type ServiceEndpoints, startLocalStack } from '#local/stack';
+import {
+  type LocalPorts,
+  type LocalStack,
+  type ServiceEndpoints,
+  startLocalStack,
+} from '#local/stack';
 
 type Env = Record<string, string | undefined>;
 

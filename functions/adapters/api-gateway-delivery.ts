@@ -1,10 +1,6 @@
 import type { Agent, IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import {
-  type ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -24,24 +20,12 @@ const RETRYABLE_NAMES = new Set([
 ]);
 
 /**
- * Pushes frames through the API Gateway management API of one stage. SDK v3 errors carry
- * the HTTP status in `$metadata.httpStatusCode` and the type in `name` (`statusCode` is
- * always undefined), so classification reads those.
+ * Herald's one reading of a failed post to a connection, whichever way it was sent. It reads
+ * the error as SDK v3 shapes it: the type in `name`, the HTTP status in
+ * `$metadata.httpStatusCode` (`statusCode` is always undefined in v3), Node's network errors
+ * in `code`. Gone (410) becomes ConnectionGoneError; throttling, 5xx and network failures
+ * become RetryableError; anything else is returned as it is.
  */
-export class ApiGatewayDelivery implements Delivery {
-  constructor(private readonly client: ApiGatewayManagementApiClient) {}
-
-  async post(connectionId: string, data: string): Promise<void> {
-    try {
-      await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data) }),
-      );
-    } catch (error) {
-      throw classifyPostError(connectionId, error);
-    }
-  }
-}
-
 export function classifyPostError(connectionId: string, error: unknown): unknown {
   const { name, code, $metadata } = (error ?? {}) as {
     name?: string;
@@ -90,11 +74,12 @@ export class ManagementApiError extends Error {
 }
 
 /**
- * Posts frames to `{callbackUrl}/@connections/{id}` with a SigV4-signed `http(s).request`,
- * skipping the SDK client's per-request middleware stack (serialisation, endpoint rules,
- * retry, schema), which cost about three times the CPU per post: the fan-out is CPU-bound
- * (BENCHMARKS.md, Findings). Outcomes are classified by `classifyPostError`, as the SDK
- * path's are; the endpoint is the callback URL, as the SDK client is configured.
+ * Herald's one way to post to a connection: every handler that pushes frames uses it (see
+ * `createSignedPostDelivery`). Posts frames to `{callbackUrl}/@connections/{id}` with a
+ * SigV4-signed `http(s).request`, skipping the SDK client's per-request middleware stack
+ * (serialisation, endpoint rules, retry, schema), which cost about three times the CPU per
+ * post: the fan-out is CPU-bound (BENCHMARKS.md, Findings; the SDK path lives on as a
+ * baseline in bench/sdk-delivery.ts). Outcomes are classified by `classifyPostError`.
  */
 export class SignedPostDelivery implements Delivery {
   private readonly signer: SignatureV4;

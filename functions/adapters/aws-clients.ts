@@ -1,5 +1,6 @@
 /**
- * The one place that creates AWS SDK clients, once per container. Endpoints come from
+ * The one place that creates AWS SDK clients, once per container, and the one delivery that
+ * posts to connections (`createSignedPostDelivery`). Endpoints come from
  * the SDK's standard `AWS_ENDPOINT_URL_<SERVICE>` variables (set by the local stack),
  * never from a branch in Herald's code. Each client is traced by Powertools' tracer where
  * tracing is on (see `traced`).
@@ -7,7 +8,6 @@
 
 import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -63,33 +63,14 @@ export function ses(): SESClient {
 }
 
 /**
- * The management API client for one stage's callback URL, with as many keep-alive
- * sockets as the fan-out keeps posts in flight: more sockets than that would sit idle,
- * fewer would queue posts behind each other. Not traced: a subsegment per post would make
- * a big broadcast's trace thousands of posts long and slow the fan-out's hottest path;
- * the fan-out's metrics count what the posts did.
- */
-export function createManagementClient(
-  callbackUrl: string,
-  maxSockets: number,
-): ApiGatewayManagementApiClient {
-  const agentOptions = { keepAlive: true, maxSockets };
-  return new ApiGatewayManagementApiClient({
-    endpoint: callbackUrl,
-    // Herald retries throttling itself, per connection, with jitter (see core/deliver).
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new Agent(agentOptions),
-    }),
-  });
-}
-
-/**
- * The fan-out's lean path to the management API: posts signed with the credentials of the
- * SDK's default provider chain, for the region in AWS_REGION (which Lambda always sets),
- * over one keep-alive agent with as many sockets as posts in flight. The endpoint is the
- * callback URL, as for `createManagementClient`.
+ * Herald's one way to post to connections, for every handler that pushes frames: posts
+ * signed with the credentials of the SDK's default provider chain, for the region in
+ * AWS_REGION (which Lambda always sets), over one keep-alive agent with as many sockets as
+ * posts in flight (more would sit idle, fewer would queue posts behind each other). Each
+ * handler calls it once, when it is wired (`wiredOnFirstCall`), so once per container.
+ * Not traced: a subsegment per post would make a big broadcast's trace thousands of posts
+ * long and slow the fan-out's hottest path; the callers' metrics and logs count what the
+ * posts did.
  */
 export function createSignedPostDelivery(
   callbackUrl: string,
@@ -98,14 +79,20 @@ export function createSignedPostDelivery(
 ): SignedPostDelivery {
   const region = env.AWS_REGION?.trim();
   if (!region) throw new ConfigError('AWS_REGION must be set');
+  let url: URL;
+  try {
+    url = new URL(callbackUrl);
+  } catch (error) {
+    throw new ConfigError(`the callback URL "${callbackUrl}" is not a URL`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`the callback URL "${callbackUrl}" must be http(s)`);
+  }
   const agentOptions = { keepAlive: true, maxSockets };
   return new SignedPostDelivery({
     callbackUrl,
     region,
     credentials: defaultProvider(),
-    agent:
-      new URL(callbackUrl).protocol === 'https:'
-        ? new Agent(agentOptions)
-        : new HttpAgent(agentOptions),
+    agent: url.protocol === 'https:' ? new Agent(agentOptions) : new HttpAgent(agentOptions),
   });
 }

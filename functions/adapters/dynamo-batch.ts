@@ -4,8 +4,16 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, backoff } from '#core/backoff';
 import { RetryableError } from '#core/errors';
 import type { ItemKey } from './dynamo-keys';
+
+/** How a group waits before asking again: the policy, and the clock's sleep. */
+export interface BatchBackoff {
+  policy: BackoffPolicy;
+  sleep: (ms: number) => Promise<void>;
+  random?: () => number;
+}
 
 /** BatchGetItem takes 100 keys. */
 export const BATCH_GET_KEYS = 100;
@@ -16,8 +24,8 @@ export interface BatchGetOptions {
   consistentRead: boolean;
   /** Requests one group of keys may take while some keep coming back unprocessed. */
   attempts: number;
-  /** Waits before the `attempt`-th request of a group. */
-  backoff: (attempt: number) => Promise<void>;
+  /** Waits before each request of a group after its first. */
+  backoff: BatchBackoff;
   /** What is read, for the error when DynamoDB keeps leaving keys unprocessed. */
   what: string;
 }
@@ -64,7 +72,8 @@ async function readGroup(
     if (attempt >= options.attempts) {
       throw new RetryableError(`${options.what} keep being throttled`);
     }
-    await options.backoff(attempt);
+    const { policy, sleep, random } = options.backoff;
+    await backoff(attempt, policy, sleep, random);
   }
   return items;
 }

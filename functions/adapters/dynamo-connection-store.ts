@@ -14,9 +14,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, backoff } from '#core/backoff';
 import { NotFoundError, RetryableError } from '#core/errors';
 import type { Connection, ConnectionRef, Page } from '#core/model';
-import type { ConnectionStore, TopicPages, TopicRange } from '#core/ports';
+import { type ConnectionStore, systemClock, type TopicPages, type TopicRange } from '#core/ports';
 import {
   CONNECTION_PREFIX,
   connectionEntryKey,
@@ -34,12 +35,10 @@ type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][
 const BATCH_SIZE = 25;
 /** Attempts per chunk before unprocessed items are reported as a retryable failure. */
 const MAX_BATCH_ATTEMPTS = 8;
-const BACKOFF_BASE_MS = 50;
-const BACKOFF_CAP_MS = 2_000;
+/** Waits before resending: 100 ms ceiling for the first resend, doubling, at most 2 s. */
+const BATCH_WRITE_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 2_000 };
 /** More than any one user plausibly has open; the fan-out pages through the rest. */
 const DEFAULT_USER_PAGE_SIZE = 100;
-
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ConnectionStoreOptions {
   /** Waits between batch retries; tests pass one that does not wait. */
@@ -58,7 +57,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     private readonly now: () => number = Date.now,
     options: ConnectionStoreOptions = {},
   ) {
-    this.sleep = options.sleep ?? sleepFor;
+    this.sleep = options.sleep ?? systemClock.sleep;
     this.userPageSize = options.userPageSize ?? DEFAULT_USER_PAGE_SIZE;
   }
 
@@ -306,7 +305,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         if (attempt > MAX_BATCH_ATTEMPTS) {
           throw new RetryableError(`${pending.length} writes still unprocessed after retries`);
         }
-        if (attempt > 1) await this.sleep(backoff(attempt));
+        if (attempt > 1) await backoff(attempt - 1, BATCH_WRITE_BACKOFF, this.sleep);
         const { UnprocessedItems } = await this.documentClient.send(
           new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
         );
@@ -360,9 +359,4 @@ function toConnection(connectionId: string, item: Record<string, unknown>): Conn
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
-}
-
-/** Exponential backoff with full jitter, so retries of many writers spread out. */
-function backoff(attempt: number): number {
-  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
 }

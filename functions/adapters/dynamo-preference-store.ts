@@ -7,8 +7,9 @@
  * named `__proto__` into a prototype instead of a key.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { BackoffPolicy } from '#core/backoff';
 import type { ChannelPreferences, EmailMode, Preferences } from '#core/model';
-import type { PreferenceKey, PreferenceStore } from '#core/ports';
+import { type PreferenceKey, type PreferenceStore, systemClock } from '#core/ports';
 import { createTypeTable, EMAIL_MODES } from '#core/preferences';
 import { batchGetAll } from './dynamo-batch';
 import { type ItemKey, tenantPreferencesKey, userPreferencesKey } from './dynamo-keys';
@@ -17,8 +18,8 @@ type ChannelSettings = Partial<ChannelPreferences>;
 
 /** Requests one batch of keys may take while DynamoDB leaves some unprocessed. */
 const BATCH_GET_ATTEMPTS = 8;
-
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits between those requests: 50 ms ceiling for the first retry, doubling, at most 1 s. */
+const BATCH_GET_BACKOFF: BackoffPolicy = { baseDelayMs: 50, maxDelayMs: 1_000 };
 
 function keyId(key: ItemKey): string {
   return `${key.pk}\u0000${key.sk}`;
@@ -78,7 +79,7 @@ export class DynamoPreferenceStore implements PreferenceStore {
       names: { '#types': 'types' },
       consistentRead: this.consistentReads,
       attempts: BATCH_GET_ATTEMPTS,
-      backoff: (attempt) => sleepFor(Math.floor(Math.random() * Math.min(1000, 25 * 2 ** attempt))),
+      backoff: { policy: BATCH_GET_BACKOFF, sleep: systemClock.sleep },
       what: 'preference reads',
     });
     const found = new Map(

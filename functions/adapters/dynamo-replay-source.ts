@@ -1,5 +1,5 @@
 /**
- * `ReplaySource` over the notifications table: the very items `DynamoInbox` stores
+ * `ReplaySource` over the notifications table: the very items `DynamoFanOutInbox` stores
  * (`U#{tenant}#{userId}` or `T#{tenant}#{topic}` / `N#{id}`), read forwards. Ids sort by
  * time, so an ascending range of sort keys after `N#{since}` is "everything since", oldest
  * first, and the last id of one read is the cursor of the next.
@@ -7,8 +7,8 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '#core/model';
 import type { ReplaySource } from '#core/ports';
-import { fromItem } from './dynamo-inbox';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
+import { fromItem } from './dynamo-notification-items';
 
 /**
  * The upper end of the notification sort keys: ids are Crockford base32 (`0-9`, `A-Z`) and

@@ -2,6 +2,7 @@
  * How tokens are verified, read from the environment once per container and validated, so a
  * misconfigured stage fails at cold start instead of on some later request.
  */
+import { ConfigError } from './config';
 import { ENV } from './env-names';
 
 /** HS256 keys shorter than the hash output are brute-forceable (RFC 7518 §3.2). */
@@ -24,10 +25,6 @@ export type AuthConfig =
   /** Nothing configured: every token is refused (fail closed). */
   | { mode: 'none' };
 
-export class AuthConfigError extends Error {
-  override name = 'AuthConfigError';
-}
-
 type Env = Record<string, string | undefined>;
 
 function read(env: Env, name: string): string | undefined {
@@ -40,14 +37,14 @@ function parseJwksUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch (error) {
-    throw new AuthConfigError(`${ENV.jwksUrl} is not a URL`, { cause: error });
+    throw new ConfigError(`${ENV.jwksUrl} is not a URL`, { cause: error });
   }
   const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
   if (url.protocol !== 'https:' && !loopback) {
-    throw new AuthConfigError(`${ENV.jwksUrl} must be https (http only for localhost)`);
+    throw new ConfigError(`${ENV.jwksUrl} must be https (http only for localhost)`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new AuthConfigError(`${ENV.jwksUrl} must not carry credentials`);
+    throw new ConfigError(`${ENV.jwksUrl} must not carry credentials`);
   }
   return url;
 }
@@ -55,7 +52,7 @@ function parseJwksUrl(raw: string): URL {
 function parseSecret(raw: string): Uint8Array {
   const bytes = new TextEncoder().encode(raw);
   if (bytes.byteLength < MIN_SECRET_BYTES) {
-    throw new AuthConfigError(`${ENV.jwtSecret} must be at least ${MIN_SECRET_BYTES} bytes`);
+    throw new ConfigError(`${ENV.jwtSecret} must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   return bytes;
 }
@@ -72,7 +69,7 @@ function parseClaims(env: Env): Claims {
   return claims;
 }
 
-/** Parses and validates the auth settings. Throws AuthConfigError on a setting that is wrong. */
+/** Parses and validates the auth settings. Throws ConfigError on a setting that is wrong. */
 export function parseAuthConfig(env: Env): AuthConfig {
   const jwksUrl = read(env, ENV.jwksUrl);
   const secret = read(env, ENV.jwtSecret);
@@ -82,7 +79,7 @@ export function parseAuthConfig(env: Env): AuthConfig {
   }
   if (secret !== undefined && secretArn !== undefined) {
     // Two sources of one key: whichever won, someone would be surprised.
-    throw new AuthConfigError(`set only one of ${ENV.jwtSecret} and ${ENV.jwtSecretArn}`);
+    throw new ConfigError(`set only one of ${ENV.jwtSecret} and ${ENV.jwtSecretArn}`);
   }
   if (secret !== undefined) {
     return {

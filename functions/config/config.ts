@@ -7,6 +7,11 @@ import { ENV, type EnvName } from './env-names';
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * A setting that is missing or wrong: the one error for every config reader (handlers'
+ * variables, auth, the callback URL). Its message names the variable and never its value
+ * when that may be a secret; `cause` carries the parser's own error where there is one.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -40,17 +45,25 @@ export function intEnv(
 }
 
 /**
- * Defers building a handler's real dependencies to its first invocation, which is the
- * cold start in Lambda, so test files can import `makeHandler` without an environment.
+ * How every handler wires its real dependencies: on its first invocation, which is the cold
+ * start in Lambda, so test files can import a handler module without an environment. A
+ * setting that is wrong fails that invocation with its ConfigError (as a rejection, named
+ * and with its message, which Lambda logs), before any handler code runs; nothing is kept,
+ * so every later invocation fails the same way until the setting is fixed.
  */
 export function wiredOnFirstCall<Args extends unknown[], R>(
   build: () => (...args: Args) => Promise<R>,
 ): (...args: Args) => Promise<R> {
   let built: ((...args: Args) => Promise<R>) | undefined;
-  return (...args) => {
+  return async (...args) => {
     built ??= build();
     return built(...args);
   };
+}
+
+/** Posts in flight per invocation, as every handler that pushes reads it; `fallback` when unset. */
+export function deliveryConcurrency(fallback: number, env: Env = process.env): number {
+  return intEnv(ENV.deliveryConcurrency, fallback, { min: 1, max: 10_000 }, env);
 }
 
 /** How long notifications (and the ledger of event ids) are kept: 90 days unless configured. */

@@ -1,4 +1,4 @@
-import type { Connection, Identity } from './model';
+import type { Connection, ConnectionRef, Identity } from './model';
 import type { ConnectionStore } from './ports';
 
 /**
@@ -30,4 +30,47 @@ export async function openConnection(
   const connection = toConnection(identity, connectionId, connectedAt);
   await store.put(connection, connectionExpiresAt(connectedAt));
   return connection;
+}
+
+type UserListing = Pick<ConnectionStore, 'listForUser'>;
+
+/**
+ * A user's connections page by page. A page may be empty and still go on (expired items
+ * are filtered after the page limit), so only the end of the cursor says "no more".
+ */
+async function* userConnectionPages(
+  store: UserListing,
+  tenant: string,
+  userId: string,
+): AsyncGenerator<ConnectionRef[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listForUser(tenant, userId, cursor);
+    yield page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+/** Every live connection of a user, across all pages. */
+export async function listAllForUser(
+  store: UserListing,
+  tenant: string,
+  userId: string,
+): Promise<ConnectionRef[]> {
+  const all: ConnectionRef[] = [];
+  for await (const items of userConnectionPages(store, tenant, userId)) all.push(...items);
+  return all;
+}
+
+/** Whether a user holds a live connection other than `except`; reads no more pages than it must. */
+export async function isUserOnline(
+  store: UserListing,
+  tenant: string,
+  userId: string,
+  options: { except?: string } = {},
+): Promise<boolean> {
+  for await (const items of userConnectionPages(store, tenant, userId)) {
+    if (items.some((connection) => connection.connectionId !== options.except)) return true;
+  }
+  return false;
 }

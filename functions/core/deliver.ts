@@ -1,3 +1,4 @@
+import { backoff } from './backoff';
 import { ConnectionGoneError, RetryableError } from './errors';
 import type { Limiter } from './limiter';
 import type { ConnectionRef } from './model';
@@ -6,7 +7,9 @@ import type { Clock, Delivery } from './ports';
 export interface RetryPolicy {
   /** Tries per connection within one invocation, the first included. */
   attempts: number;
+  /** Half the ceiling of the first retry's wait; the ceiling doubles with each retry. */
   baseDelayMs: number;
+  /** Largest ceiling of a wait. */
   maxDelayMs: number;
 }
 
@@ -43,7 +46,7 @@ export async function deliverFrame(
   const random = deps.random ?? Math.random;
   await Promise.all(
     connections.map(async (connection) => {
-      for (let attempt = 1; ; attempt++) {
+      for (let tried = 1; ; tried++) {
         try {
           await deps.limiter.run(() => deps.delivery.post(connection.connectionId, frame));
           result.delivered.push(connection);
@@ -53,12 +56,12 @@ export async function deliverFrame(
             result.gone.push(connection);
             return;
           }
-          if (!(error instanceof RetryableError) || attempt >= deps.retry.attempts) {
+          if (!(error instanceof RetryableError) || tried >= deps.retry.attempts) {
             result.failed.push(connection);
             return;
           }
-          const ceiling = Math.min(deps.retry.maxDelayMs, deps.retry.baseDelayMs * 2 ** attempt);
-          await deps.clock.sleep(Math.floor(random() * ceiling));
+          // The wait after try n is below base·2^n: backoff's ceiling for retry n + 1.
+          await backoff(tried + 1, deps.retry, (ms) => deps.clock.sleep(ms), random);
         }
       }
     }),

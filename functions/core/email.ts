@@ -1,3 +1,4 @@
+import { isUserOnline } from './connections';
 import { toNotification } from './envelope';
 import type { Envelope, Notification } from './model';
 import type {
@@ -90,7 +91,10 @@ export function createEmailSender(deps: EmailDeps) {
           continue;
         }
         // Last before sending, so "offline" means offline at send time.
-        if (email === 'offline' && (await isOnline(deps, envelope.tenant, userId))) {
+        if (
+          email === 'offline' &&
+          (await isUserOnline(deps.connections, envelope.tenant, userId))
+        ) {
           report.skipped.push({ userId, reason: 'user_online' });
           continue;
         }
@@ -103,17 +107,6 @@ export function createEmailSender(deps: EmailDeps) {
     }
     return report;
   };
-}
-
-async function isOnline(deps: EmailDeps, tenant: string, userId: string): Promise<boolean> {
-  let cursor: string | undefined;
-  do {
-    // A page can come back empty with more to read (expired entries are filtered out).
-    const page = await deps.connections.listForUser(tenant, userId, cursor);
-    if (page.items.length > 0) return true;
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return false;
 }
 
 export function composeMail(to: string, notification: Notification): Mail {

@@ -6,13 +6,14 @@
  *
  * "Seen" (ICARUS's seen/unseen) is the same flag as read: Herald keeps one flag, `read`.
  */
-import { DEFAULT_RETRY, deliverFrame, type RetryPolicy } from './deliver';
+import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { BadRequestError, NotFoundError } from './errors';
 import { encodeFrame } from './frames';
-import { createLimiter, type Limiter, mapLimited } from './limiter';
-import type { ConnectionRef, Identity, Notification, Page } from './model';
+import { createLimiter, type Limiter } from './limiter';
+import type { Identity, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
 import type { Clock, ConnectionStore, Delivery, InboxChange, OwnerInbox } from './ports';
+import { createPusher, type Problem } from './push';
 
 export interface InboxSettings {
   /** State posts in flight at once (size the management client's sockets alike). */
@@ -41,7 +42,7 @@ export interface InboxServiceDeps {
   limiter?: Limiter;
   random?: () => number;
   /** Told of a state push that failed; the change itself stands and the call still succeeds. */
-  onPushProblem?: (problem: { what: string; error: unknown }) => void;
+  onPushProblem?: (problem: Problem) => void;
 }
 
 /** Whose inbox: the verified caller's own tenant and user, never an id from a request. */
@@ -66,13 +67,15 @@ export type InboxService = ReturnType<typeof createInboxService>;
 
 export function createInboxService(deps: InboxServiceDeps) {
   const settings = { ...DEFAULT_INBOX_SETTINGS, ...deps.settings };
-  const deliverDeps = {
+  const pusher = createPusher({
+    connections: deps.connections,
     delivery: deps.delivery,
     limiter: deps.limiter ?? createLimiter(settings.concurrency),
     clock: deps.clock,
     retry: settings.retry,
     random: deps.random,
-  };
+    pruneConcurrency: settings.concurrency,
+  });
   const report = deps.onPushProblem ?? (() => undefined);
 
   function requireId(id: string): string {
@@ -80,31 +83,13 @@ export function createInboxService(deps: InboxServiceDeps) {
     return id;
   }
 
-  async function connectionsOf(owner: InboxOwner): Promise<ConnectionRef[]> {
-    const all: ConnectionRef[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await deps.connections.listForUser(owner.tenant, owner.userId, cursor);
-      all.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
-    return all;
-  }
-
   /** Best effort: a failed push never fails the change; the client can ask for `state`. */
   async function announce(owner: InboxOwner, unread: number): Promise<void> {
     try {
-      const connections = await connectionsOf(owner);
       const frame = encodeFrame({ type: 'state', unread });
-      const result = await deliverFrame(connections, frame, deliverDeps);
-      await mapLimited(result.gone, settings.concurrency, async ({ connectionId }) => {
-        try {
-          await deps.connections.remove(connectionId);
-        } catch (error) {
-          report({ what: `prune ${connectionId}`, error });
-        }
-      });
-      for (const { connectionId } of result.failed) {
+      const outcome = await pusher.pushToUser(owner.tenant, owner.userId, frame);
+      for (const problem of outcome.problems) report(problem);
+      for (const { connectionId } of outcome.failed) {
         report({ what: `state push to ${connectionId}`, error: new Error('push kept failing') });
       }
     } catch (error) {

@@ -10,12 +10,13 @@
  * watched. Change pushes are best effort (API Gateway's `$disconnect` is, too): the
  * query is the truth, the pushes keep it fresh.
  */
-import { openConnection } from './connections';
-import { DEFAULT_RETRY, deliverFrame, type RetryPolicy } from './deliver';
+import { isUserOnline, openConnection } from './connections';
+import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { encodeFrame } from './frames';
 import { createLimiter, mapLimited } from './limiter';
 import type { ConnectionRef, Identity, Page } from './model';
 import type { Clock, ConnectionStore, Delivery } from './ports';
+import { createPusher, type Problem } from './push';
 import { presenceTopic } from './topics';
 
 /** Users one `presence` query may ask about. */
@@ -53,7 +54,7 @@ export interface PresenceReport {
   delivered: number;
   pruned: number;
   failed: number;
-  problems: Array<{ what: string; error: unknown }>;
+  problems: Problem[];
 }
 
 function quietReport(): PresenceReport {
@@ -62,27 +63,15 @@ function quietReport(): PresenceReport {
 
 export function createPresence(deps: PresenceDeps) {
   const { settings } = deps;
-  const limiter = createLimiter(settings.concurrency);
-  const deliverDeps = {
+  const pusher = createPusher({
+    connections: deps.connections,
     delivery: deps.delivery,
-    limiter,
+    limiter: createLimiter(settings.concurrency),
     clock: deps.clock,
     retry: settings.retry,
     random: deps.random,
-  };
-
-  /** Whether the user holds a live connection other than `except`. */
-  async function isOnline(tenant: string, userId: string, except?: string): Promise<boolean> {
-    let cursor: string | undefined;
-    do {
-      // Items past their TTL are filtered after the page limit, so an empty page with a
-      // cursor does not yet mean offline.
-      const page = await deps.connections.listForUser(tenant, userId, cursor);
-      if (page.items.some((connection) => connection.connectionId !== except)) return true;
-      cursor = page.cursor;
-    } while (cursor);
-    return false;
-  }
+    pruneConcurrency: settings.concurrency,
+  });
 
   async function firstWatchers(tenant: string, topic: string) {
     return deps.connections.listForTopic(tenant, topic, { limit: settings.pageSize });
@@ -106,7 +95,7 @@ export function createPresence(deps: PresenceDeps) {
     const gone: ConnectionRef[] = [];
     let page = first;
     for (;;) {
-      const result = await deliverFrame(page.items, frame, deliverDeps);
+      const result = await pusher.post(page.items, frame);
       report.delivered += result.delivered.length;
       report.failed += result.failed.length;
       gone.push(...result.gone);
@@ -117,15 +106,9 @@ export function createPresence(deps: PresenceDeps) {
       });
     }
     // After the last page, so pruning never disturbs the listing it came from.
-    await mapLimited(gone, settings.concurrency, async (connection) => {
-      try {
-        await deps.connections.remove(connection.connectionId);
-        report.pruned++;
-      } catch (error) {
-        // Its TTL removes it later.
-        report.problems.push({ what: `prune ${connection.connectionId}`, error });
-      }
-    });
+    const { pruned, problems } = await pusher.prune(gone);
+    report.pruned = pruned;
+    report.problems.push(...problems);
     return report;
   }
 
@@ -143,7 +126,7 @@ export function createPresence(deps: PresenceDeps) {
     async query(tenant: string, users: string[]): Promise<Record<string, boolean>> {
       const unique = [...new Set(users)];
       const online = await mapLimited(unique, settings.queryConcurrency, (userId) =>
-        isOnline(tenant, userId),
+        isUserOnline(deps.connections, tenant, userId),
       );
       // fromEntries defines own properties, so a user called `__proto__` is just a key.
       return Object.fromEntries(unique.map((userId, index) => [userId, online[index] === true]));
@@ -167,7 +150,12 @@ export function createPresence(deps: PresenceDeps) {
       try {
         if (topic !== undefined) {
           const first = await firstWatchers(tenant, topic);
-          if (anyone(first) && !(await isOnline(tenant, userId, connectionId))) watchers = first;
+          if (anyone(first)) {
+            const except = connectionId;
+            if (!(await isUserOnline(deps.connections, tenant, userId, { except }))) {
+              watchers = first;
+            }
+          }
         }
       } catch (error) {
         // Presence is a courtesy: it never keeps a user from connecting.
@@ -196,7 +184,8 @@ export function createPresence(deps: PresenceDeps) {
       return safely(async () => {
         const watchers = await firstWatchers(tenant, topic);
         if (!anyone(watchers)) return quietReport();
-        if (await isOnline(tenant, userId, connectionId)) return quietReport();
+        const except = connectionId;
+        if (await isUserOnline(deps.connections, tenant, userId, { except })) return quietReport();
         return announce(tenant, userId, topic, false, watchers);
       });
     },

@@ -11,6 +11,7 @@ import type {
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';
+import { wiredOnFirstCall } from '#config/config';
 import { UnauthorizedError } from '#core/errors';
 import { toAuthorizerContext } from '#core/identity';
 import type { TokenVerifier } from '#core/ports';
@@ -60,4 +61,6 @@ export function makeHandler(deps: AuthorizerDeps) {
   };
 }
 
-export const handler = makeHandler({ verifier: verifierFromConfig(authConfig()) });
+export const handler = wiredOnFirstCall(() =>
+  makeHandler({ verifier: verifierFromConfig(authConfig()) }),
+);

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
 import { logger } from '#adapters/powertools';
@@ -8,6 +7,7 @@ import { requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import { type Directory, systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
+import { logPresenceReport } from './presence-log';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
 export interface ConnectDeps {
@@ -27,13 +27,7 @@ export function makeHandler(deps: ConnectDeps) {
     if (identity.email)
       await deps.directory.rememberEmail(identity.tenant, identity.userId, identity.email);
     logger.info('connected', { connectionId, tenant: identity.tenant, userId: identity.userId });
-    if (report.announced) {
-      const { delivered, pruned, failed } = report;
-      logger.info('presence announced', { connectionId, delivered, pruned, failed });
-    }
-    for (const { what, error } of report.problems) {
-      logger.warn('presence problem', { connectionId, what, error });
-    }
+    logPresenceReport(connectionId, report);
     return { statusCode: 200 };
   };
 }
@@ -44,9 +38,7 @@ export const handler = wiredOnFirstCall(() => {
   return makeHandler({
     presence: createPresence({
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      delivery: new ApiGatewayDelivery(
-        createManagementClient(requireEnv(ENV.callbackUrl), settings.concurrency),
-      ),
+      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), settings.concurrency),
       clock: systemClock,
       settings,
     }),

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { logger } from '#adapters/powertools';
 import { requireEnv, wiredOnFirstCall } from '#config/config';
@@ -9,6 +8,7 @@ import { identityFromAuthorizerContext } from '#core/identity';
 import type { Identity } from '#core/model';
 import { systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
+import { logPresenceReport } from './presence-log';
 import type { WebSocketEvent } from './websocket-event';
 
 export interface DisconnectDeps {
@@ -25,13 +25,7 @@ export function makeHandler(deps: DisconnectDeps) {
     const { connectionId } = event.requestContext;
     const report = await deps.presence.disconnect(connectionId, identityOf(event));
     logger.info('disconnected', { connectionId });
-    if (report.announced) {
-      const { delivered, pruned, failed } = report;
-      logger.info('presence announced', { connectionId, delivered, pruned, failed });
-    }
-    for (const { what, error } of report.problems) {
-      logger.warn('presence problem', { connectionId, what, error });
-    }
+    logPresenceReport(connectionId, report);
     return { statusCode: 200 };
   };
 }
@@ -53,9 +47,7 @@ export const handler = wiredOnFirstCall(() => {
         dynamoDocumentClient(),
         requireEnv(ENV.connectionsTable),
       ),
-      delivery: new ApiGatewayDelivery(
-        createManagementClient(requireEnv(ENV.callbackUrl), settings.concurrency),
-      ),
+      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), settings.concurrency),
       clock: systemClock,
       settings,
     }),

@@ -5,11 +5,17 @@ import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '#adapters/a
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { logger, metrics } from '#adapters/powertools';
 import { SqsContinuations, SqsDeadLetters } from '#adapters/sqs-queues';
-import { intEnv, requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import {
+  deliveryConcurrency,
+  intEnv,
+  requireEnv,
+  retentionSeconds,
+  wiredOnFirstCall,
+} from '#config/config';
 import { ENV } from '#config/env-names';
 import {
   createFanOut,
@@ -79,10 +85,7 @@ function logReport(report: FanOutReport, messageId: string, kind: string): void 
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
-  const concurrency = intEnv(ENV.deliveryConcurrency, DEFAULT_FAN_OUT_SETTINGS.concurrency, {
-    min: 1,
-    max: 10_000,
-  });
+  const concurrency = deliveryConcurrency(DEFAULT_FAN_OUT_SETTINGS.concurrency);
   const settings = {
     ...DEFAULT_FAN_OUT_SETTINGS,
     concurrency,
@@ -103,7 +106,7 @@ export const handler = wiredOnFirstCall(() => {
   return makeHandler({
     fanOut: createFanOut({
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      inbox: new DynamoInbox(doc, notificationsTable),
+      inbox: new DynamoFanOutInbox(doc, notificationsTable),
       ledger: new DynamoEventLedger(doc, notificationsTable),
       delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
       continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),

@@ -11,15 +11,14 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';
-import { intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
+import { deliveryConcurrency, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import type { HttpRouteKey } from '#config/topology';
 import {
@@ -34,6 +33,7 @@ import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#
 import type { Identity } from '#core/model';
 import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
+import { bearerTokenOf, jsonBodyOf, listQueryOf, notificationIdOf } from './http-request';
 
 export type HttpApiEvent = APIGatewayProxyEventV2;
 export type HttpApiResult = APIGatewayProxyStructuredResultV2;
@@ -47,13 +47,6 @@ export interface HttpApiDeps {
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
 }
-
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
-/** Preferences are small; anything near this is not a preferences document. */
-const MAX_BODY_BYTES = 64 * 1024;
-/** RFC 6750's `Bearer <token>`: the scheme in any case, exactly one token68 credential. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
 
@@ -77,31 +70,8 @@ function json(statusCode: number, body: unknown): HttpApiResult {
   return { statusCode, headers, body: JSON.stringify(body) };
 }
 
-/** The Authorization header's value. API Gateway lower-cases names; a hand-made event may not. */
-function authorizationOf(event: HttpApiEvent): string | undefined {
-  let found: string | undefined;
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() !== 'authorization' || value === undefined) continue;
-    // Two spellings of one header: which one would count is unclear.
-    if (found !== undefined) throw new UnauthorizedError('authorization header repeated');
-    found = value;
-  }
-  return found;
-}
-
-/** The bearer token. A repeated header arrives comma-joined and fails the pattern, as it should. */
-function bearerToken(event: HttpApiEvent): string {
-  const header = authorizationOf(event)?.trim();
-  if (header === undefined || header === '') throw new UnauthorizedError('bearer token missing');
-  const token = BEARER.exec(header)?.[1];
-  if (token === undefined) {
-    throw new UnauthorizedError('authorization is not a single bearer token');
-  }
-  return token;
-}
-
 async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<Identity> {
-  const token = bearerToken(event);
+  const token = bearerTokenOf(event);
   try {
     return await verifier.verify(token);
   } catch (error) {
@@ -114,55 +84,22 @@ async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<I
   }
 }
 
-function idOf(event: HttpApiEvent): string {
-  const id = event.pathParameters?.id;
-  if (id === undefined || id === '') throw new BadRequestError('a notification id is required');
-  return id;
-}
-
-function listQuery(event: HttpApiEvent) {
-  const { limit, cursor, unread } = event.queryStringParameters ?? {};
-  // Repeated parameters arrive comma-joined, and fail these checks as they should.
-  if (limit !== undefined && !/^[0-9]{1,3}$/.test(limit)) {
-    throw new BadRequestError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
-  }
-  const size = limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit);
-  if (size < 1 || size > MAX_PAGE_LIMIT) {
-    throw new BadRequestError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
-  }
-  if (unread !== undefined && unread !== 'true' && unread !== 'false') {
-    throw new BadRequestError('unread must be "true" or "false"');
-  }
-  if (cursor === '') throw new BadRequestError('cursor is not valid');
-  return { limit: size, cursor, unreadOnly: unread === 'true' };
-}
-
-function jsonBody(event: HttpApiEvent): unknown {
-  const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new BadRequestError('body is too large');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new BadRequestError('body must be JSON', 'bad_request', { cause: error });
-  }
-}
-
 export function makeHandler(deps: HttpApiDeps) {
   const { verifier, inbox, preferences } = deps;
   const routes = {
-    'GET /notifications': (caller, event) => inbox.list(caller, listQuery(event)),
+    'GET /notifications': (caller, event) => inbox.list(caller, listQueryOf(event)),
     'GET /notifications/unread-count': (caller) => inbox.state(caller),
     'POST /notifications/{id}/read': async (caller, event) => {
-      const { unread, notFound } = await inbox.markRead(caller, [idOf(event)]);
+      const { unread, notFound } = await inbox.markRead(caller, [notificationIdOf(event)]);
       if (notFound.length > 0) throw new NotFoundError('notification not found');
       return { unread };
     },
-    'POST /notifications/{id}/unread': (caller, event) => inbox.markUnread(caller, idOf(event)),
+    'POST /notifications/{id}/unread': (caller, event) =>
+      inbox.markUnread(caller, notificationIdOf(event)),
     'POST /notifications/read-all': (caller) => inbox.markAllRead(caller),
-    'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, idOf(event)),
+    'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
-    'PUT /preferences': (caller, event) => preferences.put(caller, jsonBody(event)),
+    'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
   } satisfies Record<HttpRouteKey, Route>;
   const byKey: ReadonlyMap<string, Route> = new Map(Object.entries(routes));
 
@@ -194,18 +131,13 @@ export function makeHandler(deps: HttpApiDeps) {
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
-  const concurrency = intEnv(ENV.deliveryConcurrency, DEFAULT_INBOX_SETTINGS.concurrency, {
-    min: 1,
-    max: 10_000,
-  });
+  const concurrency = deliveryConcurrency(DEFAULT_INBOX_SETTINGS.concurrency);
   return makeHandler({
     verifier: verifierFromConfig(authConfig()),
     inbox: createInboxService({
-      inbox: new DynamoInbox(doc, notificationsTable),
+      inbox: new DynamoOwnerInbox(doc, notificationsTable),
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      delivery: new ApiGatewayDelivery(
-        createManagementClient(requireEnv(ENV.callbackUrl), concurrency),
-      ),
+      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
       clock: systemClock,
       settings: { concurrency },
       onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),

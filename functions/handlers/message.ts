@@ -1,8 +1,7 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ApiGatewayDelivery } from '#adapters/api-gateway-delivery';
-import { createManagementClient, dynamoDocumentClient } from '#adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { logger } from '#adapters/powertools';
 import { requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
@@ -43,9 +42,7 @@ export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
   const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
-  const delivery = new ApiGatewayDelivery(
-    createManagementClient(requireEnv(ENV.callbackUrl), POST_CONCURRENCY),
-  );
+  const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), POST_CONCURRENCY);
   return makeHandler({
     connections,
     replay: createReplay({
@@ -61,7 +58,7 @@ export const handler = wiredOnFirstCall(() => {
       settings: DEFAULT_PRESENCE_SETTINGS,
     }),
     inbox: createInboxService({
-      inbox: new DynamoInbox(doc, notificationsTable),
+      inbox: new DynamoOwnerInbox(doc, notificationsTable),
       connections,
       delivery,
       clock: systemClock,

@@ -5,60 +5,20 @@
  * frame, message, idle and duration limits, and serves the `@connections` management API on
  * the same port. It knows no handler: the launcher passes them in.
  */
-import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayProxyResultV2,
-  APIGatewayProxyStructuredResultV2,
-  APIGatewayProxyWebsocketEventV2,
-  APIGatewayRequestAuthorizerEvent,
-  Context,
-} from 'aws-lambda';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { lambdaContext } from '#local/lambda-context';
-import { judgeAuthorizerResult } from './authorizer-policy';
 import { CLOSE_CAUSES, type CloseCause, GatewayConnection } from './connection';
-import {
-  apiIdLike,
-  authorizerEvent,
-  awsId,
-  type ConnectionScope,
-  connectEvent,
-  disconnectEvent,
-  type Handshake,
-  messageEvent,
-  methodArn,
-  readHandshake,
-  type WebSocketAuthorizerEvent,
-  type WebSocketEvent,
-} from './events';
+import { apiIdLike, type ConnectionScope, disconnectEvent, messageEvent } from './events';
 import { watchFrameSizes } from './frame-limit';
+import { refuse, runHandshake } from './handshake';
+import { asLambdaEvent, bodyOf, type WebSocketHandlers } from './lambda-integration';
 import { type GatewayLog, managementApi } from './management-api';
 
+export type { WebSocketHandlers } from './lambda-integration';
 export type { GatewayLog } from './management-api';
-
-/**
- * The integrations, typed with the aws-lambda types handlers are written against, so real
- * handlers plug in as they are. `connect` and `default` results are read for `statusCode`,
- * `body` and `headers` only.
- */
-export interface WebSocketHandlers {
-  authorizer: (
-    event: APIGatewayRequestAuthorizerEvent,
-    context: Context,
-  ) => Promise<APIGatewayAuthorizerResult>;
-  connect: (
-    event: APIGatewayProxyWebsocketEventV2,
-    context: Context,
-  ) => Promise<APIGatewayProxyResultV2 | undefined>;
-  disconnect: (event: APIGatewayProxyWebsocketEventV2, context: Context) => Promise<unknown>;
-  default: (
-    event: APIGatewayProxyWebsocketEventV2,
-    context: Context,
-  ) => Promise<APIGatewayProxyResultV2 | undefined>;
-}
 
 export interface GatewayLimits {
   /** Message payload size: a message over it closes the connection with 1009. */
@@ -102,9 +62,6 @@ export interface WebSocketGateway {
   /** Closes every connection (each fires `$disconnect`) and the server. Idempotent. */
   stop(): Promise<void>;
 }
-
-/** How long a refused handshake's socket may linger before it is cut. */
-const REFUSAL_LINGER_MS = 1_000;
 
 export async function startWebSocketGateway(
   options: WebSocketGatewayOptions,
@@ -172,83 +129,16 @@ export async function startWebSocketGateway(
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', (error) => log('debug', 'upgrade socket error', { error }));
     if (stopping) return refuse(socket, 503, 'Service Unavailable');
-    if (!isClientPath(req.url ?? '/', stage)) return refuse(socket, 403, 'Forbidden');
-    const invalid = handshakeProblem(req);
-    if (invalid) return refuse(socket, 400, invalid);
+    const handshake = await runHandshake(req, { apiId, stage, port, handlers, log });
+    if (!handshake.accepted) return refuse(socket, handshake.status, handshake.message);
 
-    const handshake = readHandshake(req, port);
-    const scope: ConnectionScope = {
-      apiId,
-      stage,
-      connectionId: awsId(),
-      connectedAt: Date.now(),
-      domainName: handshake.domainName,
-      identity: handshake.identity,
-    };
-    const { connectionId } = scope;
-
-    const authorized = await authorize(scope, handshake);
-    if (authorized !== true) {
-      log('info', 'connection refused by the authorizer', { connectionId, status: authorized });
-      return refuse(socket, authorized, REFUSALS[authorized]);
-    }
-
-    let result: unknown;
-    try {
-      result = await handlers.connect(
-        asLambdaEvent(connectEvent(scope, handshake, Date.now())),
-        lambdaContext('websocket-connect'),
-      );
-    } catch (error) {
-      log('error', '$connect handler failed', { connectionId, error });
-      // A failed Lambda integration answers 502, as AWS does.
-      return refuse(socket, 502, 'Internal server error');
-    }
-    const status = statusOf(result);
-    if (status < 200 || status > 299) {
-      log('info', 'connection refused by $connect', { connectionId, status });
-      return refuse(socket, status, STATUS_CODES[status] ?? 'Refused');
-    }
-
+    const { scope, protocol } = handshake;
     if (socket.destroyed) {
       // The client left while $connect ran; the handlers saw it connect, so they see it go.
       return disconnect(scope, { code: 1006, reason: '' });
     }
-    const protocol = headerOf(result, 'sec-websocket-protocol');
     if (protocol !== undefined) protocols.set(req, protocol);
     wss.handleUpgrade(req, socket, head, (ws) => register(ws, socket, scope));
-  }
-
-  /** True on Allow, else the status the handshake gets. */
-  async function authorize(
-    scope: ConnectionScope,
-    handshake: Handshake,
-  ): Promise<true | keyof typeof REFUSALS> {
-    const { connectionId } = scope;
-    const started = Date.now();
-    try {
-      const result = await handlers.authorizer(
-        asRestAuthorizerEvent(authorizerEvent(scope, handshake, started)),
-        lambdaContext('websocket-authorizer'),
-      );
-      const verdict = judgeAuthorizerResult(result, methodArn(apiId, stage), Date.now() - started);
-      if (verdict.kind === 'deny') return 403;
-      if (verdict.kind === 'invalid') {
-        log('error', 'authorizer returned an invalid result', {
-          connectionId,
-          reason: verdict.reason,
-        });
-        return 500;
-      }
-      scope.authorizer = verdict.authorizer;
-      return true;
-    } catch (error) {
-      // The Lambda authorizer convention: throwing exactly "Unauthorized" means 401.
-      const message = error instanceof Error ? error.message : error;
-      if (message === 'Unauthorized') return 401;
-      log('error', 'authorizer failed', { connectionId, error });
-      return 500;
-    }
   }
 
   function register(ws: WebSocket, socket: Duplex, scope: ConnectionScope): void {
@@ -350,89 +240,9 @@ export async function startWebSocketGateway(
   };
 }
 
-/**
- * The aws-lambda type declares `messageId` on every route; AWS sends it on MESSAGE events only
- * (and adds identity, authorizer and close fields the type leaves out).
- */
-function asLambdaEvent(event: WebSocketEvent): APIGatewayProxyWebsocketEventV2 {
-  return event as APIGatewayProxyWebsocketEventV2;
-}
-
-/**
- * The aws-lambda type is the REST one: AWS sends a WebSocket authorizer no `resource`, `path`,
- * `httpMethod` or `pathParameters`, and a WebSocket `requestContext`.
- */
-function asRestAuthorizerEvent(event: WebSocketAuthorizerEvent): APIGatewayRequestAuthorizerEvent {
-  return event as unknown as APIGatewayRequestAuthorizerEvent;
-}
-
-/** The bodies AWS answers a refused handshake with. */
-const REFUSALS = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  500: 'Internal server error',
-} as const;
-
 function track(set: Set<Promise<void>>, work: Promise<void>): void {
   set.add(work);
   void work.finally(() => set.delete(work));
-}
-
-/** Answers the upgrade request with a plain HTTP error instead of 101. */
-function refuse(socket: Duplex, status: number, message: string): void {
-  if (socket.destroyed) return;
-  const payload = JSON.stringify({ message });
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(payload)}`,
-  ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${payload}`);
-  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
-}
-
-/** Clients connect at `/` (locally) or `/{stage}` (as on AWS); the query string is free. */
-function isClientPath(url: string, stage: string): boolean {
-  const pathname = url.split('?', 1)[0] ?? '/';
-  return ['/', `/${stage}`, `/${stage}/`].includes(pathname);
-}
-
-/** The checks `ws` makes, made before any handler runs so a bad handshake costs no $connect. */
-function handshakeProblem(req: IncomingMessage): string | undefined {
-  if (req.method !== 'GET') return 'Invalid HTTP method';
-  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return 'Invalid Upgrade header';
-  if (!/^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '')) {
-    return 'Missing or invalid Sec-WebSocket-Key header';
-  }
-  if (!['8', '13'].includes(req.headers['sec-websocket-version'] ?? '')) {
-    return 'Missing or invalid Sec-WebSocket-Version header';
-  }
-  return undefined;
-}
-
-/** No `statusCode` (or no result) counts as 200, as API Gateway accepts such a `$connect`. */
-function statusOf(result: unknown): number {
-  const { statusCode } = asResult(result);
-  return typeof statusCode === 'number' ? statusCode : 200;
-}
-
-/** A plain string result is taken as the body, as for HTTP APIs. */
-function bodyOf(result: unknown): string | undefined {
-  if (typeof result === 'string') return result;
-  const { body } = asResult(result);
-  return typeof body === 'string' ? body : undefined;
-}
-
-function headerOf(result: unknown, name: string): string | undefined {
-  const { headers } = asResult(result);
-  if (headers === undefined) return undefined;
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
-  return entry === undefined ? undefined : String(entry[1]);
-}
-
-function asResult(result: unknown): APIGatewayProxyStructuredResultV2 {
-  return typeof result === 'object' && result !== null ? result : {};
 }
 
 function textOf(data: RawData): string {

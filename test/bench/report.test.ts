@@ -1,33 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { costPerMillion, FLOOR_USAGE } from '#bench/cost-model';
-import type { FanOutRow } from '#bench/fan-out';
-import { type BenchReport, markdownTable, renderReport, requestSummary } from '#bench/report';
-
-describe('markdownTable', () => {
-  it('aligns numeric columns right and escapes pipes', () => {
-    expect(
-      markdownTable(
-        ['Name', 'Count'],
-        [
-          ['a|b', 3],
-          ['c', 10],
-        ],
-      ),
-    ).toBe(['| Name | Count |', '|---|---:|', '| a\\|b | 3 |', '| c | 10 |'].join('\n'));
-  });
-
-  it('renders a header without rows', () => {
-    expect(markdownTable(['A'], [])).toBe('| A |\n|---|');
-  });
-});
-
-describe('requestSummary', () => {
-  it('lists requests per notification by operation, sorted', () => {
-    const counts = { requests: { Query: 4, PutItem: 2 }, readUnits: 2, writeUnits: 2 };
-    expect(requestSummary(counts, 2)).toBe('PutItem 1, Query 2');
-    expect(requestSummary({ requests: {}, readUnits: 0, writeUnits: 0 })).toBe('—');
-  });
-});
+import type { FanOutRow } from '#bench/fan-out-scenario';
+import { renderReport } from '#bench/report';
+import type { BenchReport } from '#bench/report-model';
 
 const row = (system: FanOutRow['system'], k: number): FanOutRow => ({
   system,

@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { ENV } from '#config/env-names';
 import type { Recipient } from '#core/model';
@@ -20,9 +20,10 @@ const windowBefore = process.env[ENV.collapseWindowMs];
 
 beforeAll(async () => {
   // Twenty SNS publishes one after another, each in its own millisecond so that "the last"
-  // is well defined, take about half a second here (the publisher shares its event loop
-  // with the whole stack): a burst, for a window sized to it. The default 200 ms window's
-  // semantics are covered by the fan-out's unit tests.
+  // is well defined, take about half a second on a quiet machine (the publisher shares its
+  // event loop with the whole stack) and longer on a busy one: the assertions hold however
+  // many windows the burst spans. The default 200 ms window's semantics are covered by the
+  // fan-out's unit tests.
   process.env[ENV.collapseWindowMs] = '2000';
   e2e = await startE2e();
   doc = createDocumentClient(
@@ -44,7 +45,7 @@ afterAll(async () => {
 const user = (userId: string): Recipient => ({ kind: 'user', tenant: 'default', userId });
 
 async function inboxOf(userId: string) {
-  const inbox = new DynamoInbox(doc, e2e.stack.tables.notifications);
+  const inbox = new DynamoOwnerInbox(doc, e2e.stack.tables.notifications);
   return (await inbox.list(user(userId), { limit: 100 })).items;
 }
 
@@ -55,7 +56,7 @@ async function nextMillisecond(): Promise<void> {
 }
 
 describe('coalescing, end to end', () => {
-  it('turns 20 envelopes published in a burst with one collapseKey into one push of the last', async () => {
+  it('turns 20 envelopes published in a burst with one collapseKey into one push per window, the last carrying the last revision', async () => {
     // A first push warms the pipeline (JIT, connections), so the burst is timed as in use.
     const warm = await e2e.connect('grace');
     await e2e.publish({ id: 'evt-warm', type: 'post.updated', to: { users: ['grace'] } });
@@ -75,14 +76,10 @@ describe('coalescing, end to end', () => {
       });
     }
 
-    await eventually(() => expect(client.notifications()).toHaveLength(1));
-    expect(client.notifications()[0]).toMatchObject({
-      eventId: 'evt-collapse-20',
-      title: 'Revision 20',
-      data: { seq: 20 },
-    });
-    // Every envelope is through once the slot settled with the last of them; by then the
-    // inbox holds every window's entry, and each window is one push.
+    // What holds at any speed: the burst spreads over one window on a quiet machine and over
+    // a few on a busy one, but each window is one push of its latest envelope, and the last
+    // push carries the last revision. Every envelope is through once the slot settled with
+    // the last of them; by then the inbox holds every window's entry.
     const slots = new DynamoCollapseStore(doc, e2e.stack.tables.notifications);
     await eventually(async () => {
       const slot = await slots.read({ recipient: user('carol'), collapseKey: 'post.42' });
@@ -91,9 +88,23 @@ describe('coalescing, end to end', () => {
         latest: { envelope: { id: 'evt-collapse-20' } },
       });
     });
+    await eventually(() =>
+      expect(client.notifications().at(-1)).toMatchObject({
+        eventId: 'evt-collapse-20',
+        title: 'Revision 20',
+        data: { seq: 20 },
+      }),
+    );
+    const pushed = client.notifications();
+    const revisions = pushed.map((notification) => (notification.data as { seq: number }).seq);
+    // Far fewer pushes than envelopes, in publish order, none twice.
+    expect(pushed.length).toBeLessThan(20);
+    expect(revisions).toEqual([...new Set(revisions)].sort((a, b) => a - b));
+    // One inbox entry per window, and it is the very notification that window pushed.
     const stored = await inboxOf('carol');
-    expect(stored.map((notification) => notification.eventId)).toEqual(['evt-collapse-20']);
-    expect(client.notifications().map((notification) => notification.id)).toEqual([stored[0]?.id]);
+    expect(stored.map((notification) => notification.id).reverse()).toEqual(
+      pushed.map((notification) => notification.id),
+    );
   });
 
   it('neither pushes nor stores a type the user turned off in-app', async () => {

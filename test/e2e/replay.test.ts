@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { HeraldClient, type Notification } from '#client/herald-client';
 import { notificationId } from '#core/notification-id';
@@ -29,7 +29,7 @@ import {
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient | undefined;
-let inbox: DynamoInbox;
+let inbox: DynamoOwnerInbox;
 let history: DynamoReplaySource;
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ beforeAll(async () => {
       credentials: LOCAL_CREDENTIALS,
     }),
   );
-  inbox = new DynamoInbox(doc, e2e.stack.tables.notifications);
+  inbox = new DynamoOwnerInbox(doc, e2e.stack.tables.notifications);
   history = new DynamoReplaySource(doc, e2e.stack.tables.notifications);
 }, 120_000);
 

@@ -10,7 +10,8 @@ import { connect, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEV_JWT_SECRET, signDevToken } from '#local/dev-token';
-import { type LocalPorts, PORT_VARIABLES } from '#local/settings';
+import { PORT_VARIABLES } from '#local/settings';
+import type { LocalPorts } from '#local/stack';
 
 /** Generous: a cold start compiles TypeScript and boots java on a busy 2-core machine. */
 const READY_TIMEOUT_MS = 90_000;

@@ -12,33 +12,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiGatewayManagementApiClient,
   ForbiddenException,
   GoneException,
   LimitExceededException,
   PayloadTooLargeException,
-  PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  ApiGatewayDelivery,
   classifyPostError,
   ManagementApiError,
   SignedPostDelivery,
   type SignedPostOptions,
 } from '#adapters/api-gateway-delivery';
 import { ConnectionGoneError, RetryableError } from '#core/errors';
-
-const management = mockClient(ApiGatewayManagementApiClient);
-const delivery = new ApiGatewayDelivery(
-  new ApiGatewayManagementApiClient({
-    region: 'us-east-1',
-    endpoint: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
-  }),
-);
 
 /** An SDK v3 service error as the deserializer builds it: `name` and `$metadata`. */
 function sdkError(name: string, httpStatusCode: number): Error {
@@ -49,59 +37,27 @@ function sdkError(name: string, httpStatusCode: number): Error {
   });
 }
 
-/** What `post` throws when the SDK call fails with `error`. */
-async function failureFor(error: unknown): Promise<unknown> {
-  management.on(PostToConnectionCommand).callsFake(() => {
-    throw error;
-  });
-  try {
-    await delivery.post('conn-1', '{"type":"pong"}');
-  } catch (thrown) {
-    return thrown;
-  }
-  throw new Error('expected post to fail');
-}
-
-beforeEach(() => management.reset());
-afterAll(() => management.restore());
-
-describe('ApiGatewayDelivery.post', () => {
-  it('sends PostToConnection with the connection id and the frame bytes', async () => {
-    management.on(PostToConnectionCommand).resolves({});
-    await delivery.post('conn-1', '{"type":"notification"}');
-    const calls = management.commandCalls(PostToConnectionCommand);
-    expect(calls).toHaveLength(1);
-    const input = calls[0]?.args[0].input;
-    expect(input?.ConnectionId).toBe('conn-1');
-    expect(Buffer.from(input?.Data as Uint8Array).toString('utf8')).toBe('{"type":"notification"}');
-  });
-
-  it('turns the SDK GoneException into ConnectionGoneError for that connection', async () => {
+describe('classifyPostError', () => {
+  it('makes a GoneException a ConnectionGoneError for that connection, by name or by 410', () => {
     const gone = new GoneException({
       message: 'Gone',
       $metadata: { httpStatusCode: 410, requestId: 'req-1' },
     });
-    const thrown = await failureFor(gone);
+    const thrown = classifyPostError('conn-1', gone);
     expect(thrown).toBeInstanceOf(ConnectionGoneError);
     expect((thrown as ConnectionGoneError).connectionId).toBe('conn-1');
     expect((thrown as ConnectionGoneError).cause).toBe(gone);
-  });
-
-  it('treats a GoneException by name alone as gone (no status read)', async () => {
-    const gone = new GoneException({ message: 'Gone', $metadata: {} });
-    expect(await failureFor(gone)).toBeInstanceOf(ConnectionGoneError);
-  });
-
-  it('treats a bare error with $metadata.httpStatusCode 410 as gone', async () => {
+    expect(
+      classifyPostError('c', new GoneException({ message: 'Gone', $metadata: {} })),
+    ).toBeInstanceOf(ConnectionGoneError);
     const bare = Object.assign(new Error('UnknownError'), { $metadata: { httpStatusCode: 410 } });
-    expect(await failureFor(bare)).toBeInstanceOf(ConnectionGoneError);
+    expect(classifyPostError('c', bare)).toBeInstanceOf(ConnectionGoneError);
   });
 
-  it('does NOT treat `statusCode: 410` without $metadata as gone (the AWS samples trap)', async () => {
+  it('does NOT treat `statusCode: 410` without $metadata as gone (the AWS samples trap)', () => {
     const v2Shaped = Object.assign(new Error('Gone'), { statusCode: 410 });
-    const thrown = await failureFor(v2Shaped);
-    expect(thrown).toBe(v2Shaped);
-    expect(thrown).not.toBeInstanceOf(ConnectionGoneError);
+    expect(classifyPostError('c', v2Shaped)).toBe(v2Shaped);
+    expect(classifyPostError('c', v2Shaped)).not.toBeInstanceOf(ConnectionGoneError);
     expect(classifyPostError('c', { statusCode: 410 })).not.toBeInstanceOf(ConnectionGoneError);
   });
 
@@ -120,29 +76,25 @@ describe('ApiGatewayDelivery.post', () => {
     ['ECONNRESET', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
     ['ETIMEDOUT', () => Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })],
     ['a ThrottlingException', () => sdkError('ThrottlingException', 400)],
-  ])('makes %s a RetryableError keeping the cause', async (_what, make) => {
+  ])('makes %s a RetryableError naming the connection, keeping the cause', (_what, make) => {
     const error = make();
-    const thrown = await failureFor(error);
+    const thrown = classifyPostError('conn-1', error);
     expect(thrown).toBeInstanceOf(RetryableError);
     expect((thrown as RetryableError).cause).toBe(error);
     expect((thrown as RetryableError).message).toContain('conn-1');
   });
 
-  it('rethrows a 403 ForbiddenException as it is', async () => {
+  it('returns other client errors (403, 413) as they are', () => {
     const forbidden = new ForbiddenException({
       message: 'Forbidden',
       $metadata: { httpStatusCode: 403 },
     });
-    const thrown = await failureFor(forbidden);
-    expect(thrown).toBe(forbidden);
-  });
-
-  it('rethrows other client errors (413 PayloadTooLarge) as they are', async () => {
     const tooLarge = new PayloadTooLargeException({
       message: 'Too large',
       $metadata: { httpStatusCode: 413 },
     });
-    expect(await failureFor(tooLarge)).toBe(tooLarge);
+    expect(classifyPostError('c', forbidden)).toBe(forbidden);
+    expect(classifyPostError('c', tooLarge)).toBe(tooLarge);
   });
 
   it('passes odd throwables through unchanged', () => {

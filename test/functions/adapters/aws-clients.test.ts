@@ -13,6 +13,22 @@ describe('createSignedPostDelivery', () => {
     expect(() => createSignedPostDelivery('https://abc.example/prod', 8, {})).toThrow(ConfigError);
   });
 
+  it('fails at wiring, with a ConfigError carrying the cause, when the callback URL is not one', () => {
+    const env = { AWS_REGION: 'us-east-1' };
+    let thrown: unknown;
+    try {
+      createSignedPostDelivery('abc.example/prod', 8, env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toContain('is not a URL');
+    expect((thrown as ConfigError).cause).toBeInstanceOf(TypeError);
+    expect(() => createSignedPostDelivery('ftp://abc.example/prod', 8, env)).toThrow(
+      /must be http\(s\)/,
+    );
+  });
+
   it('signs with the default provider chain (here the environment) for AWS_REGION', async () => {
     vi.stubEnv('AWS_REGION', 'ap-southeast-2');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDFROMENV');

@@ -1,18 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { type BatchGetOptions, batchGetAll } from '#adapters/dynamo-batch';
 import { RetryableError } from '#core/errors';
+import { mockedDocumentClient } from '#test/support/dynamo-mock';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const doc = createDocumentClient(
-  new DynamoDBClient({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  }),
-);
+const doc = mockedDocumentClient();
 let waits: number[];
 let options: BatchGetOptions;
 
@@ -23,8 +17,13 @@ beforeEach(() => {
     projection: 'pk, sk',
     consistentRead: true,
     attempts: 3,
-    backoff: async (attempt) => {
-      waits.push(attempt);
+    // Half of each ceiling: the first retry waits 5 of its 10 ms.
+    backoff: {
+      policy: { baseDelayMs: 10, maxDelayMs: 1_000 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      random: () => 0.5,
     },
     what: 'test reads',
   };
@@ -69,7 +68,7 @@ describe('batchGetAll', () => {
     expect(dynamo.commandCalls(BatchGetCommand)[1]?.args[0].input.RequestItems?.t?.Keys).toEqual([
       key(2),
     ]);
-    expect(waits).toEqual([1]);
+    expect(waits).toEqual([5]);
   });
 
   it('gives up with a retryable error after its attempts', async () => {
@@ -79,5 +78,7 @@ describe('batchGetAll', () => {
       new RetryableError('test reads keep being throttled'),
     );
     expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(3);
+    // Retries 1 and 2 of the one backoff: their ceilings double.
+    expect(waits).toEqual([5, 10]);
   });
 });

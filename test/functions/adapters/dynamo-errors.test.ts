@@ -4,46 +4,31 @@
  * mocked document client; the happy paths run against DynamoDB Local elsewhere.
  */
 import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
   ProvisionedThroughputExceededException,
   ThrottlingException,
-  TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import {
-  DynamoInbox,
-  eventTag,
-  RECENT_EVENTS_HIGH,
-  RECENT_EVENTS_KEPT,
-} from '#adapters/dynamo-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { BadRequestError, NotFoundError, RetryableError } from '#core/errors';
-import type { Connection, Notification, Recipient } from '#core/model';
+import type { Connection } from '#core/model';
+import { conditionFailed, mockedDocumentClient, throttled } from '#test/support/dynamo-mock';
 
 const TABLE = 'connections';
 const NOW_MS = Date.UTC(2030, 0, 1);
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const doc = createDocumentClient(
-  new DynamoDBClient({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  }),
-);
+const doc = mockedDocumentClient();
 let delays: number[];
 let store: DynamoConnectionStore;
 
@@ -76,16 +61,6 @@ const storedConnection = (topics: string[]) => ({
   topics: new Set(topics),
   expiresAt: NOW_MS / 1000 + 60,
 });
-
-const throttled = () =>
-  new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-
-const conditionFailed = (Item?: ConditionalCheckFailedException['Item']) =>
-  new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: {},
-    Item,
-  });
 
 function batchRequests() {
   return dynamo
@@ -153,7 +128,7 @@ describe('throttled reads', () => {
   it('propagates from queries and gets', async () => {
     dynamo.on(QueryCommand).rejects(new ThrottlingException({ message: 'slow', $metadata: {} }));
     dynamo.on(GetCommand).rejects(throttled());
-    const inbox = new DynamoInbox(doc, 'notifications');
+    const inbox = new DynamoOwnerInbox(doc, 'notifications');
 
     await expect(store.listForUser('acme', 'alice')).rejects.toBeInstanceOf(ThrottlingException);
     await expect(store.listForTopic('acme', 't', { limit: 5 })).rejects.toBeInstanceOf(
@@ -241,7 +216,7 @@ describe('cursors', () => {
     'rejects %s as a bad request, before any query',
     async (_, cursor) => {
       dynamo.on(QueryCommand).resolves({ Items: [] });
-      const inbox = new DynamoInbox(doc, 'notifications');
+      const inbox = new DynamoOwnerInbox(doc, 'notifications');
 
       await expect(store.listForUser('acme', 'alice', cursor)).rejects.toBeInstanceOf(
         BadRequestError,
@@ -314,99 +289,6 @@ describe('cursors', () => {
 });
 
 describe('failed conditions', () => {
-  const recipient: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
-  const note: Notification = {
-    id: 'n1',
-    eventId: 'e1',
-    type: 'comment.created',
-    createdAt: '2030-01-01T00:00:00.000Z',
-    read: false,
-  };
-  let inbox: DynamoInbox;
-  beforeEach(() => {
-    inbox = new DynamoInbox(doc, 'notifications');
-  });
-
-  it('answers a redelivery from the failed condition alone: one request, no count', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-
-    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false });
-    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
-    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
-    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
-  });
-
-  it('records the event and counts it unread in the one write on the user state', async () => {
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 1 } });
-
-    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
-    const update = dynamo.commandCalls(UpdateCommand);
-    expect(update).toHaveLength(1);
-    expect(update[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'U#acme#alice', sk: 'STATE' },
-      UpdateExpression: 'SET #event = :at ADD #unread :count',
-      ConditionExpression: 'attribute_not_exists(#event)',
-      ExpressionAttributeNames: { '#event': eventTag('e1') },
-      ExpressionAttributeValues: { ':count': 1 },
-    });
-  });
-
-  it('trims the recent events once there are too many, keeping the newest', async () => {
-    const recent = Object.fromEntries(
-      Array.from({ length: RECENT_EVENTS_HIGH + 1 }, (_, i) => [`e_${i}`, 1000 + i]),
-    );
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 3, ...recent } });
-
-    await inbox.store(recipient, note, 1);
-
-    const [, trim] = dynamo.commandCalls(UpdateCommand);
-    const removed = Object.values(trim?.args[0].input.ExpressionAttributeNames ?? {});
-    expect(removed).toHaveLength(RECENT_EVENTS_HIGH + 1 - RECENT_EVENTS_KEPT);
-    expect(removed).toContain('e_0');
-    expect(removed).not.toContain(`e_${RECENT_EVENTS_HIGH}`);
-  });
-
-  it('takes back the item of a re-published event and answers with the first notification', async () => {
-    const firstAt = Date.parse(note.createdAt) - 60_000;
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).rejects(conditionFailed({ [eventTag('e1')]: { N: String(firstAt) } }));
-    dynamo.on(DeleteCommand).resolves({});
-
-    const outcome = await inbox.store(recipient, note, 1);
-
-    expect(outcome.fresh).toBe(false);
-    expect(outcome.notification?.createdAt).toBe(new Date(firstAt).toISOString());
-    expect(outcome.notification?.id).not.toBe(note.id);
-    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'U#acme#alice', sk: 'N#n1' },
-      ConditionExpression: '#read = :read',
-      ExpressionAttributeValues: { ':read': false },
-    });
-  });
-
-  it('lets any other store failure propagate', async () => {
-    dynamo.on(PutCommand).rejects(throttled());
-
-    await expect(inbox.store(recipient, note, 1)).rejects.toBeInstanceOf(
-      ProvisionedThroughputExceededException,
-    );
-  });
-
-  it('retries the count when a read-state transaction holds it, so no store goes uncounted', async () => {
-    const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
-    inbox = new DynamoInbox(doc, 'notifications', { sleep: async () => undefined });
-
-    expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
-    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(3);
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
-  });
-
   it('maps a missing connection in subscribe to NotFoundError and writes no topic entry', async () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
 

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoInbox } from '#adapters/dynamo-inbox';
+import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import type { Notification, Recipient } from '#core/model';
 import { notificationId } from '#core/notification-id';
@@ -10,12 +10,12 @@ const EXPIRES_AT = Math.floor(Date.UTC(2030, 0, 1) / 1000);
 const T0 = Date.UTC(2029, 0, 1);
 
 let local: DynamoLocal;
-let inbox: DynamoInbox;
+let inbox: DynamoFanOutInbox;
 let source: DynamoReplaySource;
 
 beforeAll(async () => {
   local = await startDynamoLocal();
-  inbox = new DynamoInbox(local.doc, local.tables.notifications);
+  inbox = new DynamoFanOutInbox(local.doc, local.tables.notifications);
   source = new DynamoReplaySource(local.doc, local.tables.notifications);
 });
 

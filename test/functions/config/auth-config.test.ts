@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthConfigError, parseAuthConfig } from '#config/auth-config';
+import { parseAuthConfig } from '#config/auth-config';
+import { ConfigError } from '#config/config';
 import { ENV } from '#config/env-names';
 
 const SECRET = 'a-config-test-secret-of-at-least-32-bytes';
@@ -70,10 +71,23 @@ describe('parseAuthConfig', () => {
     ['credentials in the URL', 'https://user:pw@issuer.example/jwks.json', /credentials/],
   ])('refuses a JWKS URL with %s', (_, url, message) => {
     expect(() => parseAuthConfig({ [ENV.jwksUrl]: url })).toThrow(message);
+    expect(() => parseAuthConfig({ [ENV.jwksUrl]: url })).toThrow(ConfigError);
+  });
+
+  it('says why a JWKS URL is not one: a named ConfigError carrying the parser’s error', () => {
+    let thrown: unknown;
+    try {
+      parseAuthConfig({ [ENV.jwksUrl]: 'issuer.example/jwks.json' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).name).toBe('ConfigError');
+    expect((thrown as ConfigError).cause).toBeInstanceOf(TypeError);
   });
 
   it('refuses an HS256 secret shorter than 32 bytes, counting bytes not characters', () => {
-    expect(() => parseAuthConfig({ [ENV.jwtSecret]: 'x'.repeat(31) })).toThrow(AuthConfigError);
+    expect(() => parseAuthConfig({ [ENV.jwtSecret]: 'x'.repeat(31) })).toThrow(ConfigError);
     // 16 two-byte characters are 32 bytes.
     expect(parseAuthConfig({ [ENV.jwtSecret]: 'é'.repeat(16) }).mode).toBe('secret');
   });
@@ -81,6 +95,9 @@ describe('parseAuthConfig', () => {
   it('refuses both a secret value and a secret ARN', () => {
     expect(() => parseAuthConfig({ [ENV.jwtSecret]: SECRET, [ENV.jwtSecretArn]: ARN })).toThrow(
       /only one/,
+    );
+    expect(() => parseAuthConfig({ [ENV.jwtSecret]: SECRET, [ENV.jwtSecretArn]: ARN })).toThrow(
+      ConfigError,
     );
   });
 });

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   CONNECTION_TTL_MARGIN_SECONDS,
   connectionExpiresAt,
+  isUserOnline,
+  listAllForUser,
   MAX_CONNECTION_SECONDS,
   openConnection,
   toConnection,
 } from '#core/connections';
-import type { Identity } from '#core/model';
+import type { ConnectionRef, Identity, Page } from '#core/model';
 import { FakeConnectionStore } from '#test/support/fakes';
 
 const identity: Identity = {
@@ -47,5 +49,62 @@ describe('openConnection', () => {
     expect((await store.listForUser('acme', 'alice')).items).toEqual([
       { connectionId: 'c1', userId: 'alice' },
     ]);
+  });
+});
+
+describe('listing a user’s connections', () => {
+  function paged(pages: Array<Page<ConnectionRef>>) {
+    const asked: Array<string | undefined> = [];
+    const store = {
+      async listForUser(_tenant: string, _userId: string, cursor?: string) {
+        asked.push(cursor);
+        const page = pages[cursor === undefined ? 0 : Number(cursor)];
+        if (page === undefined) throw new Error(`no page ${cursor}`);
+        return page;
+      },
+    };
+    return { store, asked };
+  }
+  const ref = (connectionId: string): ConnectionRef => ({ connectionId, userId: 'alice' });
+
+  it('listAllForUser follows every page, empty ones too, and only that user’s', async () => {
+    const store = new FakeConnectionStore();
+    store.userPageSize = 2;
+    for (const id of ['a1', 'a2', 'a3', 'a4', 'a5']) {
+      await openConnection(store, identity, id, CONNECTED_AT);
+    }
+    await openConnection(store, { ...identity, userId: 'bob' }, 'b1', CONNECTED_AT);
+    await openConnection(store, { ...identity, tenant: 'globex' }, 'g1', CONNECTED_AT);
+    const all = await listAllForUser(store, 'acme', 'alice');
+    expect(all.map((each) => each.connectionId)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
+
+    const { store: withGaps, asked } = paged([
+      { items: [], cursor: '1' },
+      { items: [ref('late')], cursor: '2' },
+      { items: [] },
+    ]);
+    expect(await listAllForUser(withGaps, 'acme', 'alice')).toEqual([ref('late')]);
+    expect(asked).toEqual([undefined, '1', '2']);
+  });
+
+  it('listAllForUser answers an empty list for a user without connections', async () => {
+    expect(await listAllForUser(new FakeConnectionStore(), 'acme', 'nobody')).toEqual([]);
+  });
+
+  it('isUserOnline reads past empty pages, and no further than the first connection', async () => {
+    const { store, asked } = paged([
+      { items: [], cursor: '1' },
+      { items: [ref('a1')], cursor: '2' },
+      { items: [ref('a2')] },
+    ]);
+    expect(await isUserOnline(store, 'acme', 'alice')).toBe(true);
+    expect(asked).toEqual([undefined, '1']);
+  });
+
+  it('isUserOnline counts no connection but the one excepted', async () => {
+    const { store } = paged([{ items: [ref('a1')], cursor: '1' }, { items: [] }]);
+    expect(await isUserOnline(store, 'acme', 'alice', { except: 'a1' })).toBe(false);
+    expect(await isUserOnline(store, 'acme', 'alice', { except: 'other' })).toBe(true);
+    expect(await isUserOnline(new FakeConnectionStore(), 'acme', 'alice')).toBe(false);
   });
 });

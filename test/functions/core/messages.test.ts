@@ -169,7 +169,8 @@ describe('handleMessage: subscribe and unsubscribe', () => {
       ok: true,
       result: { topics: ['project.42', 'org.acme.team.a'] },
     });
-    expect(await topics()).toEqual(['project.42', 'org.acme.team.a']);
+    // Stored as a set: the store reads them back sorted.
+    expect(await topics()).toEqual(['org.acme.team.a', 'project.42']);
   });
 
   it('replies ok without a requestId when none was given', async () => {

@@ -2,10 +2,13 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, MAX_TOKEN_LENGTH } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
+import { MIN_SECRET_BYTES } from '#config/auth-config';
+import { ConfigError } from '#config/config';
+import { ENV } from '#config/env-names';
 import { UnauthorizedError } from '#core/errors';
 import type { Identity } from '#core/model';
 import type { TokenVerifier } from '#core/ports';
-import { type AuthorizerDeps, makeHandler } from '#handlers/authorizer';
+import { type AuthorizerDeps, makeHandler, handler as wiredHandler } from '#handlers/authorizer';
 import { lambdaContext } from '#local/lambda-context';
 import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '#test/support/tokens';
 
@@ -200,5 +203,29 @@ describe('authorizer: does nothing but verify', () => {
     expect(seen).toEqual(['opaque-token']);
     expect(new Set(touched)).toEqual(new Set(['verifier']));
     expect(result.principalId).toBe('alice');
+  });
+});
+
+describe('authorizer: wiring', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('reads its config on the first call, not at import, and fails that call with the ConfigError', async () => {
+    // The module is already imported above, without any of these variables set.
+    vi.stubEnv(ENV.jwtSecret, 'x'.repeat(MIN_SECRET_BYTES - 1));
+    const failure = await wiredHandler(connectEvent({ token: 'a.b.c' })).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // A broken stage, not a refused token: API Gateway answers 500, and the log says why.
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect(failure).toMatchObject({
+      name: 'ConfigError',
+      message: `${ENV.jwtSecret} must be at least ${MIN_SECRET_BYTES} bytes`,
+    });
+
+    vi.stubEnv(ENV.jwtSecret, SECRET);
+    await refusal(wiredHandler(connectEvent({ token: 'a.b.c' })));
   });
 });

@@ -1,154 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import type { WebSocketAuthorizerEvent, WebSocketEvent } from '#local/gateway/events';
+import { startWebSocketGateway, type WebSocketGateway } from '#local/gateway/websocket-gateway';
 import {
-  type GatewayLimits,
-  startWebSocketGateway,
-  type WebSocketGateway,
-  type WebSocketHandlers,
-} from '#local/gateway/websocket-gateway';
+  closed,
+  disconnectOf,
+  nextMessage,
+  open,
+  recordingHandlers,
+  terminateClients,
+  until,
+  withGateway,
+} from '#test/support/gateway-harness';
 
-/**
- * Handlers that record every event and act on what the client sent. They are typed like real
- * handlers (aws-lambda types); the records use the gateway's own, exact event types.
- */
-function recordingHandlers() {
-  const seen = {
-    authorizer: [] as WebSocketAuthorizerEvent[],
-    connect: [] as WebSocketEvent[],
-    default: [] as WebSocketEvent[],
-    disconnect: [] as WebSocketEvent[],
-    finished: [] as string[],
-  };
-  const handlers: WebSocketHandlers = {
-    async authorizer(event) {
-      seen.authorizer.push(event as unknown as WebSocketAuthorizerEvent);
-      const token = event.queryStringParameters?.token;
-      if (token === 'crash') throw new Error('key store unreachable');
-      if (token !== 'alice' && token !== 'deny') throw new Error('Unauthorized');
-      const result: APIGatewayAuthorizerResult = {
-        principalId: 'alice',
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Action: 'execute-api:Invoke',
-              Effect: token === 'deny' ? 'Deny' : 'Allow',
-              Resource: event.methodArn,
-            },
-          ],
-        },
-        context: { userId: 'alice', tenant: 'acme', admin: true, level: 3 },
-      };
-      return result;
-    },
-    async connect(event) {
-      seen.connect.push(event as WebSocketEvent);
-      const answer = event.queryStringParameters?.connect;
-      if (answer === 'throw') throw new Error('connections table unreachable');
-      if (answer !== undefined) return { statusCode: Number(answer) };
-      const protocol = event.queryStringParameters?.protocol;
-      return protocol
-        ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': protocol } }
-        : { statusCode: 200 };
-    },
-    async default(event) {
-      seen.default.push(event as WebSocketEvent);
-      const body = event.body ?? '';
-      if (body === 'fail') throw new Error('handler bug');
-      if (body.startsWith('echo:')) return { statusCode: 200, body: body.slice(5) };
-      const delayed = /^delay:(\d+):(.+)$/.exec(body);
-      if (delayed) {
-        await sleep(Number(delayed[1]));
-        seen.finished.push(delayed[2] ?? '');
-      }
-      return { statusCode: 200 };
-    },
-    async disconnect(event) {
-      seen.disconnect.push(event as WebSocketEvent);
-    },
-  };
-  return { seen, handlers };
-}
-
-const clients: WebSocket[] = [];
-
-function client(url: string, protocols?: string[]): WebSocket {
-  const ws = new WebSocket(url, protocols);
-  clients.push(ws);
-  return ws;
-}
-
-function open(url: string, protocols?: string[]): Promise<WebSocket> {
-  const ws = client(url, protocols);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-/** The HTTP status a refused handshake got. */
-function refusal(url: string): Promise<number> {
-  const ws = client(url);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => reject(new Error('the handshake was accepted')));
-    ws.once('unexpected-response', (request, response) => {
-      resolve(response.statusCode ?? 0);
-      request.destroy();
-    });
-    ws.once('error', () => undefined);
-  });
-}
-
-function nextMessage(ws: WebSocket): Promise<string> {
-  return new Promise((resolve) => ws.once('message', (data) => resolve(data.toString())));
-}
-
-function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => {
-    if (ws.readyState === ws.CLOSED) resolve({ code: -1, reason: 'already closed' });
-    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-  });
-}
-
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function disconnectOf(events: WebSocketEvent[], connectionId: string) {
-  return until(
-    () => events.find((event) => event.requestContext.connectionId === connectionId),
-    `$disconnect of ${connectionId}`,
-  );
-}
-
-async function withGateway(
-  limits: Partial<GatewayLimits>,
-  test: (
-    gateway: WebSocketGateway,
-    seen: ReturnType<typeof recordingHandlers>['seen'],
-  ) => Promise<void>,
-) {
-  const { seen, handlers } = recordingHandlers();
-  const gateway = await startWebSocketGateway({ port: 0, handlers, limits });
-  try {
-    await test(gateway, seen);
-  } finally {
-    await gateway.stop();
-  }
-}
-
-afterEach(() => {
-  for (const ws of clients.splice(0)) ws.terminate();
-});
+afterEach(terminateClients);
 
 describe('WebSocket gateway', () => {
   const { seen, handlers } = recordingHandlers();
@@ -159,93 +23,6 @@ describe('WebSocket gateway', () => {
   });
   afterAll(async () => {
     await gateway?.stop();
-  });
-
-  describe('handshake', () => {
-    it('answers 401 to a token the authorizer calls Unauthorized, and never runs $connect', async () => {
-      const connects = seen.connect.length;
-      expect(await refusal(`${gateway.url}/?token=forged`)).toBe(401);
-      expect(await refusal(gateway.url)).toBe(401);
-      expect(seen.connect.length).toBe(connects);
-    });
-
-    it('answers 403 to a denying policy and 500 to a failing authorizer', async () => {
-      const connects = seen.connect.length;
-      expect(await refusal(`${gateway.url}/?token=deny`)).toBe(403);
-      expect(await refusal(`${gateway.url}/?token=crash`)).toBe(500);
-      expect(seen.connect.length).toBe(connects);
-    });
-
-    it('sends the authorizer a REQUEST event for $connect with the token in the query', async () => {
-      const ws = await open(`${gateway.url}/?token=alice&lang=en&lang=fr`);
-      const event = seen.authorizer.at(-1);
-      expect(event).toMatchObject({
-        type: 'REQUEST',
-        methodArn: `arn:aws:execute-api:us-east-1:000000000000:${gateway.apiId}/local/$connect`,
-        queryStringParameters: { token: 'alice', lang: 'fr' },
-        multiValueQueryStringParameters: { token: ['alice'], lang: ['en', 'fr'] },
-        stageVariables: {},
-        requestContext: {
-          routeKey: '$connect',
-          eventType: 'CONNECT',
-          stage: 'local',
-          apiId: gateway.apiId,
-          identity: { sourceIp: '127.0.0.1' },
-        },
-      });
-      expect(event?.headers).toMatchObject({
-        Host: `127.0.0.1:${gateway.port}`,
-        'X-Forwarded-For': '127.0.0.1',
-        'Sec-WebSocket-Version': '13',
-      });
-      expect(event?.requestContext.connectionId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
-      ws.close();
-    });
-
-    it('runs $connect with the authorizer context and principalId, then opens the socket', async () => {
-      const ws = await open(`${gateway.url}/?token=alice`);
-      const authorized = seen.authorizer.at(-1);
-      const event = seen.connect.at(-1);
-      expect(event?.requestContext).toMatchObject({
-        routeKey: '$connect',
-        eventType: 'CONNECT',
-        connectionId: authorized?.requestContext.connectionId,
-        authorizer: {
-          principalId: 'alice',
-          userId: 'alice',
-          tenant: 'acme',
-          admin: 'true',
-          level: '3',
-          integrationLatency: expect.any(Number),
-        },
-      });
-      expect(event?.queryStringParameters).toEqual({ token: 'alice' });
-      expect(event?.isBase64Encoded).toBe(false);
-      expect(gateway.connectionIds()).toContain(event?.requestContext.connectionId);
-      ws.close();
-    });
-
-    it('refuses the upgrade with the status $connect returns, and 502 when it throws', async () => {
-      expect(await refusal(`${gateway.url}/?token=alice&connect=403`)).toBe(403);
-      expect(await refusal(`${gateway.url}/?token=alice&connect=throw`)).toBe(502);
-    });
-
-    it('accepts the stage path as AWS does, and refuses other paths before any handler', async () => {
-      const ws = await open(`${gateway.url}/local?token=alice`);
-      ws.close();
-      const authorizations = seen.authorizer.length;
-      expect(await refusal(`${gateway.url}/elsewhere?token=alice`)).toBe(403);
-      expect(seen.authorizer.length).toBe(authorizations);
-    });
-
-    it('agrees on a subprotocol only when $connect names it', async () => {
-      const ws = await open(`${gateway.url}/?token=alice&protocol=herald.v1`, ['herald.v1']);
-      expect(ws.protocol).toBe('herald.v1');
-      ws.close();
-      await expect(open(`${gateway.url}/?token=alice`, ['herald.v1'])).rejects.toThrow(
-        /subprotocol/,
-      );
-    });
   });
 
   describe('messages', () => {

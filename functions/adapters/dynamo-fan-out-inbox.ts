@@ -1,0 +1,131 @@
+/**
+ * `FanOutInbox` over the notifications table: files each new notification for its
+ * recipient, once. A user's notification goes to `U#{tenant}#{userId}` / `N#{id}` and is
+ * counted on their STATE item (see `dynamo-unread-counter.ts` for how the count stays
+ * exact); a topic's goes to `T#{tenant}#{topic}` / `N#{id}`, its history, uncounted.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Notification, Recipient } from '#core/model';
+import { notificationId } from '#core/notification-id';
+import type { FanOutInbox, StoreOutcome } from '#core/ports';
+import { InboxRetry, type InboxRetryOptions, MAX_ATTEMPTS, tooBusy } from './dynamo-inbox-retry';
+import { notificationSortKey, recipientPartition } from './dynamo-keys';
+import { notificationKey, toItem } from './dynamo-notification-items';
+import { type RecentEvent, UnreadCounter } from './dynamo-unread-counter';
+
+/**
+ * Recent event ids kept per user for recognising a re-publish: trimmed to the newest
+ * RECENT_EVENTS_KEPT once there are more than RECENT_EVENTS_HIGH (one extra write per
+ * that many notifications). A re-publish is recognised while fewer than that many newer
+ * events reached the user; a redelivery of one publish, by its id, always.
+ */
+export const RECENT_EVENTS_KEPT = 16;
+export const RECENT_EVENTS_HIGH = 32;
+
+export class DynamoFanOutInbox implements FanOutInbox {
+  private readonly retry: InboxRetry;
+  private readonly counter: UnreadCounter;
+
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: InboxRetryOptions = {},
+  ) {
+    this.retry = new InboxRetry(options);
+    this.counter = new UnreadCounter(documentClient, tableName, this.retry);
+  }
+
+  async store(
+    recipient: Recipient,
+    notification: Notification,
+    expiresAt: number,
+  ): Promise<StoreOutcome> {
+    // The write is the idempotency check for a redelivery: a duplicate costs no extra request.
+    // Only the attempt whose Put went through counts the item, so no two count it.
+    if (!(await this.putNew(recipient, notification, expiresAt))) return { fresh: false };
+    // A topic's history has no count; its event ids are the fan-out's ledger's to track.
+    if (recipient.kind === 'topic') return { fresh: true };
+    const pk = recipientPartition(recipient);
+    const publishedAt = Date.parse(notification.createdAt);
+    const claim = await this.counter.claim(
+      pk,
+      notification.eventId,
+      publishedAt,
+      notification.read ? 0 : 1,
+    );
+    if (claim.kind === 'claimed') {
+      if (claim.recent.length > RECENT_EVENTS_HIGH) {
+        await this.counter.forget(pk, beyondKept(claim.recent));
+      }
+      return { fresh: true };
+    }
+    // The user has this event already: a re-publish under a new id, or a redelivery of a
+    // notification they have deleted since. Take back the item just put, never counted.
+    await this.discard(pk, notification.id);
+    if (claim.firstPublishedAt === publishedAt) return { fresh: false };
+    const first: Notification = {
+      ...notification,
+      id: notificationId(claim.firstPublishedAt, recipient.tenant, notification.eventId),
+      createdAt: new Date(claim.firstPublishedAt).toISOString(),
+    };
+    return { fresh: false, notification: first };
+  }
+
+  /** Puts the notification unless its id is stored; whether it was not. */
+  private async putNew(
+    recipient: Recipient,
+    notification: Notification,
+    expiresAt: number,
+  ): Promise<boolean> {
+    const key = notificationKey(recipient, notification.id);
+    try {
+      await this.retry.onConflict(() =>
+        this.documentClient.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...toItem(recipient, notification), ...key, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes an item that was put but never counted. Whatever the user did to it meanwhile
+   * moved the count: nothing net if it is unread again, one down if they marked it read or
+   * deleted it. So an unread item just goes; otherwise the count gets its one back as the
+   * item goes, in one transaction.
+   */
+  private async discard(pk: string, id: string): Promise<void> {
+    const key = { pk, sk: notificationSortKey(id) };
+    for (let attempt = 1; ; attempt++) {
+      if (await this.counter.deleteUncounted(key, false)) return;
+      const deletion = {
+        Delete: {
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: 'attribute_not_exists(pk) OR #read = :true',
+          ExpressionAttributeNames: { '#read': 'read' },
+          ExpressionAttributeValues: { ':true': true },
+        },
+      };
+      if ((await this.counter.commit(pk, [deletion], +1)) === 'committed') return;
+      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
+      await this.retry.wait(attempt);
+    }
+  }
+}
+
+/** The tags of all but the newest RECENT_EVENTS_KEPT events, by first publish time. */
+function beyondKept(recent: RecentEvent[]): string[] {
+  return [...recent]
+    .sort((a, b) => b.publishedAt - a.publishedAt)
+    .slice(RECENT_EVENTS_KEPT)
+    .map((event) => event.tag);
+}

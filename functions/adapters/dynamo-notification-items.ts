@@ -1,0 +1,53 @@
+/**
+ * A notification as an item of the notifications table: `U#{tenant}#{userId}` (with the
+ * user's `read` flag) or `T#{tenant}#{topic}` (a topic's history, no read state) /
+ * `N#{id}`. The one mapping each way, shared by the inbox's two sides and the replay.
+ */
+import type { Notification, Recipient } from '#core/model';
+import { type ItemKey, notificationSortKey, recipientPartition } from './dynamo-keys';
+
+export function notificationKey(recipient: Recipient, id: string): ItemKey {
+  return { pk: recipientPartition(recipient), sk: notificationSortKey(id) };
+}
+
+/**
+ * The one mapping from a `Notification` to its item. A topic's history has no read
+ * state, since it belongs to no single user.
+ */
+export function toItem(recipient: Recipient, notification: Notification): Record<string, unknown> {
+  const { id, eventId, type, title, body, data, url, topic, createdAt, read } = notification;
+  const item: Record<string, unknown> = {
+    id,
+    eventId,
+    type,
+    title,
+    body,
+    data,
+    url,
+    topic,
+    createdAt,
+  };
+  if (recipient.kind === 'user') item.read = read;
+  return item;
+}
+
+/** The one mapping back: only the `Notification`'s own fields, never keys or bookkeeping. */
+export function fromItem(item: Record<string, unknown>): Notification {
+  const notification: Notification = {
+    id: String(item.id),
+    eventId: String(item.eventId),
+    type: String(item.type),
+    createdAt: String(item.createdAt),
+    read: item.read === true,
+  };
+  if (typeof item.title === 'string') notification.title = item.title;
+  if (typeof item.body === 'string') notification.body = item.body;
+  if (isObject(item.data)) notification.data = item.data;
+  if (typeof item.url === 'string') notification.url = item.url;
+  if (typeof item.topic === 'string') notification.topic = item.topic;
+  return notification;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

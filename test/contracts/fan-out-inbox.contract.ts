@@ -1,0 +1,143 @@
+/**
+ * The `FanOutInbox` contract (see `functions/core/ports.ts`): each notification filed once
+ * per recipient, a redelivery (same id) never twice, a re-publish (same event id, new id)
+ * recognised among the user's recent events, whose window is `RECENT_EVENTS_KEPT` to
+ * `RECENT_EVENTS_HIGH` events. Observed through the owner's side of the same inbox.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RECENT_EVENTS_HIGH, RECENT_EVENTS_KEPT } from '#adapters/dynamo-fan-out-inbox';
+import type { Recipient } from '#core/model';
+import type { FanOutInbox, OwnerInbox } from '#core/ports';
+import type { MakeInbox } from './inbox';
+import { unique } from './names';
+import { EXPIRES_AT, published } from './notifications';
+
+export function fanOutInboxContract(make: MakeInbox): void {
+  describe('FanOutInbox', () => {
+    let fanOut: FanOutInbox;
+    let owner: OwnerInbox;
+    let tenant: string;
+    let userId: string;
+    let alice: Extract<Recipient, { kind: 'user' }>;
+
+    beforeEach(() => {
+      ({ fanOut, owner } = make());
+      tenant = unique('tenant');
+      userId = unique('alice');
+      alice = { kind: 'user', tenant, userId };
+    });
+
+    const ids = async (recipient: Recipient) =>
+      (await owner.list(recipient, { limit: 100 })).items.map((note) => note.id);
+
+    it('stores a notification once: a redelivery is not fresh, changes nothing, counts nothing', async () => {
+      const note = published(tenant, 1, 'evt-1');
+
+      expect(await fanOut.store(alice, note, EXPIRES_AT)).toEqual({ fresh: true });
+      expect(await fanOut.store(alice, { ...note, title: 'changed' }, EXPIRES_AT)).toEqual({
+        fresh: false,
+      });
+
+      expect((await owner.list(alice, { limit: 10 })).items).toEqual([note]);
+      expect(await owner.unreadCount(tenant, userId)).toBe(1);
+    });
+
+    it('counts a notification stored already read as nothing unread', async () => {
+      await fanOut.store(alice, published(tenant, 1, 'evt-1', { read: true }), EXPIRES_AT);
+
+      expect(await owner.unreadCount(tenant, userId)).toBe(0);
+      expect((await owner.list(alice, { limit: 10 })).items[0]?.read).toBe(true);
+    });
+
+    it('answers a re-publish with the first notification, storing and counting nothing', async () => {
+      const first = published(tenant, 1, 'evt-1');
+      await fanOut.store(alice, first, EXPIRES_AT);
+
+      const again = await fanOut.store(alice, published(tenant, 60, 'evt-1'), EXPIRES_AT);
+
+      expect(again).toEqual({ fresh: false, notification: first });
+      expect(await ids(alice)).toEqual([first.id]);
+      expect(await owner.unreadCount(tenant, userId)).toBe(1);
+    });
+
+    it('does not bring back a deleted notification, redelivered or re-published', async () => {
+      const note = published(tenant, 1, 'evt-1');
+      await fanOut.store(alice, note, EXPIRES_AT);
+      await owner.remove(tenant, userId, note.id);
+
+      expect(await fanOut.store(alice, note, EXPIRES_AT)).toEqual({ fresh: false });
+      expect((await fanOut.store(alice, published(tenant, 60, 'evt-1'), EXPIRES_AT)).fresh).toBe(
+        false,
+      );
+
+      expect(await ids(alice)).toEqual([]);
+      expect(await owner.unreadCount(tenant, userId)).toBe(0);
+    });
+
+    it(`recognises a re-publish while fewer than ${RECENT_EVENTS_KEPT} newer events came`, async () => {
+      const first = published(tenant, 0, 'evt-0');
+      await fanOut.store(alice, first, EXPIRES_AT);
+      for (let i = 1; i < RECENT_EVENTS_KEPT; i++) {
+        await fanOut.store(alice, published(tenant, i, `evt-${i}`), EXPIRES_AT);
+      }
+
+      const again = await fanOut.store(alice, published(tenant, 1000, 'evt-0'), EXPIRES_AT);
+
+      expect(again).toEqual({ fresh: false, notification: first });
+      expect(await owner.unreadCount(tenant, userId)).toBe(RECENT_EVENTS_KEPT);
+    });
+
+    it(`forgets an event once ${RECENT_EVENTS_HIGH} newer ones came: its re-publish is new`, async () => {
+      const first = published(tenant, 0, 'evt-0');
+      await fanOut.store(alice, first, EXPIRES_AT);
+      for (let i = 1; i <= RECENT_EVENTS_HIGH; i++) {
+        await fanOut.store(alice, published(tenant, i, `evt-${i}`), EXPIRES_AT);
+      }
+      const republished = published(tenant, 1000, 'evt-0');
+
+      expect(await fanOut.store(alice, republished, EXPIRES_AT)).toEqual({ fresh: true });
+      // A redelivery is still recognised by its id, and the newest events by their ids.
+      expect(await fanOut.store(alice, first, EXPIRES_AT)).toEqual({ fresh: false });
+      const newest = published(tenant, RECENT_EVENTS_HIGH, `evt-${RECENT_EVENTS_HIGH}`);
+      expect(
+        await fanOut.store(alice, published(tenant, 2000, newest.eventId), EXPIRES_AT),
+      ).toEqual({ fresh: false, notification: newest });
+
+      const stored = (await owner.list(alice, { limit: 100 })).items;
+      expect(stored.filter((note) => note.eventId === 'evt-0').map((note) => note.id)).toEqual([
+        republished.id,
+        first.id,
+      ]);
+      expect(await owner.unreadCount(tenant, userId)).toBe(RECENT_EVENTS_HIGH + 2);
+    });
+
+    it('keeps users and tenants apart: the same notification is fresh for each', async () => {
+      const note = published(tenant, 1, 'evt-1');
+      const bob: Recipient = { kind: 'user', tenant, userId: unique('bob') };
+      const elsewhere: Recipient = { kind: 'user', tenant: unique('other'), userId };
+
+      for (const recipient of [alice, bob, elsewhere]) {
+        expect(await fanOut.store(recipient, note, EXPIRES_AT)).toEqual({ fresh: true });
+      }
+      expect(await owner.unreadCount(elsewhere.tenant, userId)).toBe(1);
+      expect(await owner.unreadCount(tenant, userId)).toBe(1);
+    });
+
+    it("files a topic's history once per id, without read state or event recognition", async () => {
+      const topic = unique('project');
+      const news: Recipient = { kind: 'topic', tenant, topic };
+      const note = published(tenant, 1, 'evt-1', { topic, read: true });
+      const republished = published(tenant, 60, 'evt-1', { topic });
+
+      expect(await fanOut.store(news, note, EXPIRES_AT)).toEqual({ fresh: true });
+      expect(await fanOut.store(news, note, EXPIRES_AT)).toEqual({ fresh: false });
+      // Which topic events were published already is the fan-out's event ledger's to know.
+      expect(await fanOut.store(news, republished, EXPIRES_AT)).toEqual({ fresh: true });
+
+      expect((await owner.list(news, { limit: 10 })).items).toEqual([
+        republished,
+        { ...note, read: false },
+      ]);
+    });
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The `ReplaySource` contract (see `functions/core/ports.ts`): a recipient's stored
+ * notifications read forwards from a cursor, oldest first, and whether an id is among them.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Notification, Recipient } from '#core/model';
+import type { ReplaySource } from '#core/ports';
+import { unique } from './names';
+import { published, series } from './notifications';
+
+export interface ReplayUnderTest {
+  source: ReplaySource;
+  /** Files notifications for the recipient, as the fan-out does. */
+  file(recipient: Recipient, notes: Notification[]): Promise<void>;
+}
+
+export function replaySourceContract(make: () => ReplayUnderTest): void {
+  describe('ReplaySource', () => {
+    let replay: ReplayUnderTest;
+    let tenant: string;
+    let alice: Extract<Recipient, { kind: 'user' }>;
+
+    beforeEach(() => {
+      replay = make();
+      tenant = unique('tenant');
+      alice = { kind: 'user', tenant, userId: unique('alice') };
+    });
+
+    const ids = (notes: Notification[]) => notes.map((note) => note.id);
+
+    it('knows the ids of the recipient’s history, and only those', async () => {
+      const [note] = series(tenant, 1);
+      if (!note) throw new Error('no notification');
+      await replay.file(alice, [note]);
+
+      expect(await replay.source.has(alice, note.id)).toBe(true);
+      expect(await replay.source.has(alice, published(tenant, 50, 'evt-x').id)).toBe(false);
+      expect(await replay.source.has({ ...alice, userId: unique('bob') }, note.id)).toBe(false);
+      expect(await replay.source.has({ ...alice, tenant: unique('other') }, note.id)).toBe(false);
+    });
+
+    it('reads what followed the cursor, oldest first, up to the limit, page after page', async () => {
+      const notes = series(tenant, 7);
+      await replay.file(alice, [...notes].reverse());
+      const [cursor] = notes;
+      if (!cursor) throw new Error('no notification');
+
+      const first = await replay.source.after(alice, cursor.id, 4);
+      const rest = await replay.source.after(alice, first.at(-1)?.id ?? '', 4);
+
+      expect(ids(first)).toEqual(ids(notes.slice(1, 5)));
+      expect(first[0]).toEqual(notes[1]);
+      expect(ids(rest)).toEqual(ids(notes.slice(5)));
+      expect(await replay.source.after(alice, notes.at(-1)?.id ?? '', 4)).toEqual([]);
+    });
+
+    it('reads on from a cursor that is not stored, by id order', async () => {
+      const notes = series(tenant, 3, 10);
+      await replay.file(alice, notes);
+      const before = published(tenant, 5, 'evt-gone').id;
+      const between = published(tenant, 11.5, 'evt-between-gone').id;
+
+      expect(ids(await replay.source.after(alice, before, 10))).toEqual(ids(notes));
+      expect(ids(await replay.source.after(alice, between, 10))).toEqual(ids(notes.slice(2)));
+    });
+
+    it('reads a topic’s history, and never another recipient’s', async () => {
+      const topic = unique('project');
+      const news: Recipient = { kind: 'topic', tenant, topic };
+      const notes = series(tenant, 3).map((note) => ({ ...note, topic }));
+      await replay.file(news, notes);
+      await replay.file(alice, series(tenant, 3, 100));
+      const start = published(tenant, -1, 'evt-start').id;
+
+      expect(ids(await replay.source.after(news, start, 10))).toEqual(ids(notes));
+      expect(await replay.source.after({ ...alice, userId: unique('bob') }, start, 10)).toEqual([]);
+    });
+  });
+}
