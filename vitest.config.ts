@@ -19,7 +19,7 @@ const integration = testFiles.filter((path) =>
 
 const shared = {
   testTimeout: 30_000,
-  hookTimeout: 60_000,
+  hookTimeout: 180_000,
   env: {
     // Handlers log through Powertools; keep test output to what fails.
     POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -15,7 +15,8 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: on a loaded machine the JVM can take far longer than usual to answer; this bounds a hang, it measures nothing.
+const READY_TIMEOUT_MS = 120_000;
 const KILL_GRACE_MS = 3_000;
 const BIND_ATTEMPTS = 3;
 /** How much of the child's output to keep for an error message. */
