@@ -31,7 +31,10 @@ export class StatefulStack extends Stack implements HeraldData {
     super(scope, id, props);
 
     this.connections = new HeraldTable(this, 'Connections', { name: 'connections' });
-    this.notifications = new HeraldTable(this, 'Notifications', { name: 'notifications' });
+    this.notifications = new HeraldTable(this, 'Notifications', {
+      name: 'notifications',
+      unreadIndex: true,
+    });
 
     this.topic = new Topic(this, 'Topic', { enforceSSL: true });
     this.fanOut = new NotificationQueue(this, 'FanOut', {

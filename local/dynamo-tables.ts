@@ -14,6 +14,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_KEYS } from '#config/topology';
+import { UNREAD_INDEX } from '#config/unread-index';
 
 export interface TableNames {
   connections: string;
@@ -26,11 +27,15 @@ const ACTIVE_TIMEOUT_SECONDS = 60;
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   await Promise.all([
     createTable(client, names.connections),
-    createTable(client, names.notifications),
+    createTable(client, names.notifications, { unreadIndex: true }),
   ]);
 }
 
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+async function createTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { unreadIndex?: boolean } = {},
+): Promise<void> {
   if (!(await tableExists(client, tableName))) {
     try {
       await client.send(
@@ -40,11 +45,15 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
           AttributeDefinitions: [
             { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
             { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+            ...(options.unreadIndex
+              ? [{ AttributeName: UNREAD_INDEX.sortKey, AttributeType: 'S' as const }]
+              : []),
           ],
           KeySchema: [
             { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
           ],
+          ...(options.unreadIndex ? { LocalSecondaryIndexes: [unreadIndex()] } : {}),
         }),
       );
     } catch (error) {
@@ -58,6 +67,21 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
     { TableName: tableName },
   );
   await enableTimeToLive(client, tableName);
+}
+
+/** The sparse unread index, as `infra/constructs/herald-table.ts` deploys it. */
+function unreadIndex() {
+  return {
+    IndexName: UNREAD_INDEX.name,
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: UNREAD_INDEX.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: {
+      ProjectionType: 'INCLUDE' as const,
+      NonKeyAttributes: [TABLE_KEYS.ttlAttribute],
+    },
+  };
 }
 
 async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {

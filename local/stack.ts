@@ -158,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.callbackUrl]: gateway.callbackUrl,
       [ENV.fanOutQueueUrl]: messaging.queues.fanOut.url,
       [ENV.fanOutDeadLetterQueueUrl]: messaging.queues.fanOut.deadLetterUrl,
+      [ENV.emailQueueUrl]: messaging.queues.email.url,
       [ENV.emailDeadLetterQueueUrl]: messaging.queues.email.deadLetterUrl,
       [ENV.jwtSecret]: options.jwtSecret,
       [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',

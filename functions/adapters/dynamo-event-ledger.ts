@@ -2,9 +2,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { EventLedger } from '#core/ports';
-import { eventKey } from './dynamo-keys';
+import { epochSeconds, eventKey } from './dynamo-keys';
 
-/** Event items (`pk = E#<tenant>#<event id>`) in the notifications table. */
+/**
+ * Event items (`pk = E#<tenant>#<event id>`) in the notifications table, one per envelope,
+ * whatever its audience: its first publish time, until `expiresAt` (the idempotency horizon).
+ * DynamoDB's TTL removes expired items only eventually, so the condition itself treats an
+ * expired record as absent: after the horizon the id is new, at once and in every stack.
+ */
 export class DynamoEventLedger implements EventLedger {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -23,7 +28,8 @@ export class DynamoEventLedger implements EventLedger {
         new PutCommand({
           TableName: this.tableName,
           Item: { ...key, publishedAt, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': epochSeconds(publishedAt) },
           // A known event costs this one request: the failed condition returns the item.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -3,11 +3,12 @@
  * recipient, once. A user's notification goes to `U#{tenant}#{userId}` / `N#{id}` and is
  * counted on their STATE item (see `dynamo-unread-counter.ts` for how the count stays
  * exact); a topic's goes to `T#{tenant}#{topic}` / `N#{id}`, its history, uncounted.
+ * A re-published envelope comes with its first notification's id (the fan-out's event
+ * ledger), so the conditional Put recognises it, however many notifications came between.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '#core/model';
-import { notificationId } from '#core/notification-id';
 import type { FanOutInbox, StoreOutcome } from '#core/ports';
 import { InboxRetry, type InboxRetryOptions, MAX_ATTEMPTS, tooBusy } from './dynamo-inbox-retry';
 import { notificationSortKey, recipientPartition } from './dynamo-keys';
@@ -15,10 +16,10 @@ import { notificationKey, toItem } from './dynamo-notification-items';
 import { type RecentEvent, UnreadCounter } from './dynamo-unread-counter';
 
 /**
- * Recent event ids kept per user for recognising a re-publish: trimmed to the newest
- * RECENT_EVENTS_KEPT once there are more than RECENT_EVENTS_HIGH (one extra write per
- * that many notifications). A re-publish is recognised while fewer than that many newer
- * events reached the user; a redelivery of one publish, by its id, always.
+ * Recent notification ids kept per user, so that a redelivery of one they deleted does not
+ * bring it back: trimmed to the newest RECENT_EVENTS_KEPT once there are more than
+ * RECENT_EVENTS_HIGH (one extra write per that many notifications). A stored notification
+ * is recognised by its item, always; a deleted one while fewer than that many newer came.
  */
 export const RECENT_EVENTS_KEPT = 16;
 export const RECENT_EVENTS_HIGH = 32;
@@ -44,13 +45,13 @@ export class DynamoFanOutInbox implements FanOutInbox {
     // The write is the idempotency check for a redelivery: a duplicate costs no extra request.
     // Only the attempt whose Put went through counts the item, so no two count it.
     if (!(await this.putNew(recipient, notification, expiresAt))) return { fresh: false };
-    // A topic's history has no count; its event ids are the fan-out's ledger's to track.
+    // A topic's history has no count, and nobody deletes from it.
     if (recipient.kind === 'topic') return { fresh: true };
     const pk = recipientPartition(recipient);
     const publishedAt = Date.parse(notification.createdAt);
     const claim = await this.counter.claim(
       pk,
-      notification.eventId,
+      notification.id,
       publishedAt,
       notification.read ? 0 : 1,
     );
@@ -60,16 +61,10 @@ export class DynamoFanOutInbox implements FanOutInbox {
       }
       return { fresh: true };
     }
-    // The user has this event already: a re-publish under a new id, or a redelivery of a
-    // notification they have deleted since. Take back the item just put, never counted.
+    // The user had this notification and has deleted it since: this is a redelivery (or a
+    // re-publish) of it. Take back the item just put, never counted.
     await this.discard(pk, notification.id);
-    if (claim.firstPublishedAt === publishedAt) return { fresh: false };
-    const first: Notification = {
-      ...notification,
-      id: notificationId(claim.firstPublishedAt, recipient.tenant, notification.eventId),
-      createdAt: new Date(claim.firstPublishedAt).toISOString(),
-    };
-    return { fresh: false, notification: first };
+    return { fresh: false };
   }
 
   /** Puts the notification unless its id is stored; whether it was not. */
@@ -122,7 +117,7 @@ export class DynamoFanOutInbox implements FanOutInbox {
   }
 }
 
-/** The tags of all but the newest RECENT_EVENTS_KEPT events, by first publish time. */
+/** The tags of all but the newest RECENT_EVENTS_KEPT notifications, by publish time. */
 function beyondKept(recent: RecentEvent[]): string[] {
   return [...recent]
     .sort((a, b) => b.publishedAt - a.publishedAt)

@@ -3,6 +3,7 @@
  * user's `read` flag) or `T#{tenant}#{topic}` (a topic's history, no read state) /
  * `N#{id}`. The one mapping each way, shared by the inbox's two sides and the replay.
  */
+import { UNREAD_INDEX } from '#config/unread-index';
 import type { Notification, Recipient } from '#core/model';
 import { type ItemKey, notificationSortKey, recipientPartition } from './dynamo-keys';
 
@@ -28,6 +29,8 @@ export function toItem(recipient: Recipient, notification: Notification): Record
     createdAt,
   };
   if (recipient.kind === 'user') item.read = read;
+  // An unread row is in the unread index from the very write that files it: nothing to count later.
+  if (recipient.kind === 'user' && !read) item[UNREAD_INDEX.sortKey] = notificationSortKey(id);
   return item;
 }
 

@@ -1,23 +1,34 @@
 /**
  * `OwnerInbox` over the notifications table: a user's own view of what the fan-out filed
  * (`U#{tenant}#{userId}` / `N#{id}`, or a topic's history), newest first, with read state
- * and deletion. Ids sort by time, so a partition read backwards is newest first. Every
- * change of a `read` flag moves the STATE item's count in the same transaction (see
- * `dynamo-unread-counter.ts`).
+ * and deletion. Ids sort by time, so a partition read backwards is newest first.
+ *
+ * The unread count is not kept anywhere: it is a consistent Query of the table's sparse
+ * unread index, which DynamoDB updates in the same write as the row (see
+ * `functions/config/unread-index.ts`). So it equals the unread rows at every moment,
+ * whatever removed a row (TTL, a crash between writes, a concurrent mark): there is no
+ * second write to lose. A row whose `expiresAt` has passed is gone for every reader here,
+ * as it will be once DynamoDB's TTL deletes it.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   type QueryCommandOutput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { TABLE_KEYS } from '#config/topology';
+import { UNREAD_INDEX } from '#config/unread-index';
 import type { Notification, Page, Recipient } from '#core/model';
 import type { InboxChange, InboxQuery, OwnerInbox } from '#core/ports';
-import { batchGetAll } from './dynamo-batch';
-import { InboxRetry, type InboxRetryOptions, MAX_ATTEMPTS, tooBusy } from './dynamo-inbox-retry';
+import { InboxRetry, type InboxRetryOptions } from './dynamo-inbox-retry';
 import {
   decodeCursor,
   encodeCursor,
+  epochSeconds,
   type ItemKey,
   NOTIFICATION_PREFIX,
   notificationSortKey,
@@ -25,33 +36,44 @@ import {
   userPartition,
 } from './dynamo-keys';
 import { fromItem } from './dynamo-notification-items';
-import { type TransactItem, UnreadCounter } from './dynamo-unread-counter';
+import { isLive, LIVE_CONDITION, UnreadIndex, type UnreadIndexKey } from './dynamo-unread-index';
 
-/** TransactWriteItems takes 100 actions: 99 notifications and the counter. */
-export const NOTIFICATIONS_PER_TRANSACTION = 99;
-/** Items a read-all or unread-only query evaluates per request (the filter runs after). */
+/** Flag flips (one conditional UpdateItem each) in flight at once for one mark. */
+export const FLIPS_IN_FLIGHT = 25;
+/** Items an unread-only query evaluates per request (the filter runs after). */
 export const SCAN_PAGE = 200;
-/** Queries one unread-only page may cost before it answers short, with a cursor. */
+/** Queries one page may cost before it answers short, with a cursor. */
 export const MAX_LIST_ROUNDS = 5;
+
+export interface OwnerInboxOptions extends InboxRetryOptions {
+  /** The clock expiry is judged by (ms); the system clock unless a test fixes it. */
+  now?: () => number;
+}
+
+/** What one conditional flip or delete found. */
+type Flip = 'flipped' | 'unchanged' | 'missing';
 
 export class DynamoOwnerInbox implements OwnerInbox {
   private readonly retry: InboxRetry;
-  private readonly counter: UnreadCounter;
+  private readonly unread: UnreadIndex;
+  private readonly now: () => number;
 
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: InboxRetryOptions = {},
+    options: OwnerInboxOptions = {},
   ) {
     this.retry = new InboxRetry(options);
-    this.counter = new UnreadCounter(documentClient, tableName, this.retry);
+    this.unread = new UnreadIndex(documentClient, tableName);
+    this.now = options.now ?? Date.now;
   }
 
   /**
    * One page of the recipient's notifications, newest first. The cursor is the key of the
    * last item returned, so inserts (newer ids, ahead of it) never shift a later page: a
-   * listing neither skips nor repeats. Unread-only pages filter after DynamoDB's limit, so
-   * they read on until full, or answer short (with a cursor) after a few requests.
+   * listing neither skips nor repeats. Unread-only pages (and pages past expired rows)
+   * filter after DynamoDB's limit, so they read on until full, or answer short (with a
+   * cursor) after a few requests.
    */
   async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
     const pk = recipientPartition(recipient);
@@ -64,14 +86,17 @@ export class DynamoOwnerInbox implements OwnerInbox {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: unreadOnly ? `#read = :false AND ${LIVE_CONDITION}` : LIVE_CONDITION,
+          ExpressionAttributeNames: {
+            '#expiresAt': TABLE_KEYS.ttlAttribute,
+            ...(unreadOnly ? { '#read': 'read' } : {}),
+          },
           ExpressionAttributeValues: {
             ':pk': pk,
             ':prefix': NOTIFICATION_PREFIX,
+            ':now': epochSeconds(this.now()),
             ...(unreadOnly ? { ':false': false } : {}),
           },
-          ...(unreadOnly
-            ? { FilterExpression: '#read = :false', ExpressionAttributeNames: { '#read': 'read' } }
-            : {}),
           ScanIndexForward: false,
           Limit: unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length,
           ExclusiveStartKey: start,
@@ -101,179 +126,140 @@ export class DynamoOwnerInbox implements OwnerInbox {
         ConsistentRead: true,
       }),
     );
-    return Item === undefined ? undefined : fromItem(Item);
+    return Item === undefined || !isLive(Item, this.now()) ? undefined : fromItem(Item);
   }
 
-  /** The user's unread count; 0 before anything was stored for them. */
+  /** The user's unread notifications, counted: 0 before anything was stored for them. */
   unreadCount(tenant: string, userId: string): Promise<number> {
-    return this.counter.read(userPartition(tenant, userId));
+    return this.unread.count(userPartition(tenant, userId), this.now());
   }
 
   async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
+    return this.markEachRead(userPartition(tenant, userId), [...new Set(ids)]);
+  }
+
+  async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    const sk = notificationSortKey(id);
+    const outcome = await this.conditionally(() =>
+      this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userPartition(tenant, userId), sk },
+          UpdateExpression: 'SET #read = :false, #unreadKey = :sk',
+          // attribute_exists: an update must never create a notification that was deleted.
+          ConditionExpression: `attribute_exists(pk) AND #read = :true AND ${LIVE_CONDITION}`,
+          ExpressionAttributeNames: this.flagNames(),
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':false': false,
+            ':sk': sk,
+            ':now': epochSeconds(this.now()),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    return outcome === 'missing'
+      ? { missing: [id], unreadDelta: 0 }
+      : { missing: [], unreadDelta: outcome === 'flipped' ? 1 : 0 };
+  }
+
+  /**
+   * Marks every unread notification read, newest first, a page of the unread index at a
+   * time: it reads only unread rows, however long the read history. One stored meanwhile
+   * may or may not be marked; either way the count stays the unread rows.
+   */
+  async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
     const pk = userPartition(tenant, userId);
-    const wanted = [...new Set(ids)];
-    const flags = await this.readFlags(pk, wanted);
-    const missing = wanted.filter((id) => !flags.has(id));
-    const unread = wanted.filter((id) => flags.get(id) === false);
+    let unreadDelta = 0;
+    let start: UnreadIndexKey | undefined;
+    do {
+      const { ids, next } = await this.unread.ids(pk, this.now(), start);
+      unreadDelta += (await this.markEachRead(pk, ids)).unreadDelta;
+      start = next;
+    } while (start !== undefined);
+    return { missing: [], unreadDelta };
+  }
+
+  async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    let wasUnread = false;
+    const outcome = await this.conditionally(async () => {
+      const { Attributes } = await this.documentClient.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: userPartition(tenant, userId), sk: notificationSortKey(id) },
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE_CONDITION}`,
+          ExpressionAttributeNames: { '#expiresAt': TABLE_KEYS.ttlAttribute },
+          ExpressionAttributeValues: { ':now': epochSeconds(this.now()) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      wasUnread = Attributes?.read === false;
+    });
+    return outcome === 'missing'
+      ? { missing: [id], unreadDelta: 0 }
+      : { missing: [], unreadDelta: wasUnread ? -1 : 0 };
+  }
+
+  /** Flips each of these read if it is unread, FLIPS_IN_FLIGHT at a time. */
+  private async markEachRead(pk: string, ids: string[]): Promise<InboxChange> {
+    const missing: string[] = [];
     let marked = 0;
-    for (let i = 0; i < unread.length; i += NOTIFICATIONS_PER_TRANSACTION) {
-      const chunk = unread.slice(i, i + NOTIFICATIONS_PER_TRANSACTION);
-      const outcome = await this.markChunkRead(pk, chunk);
-      marked += outcome.marked;
-      missing.push(...outcome.missing);
+    for (let i = 0; i < ids.length; i += FLIPS_IN_FLIGHT) {
+      const chunk = ids.slice(i, i + FLIPS_IN_FLIGHT);
+      const outcomes = await Promise.all(chunk.map((id) => this.flipRead(pk, id)));
+      outcomes.forEach((outcome, j) => {
+        if (outcome === 'flipped') marked++;
+        else if (outcome === 'missing') missing.push(chunk[j] ?? '');
+      });
     }
     return { missing, unreadDelta: marked > 0 ? -marked : 0 };
   }
 
-  async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
-    const pk = userPartition(tenant, userId);
-    const key = { pk, sk: notificationSortKey(id) };
-    for (let attempt = 1; ; attempt++) {
-      const read = (await this.readFlags(pk, [id])).get(id);
-      if (read === undefined) return { missing: [id], unreadDelta: 0 };
-      if (!read) return { missing: [], unreadDelta: 0 };
-      const flip = flagUpdate(this.tableName, key, true, false);
-      if ((await this.counter.commit(pk, [flip], +1)) === 'committed') {
-        return { missing: [], unreadDelta: 1 };
-      }
-      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
-      await this.retry.wait(attempt);
-    }
+  /** One notification read, and so out of the unread index, if it is unread now. */
+  private flipRead(pk: string, id: string): Promise<Flip> {
+    return this.conditionally(() =>
+      this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: notificationSortKey(id) },
+          UpdateExpression: 'SET #read = :true REMOVE #unreadKey',
+          ConditionExpression: `#read = :false AND ${LIVE_CONDITION}`,
+          ExpressionAttributeNames: this.flagNames(),
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':false': false,
+            ':now': epochSeconds(this.now()),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
   }
 
   /**
-   * Marks every unread notification read, newest first, 99 per transaction. It stops once
-   * the count reaches zero: older pages then hold nothing unread, so a user with months of
-   * read history is not read through on every click.
+   * Runs one conditional write: 'flipped' when it went through; when its condition failed,
+   * 'missing' if the row is not there (or expired), else 'unchanged' (its flag already was
+   * what the write wanted). Each write names the flag it expects, so of concurrent
+   * duplicates exactly one goes through.
    */
-  async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
-    const pk = userPartition(tenant, userId);
-    let expected = await this.unreadCount(tenant, userId);
-    let marked = 0;
-    let start: ItemKey | undefined;
-    while (expected > 0) {
-      const { ids, next } = await this.unreadIds(pk, start);
-      for (let i = 0; i < ids.length; i += NOTIFICATIONS_PER_TRANSACTION) {
-        const outcome = await this.markChunkRead(
-          pk,
-          ids.slice(i, i + NOTIFICATIONS_PER_TRANSACTION),
-        );
-        marked += outcome.marked;
-        expected -= outcome.marked;
-      }
-      if (next === undefined) break;
-      start = next;
-      if (expected <= 0) expected = await this.unreadCount(tenant, userId);
-    }
-    return { missing: [], unreadDelta: marked > 0 ? -marked : 0 };
-  }
-
-  async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
-    const pk = userPartition(tenant, userId);
-    const key = { pk, sk: notificationSortKey(id) };
-    for (let attempt = 1; ; attempt++) {
-      const read = (await this.readFlags(pk, [id])).get(id);
-      if (read === undefined) return { missing: [id], unreadDelta: 0 };
-      if (read) {
-        // No count to move: one conditional delete, which fails if it became unread meanwhile.
-        if (await this.counter.deleteUncounted(key, true)) return { missing: [], unreadDelta: 0 };
-      } else {
-        const deletion: TransactItem = {
-          Delete: {
-            TableName: this.tableName,
-            Key: key,
-            ConditionExpression: '#read = :false',
-            ExpressionAttributeNames: { '#read': 'read' },
-            ExpressionAttributeValues: { ':false': false },
-          },
-        };
-        if ((await this.counter.commit(pk, [deletion], -1)) === 'committed') {
-          return { missing: [], unreadDelta: -1 };
-        }
-      }
-      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
-      await this.retry.wait(attempt);
+  private async conditionally(write: () => Promise<unknown>): Promise<Flip> {
+    try {
+      await this.retry.onConflict(write);
+      return 'flipped';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The document client leaves the exception's item marshalled.
+      const old = error.Item ? unmarshall(error.Item) : undefined;
+      return old === undefined || !isLive(old, this.now()) ? 'missing' : 'unchanged';
     }
   }
 
-  /** Marks these (last seen unread) read; re-reads and retries whatever changed meanwhile. */
-  private async markChunkRead(
-    pk: string,
-    ids: string[],
-  ): Promise<{ marked: number; missing: string[] }> {
-    let pending = ids;
-    const missing: string[] = [];
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const updates = pending.map((id) =>
-        flagUpdate(this.tableName, { pk, sk: notificationSortKey(id) }, false, true),
-      );
-      if ((await this.counter.commit(pk, updates, -updates.length)) === 'committed') {
-        return { marked: pending.length, missing };
-      }
-      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
-      await this.retry.wait(attempt);
-      const flags = await this.readFlags(pk, pending);
-      missing.push(...pending.filter((id) => !flags.has(id)));
-      pending = pending.filter((id) => flags.get(id) === false);
-    }
-    return { marked: 0, missing };
+  private flagNames(): Record<string, string> {
+    return {
+      '#read': 'read',
+      '#unreadKey': UNREAD_INDEX.sortKey,
+      '#expiresAt': TABLE_KEYS.ttlAttribute,
+    };
   }
-
-  /** The `read` flag of each id that is in the partition; absent ids are not in the map. */
-  private async readFlags(pk: string, ids: string[]): Promise<Map<string, boolean>> {
-    const items = await batchGetAll(
-      this.documentClient,
-      this.tableName,
-      ids.map((id) => ({ pk, sk: notificationSortKey(id) })),
-      {
-        projection: 'sk, #read',
-        names: { '#read': 'read' },
-        consistentRead: true,
-        attempts: MAX_ATTEMPTS,
-        backoff: this.retry,
-        what: 'inbox reads',
-      },
-    );
-    return new Map(
-      items.map((item) => [String(item.sk).slice(NOTIFICATION_PREFIX.length), item.read === true]),
-    );
-  }
-
-  /** Ids of unread notifications from `start` on, newest first, one query's worth. */
-  private async unreadIds(
-    pk: string,
-    start: ItemKey | undefined,
-  ): Promise<{ ids: string[]; next?: ItemKey }> {
-    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: '#read = :false',
-        ProjectionExpression: 'sk',
-        ExpressionAttributeNames: { '#read': 'read' },
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': NOTIFICATION_PREFIX, ':false': false },
-        ScanIndexForward: false,
-        Limit: SCAN_PAGE,
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    const ids = Items.map((item) => String(item.sk).slice(NOTIFICATION_PREFIX.length));
-    return LastEvaluatedKey === undefined ? { ids } : { ids, next: LastEvaluatedKey as ItemKey };
-  }
-}
-
-/** Turns one notification's flag from `from` to `to`, only if it still is `from`. */
-function flagUpdate(table: string, key: ItemKey, from: boolean, to: boolean): TransactItem {
-  return {
-    Update: {
-      TableName: table,
-      Key: key,
-      UpdateExpression: 'SET #read = :to',
-      // attribute_exists: an update must never create a notification that was deleted.
-      ConditionExpression: 'attribute_exists(pk) AND #read = :from',
-      ExpressionAttributeNames: { '#read': 'read' },
-      ExpressionAttributeValues: { ':from': from, ':to': to },
-    },
-  };
 }

@@ -1,13 +1,14 @@
 /**
  * The user's STATE item (`U#{tenant}#{userId}` / `STATE`): their unread count, and the
- * ids of their recent events (`e_<tag>: <first publish time>`), and every write that moves
+ * ids of their recent notifications (`e_<tag>: <publish time>`), and every write that moves
  * the count. It keeps the count equal to the user's unread notifications:
  *
  * Storing is the hot path and costs two plain writes, no transaction: the conditional Put
- * of the notification, then one conditional update of this item that records the event id
- * among the user's recent ones and adds 1 to the count (`claim`). That update is also the
- * idempotency check: a known event (a redelivery, or a publisher's re-publish under a new
- * id) fails it, and the item put for it is taken back. Every read-state change (user
+ * of the notification, then one conditional update of this item that records the
+ * notification's id among the user's recent ones and adds 1 to the count (`claim`). A
+ * re-publish has its first notification's id (the event ledger's doing), so the Put
+ * recognises it; the claim recognises a redelivery of a recent notification the user has
+ * deleted since, and the item put for it is taken back. Every read-state change (user
  * actions, rare) flips flags and moves the count in ONE transaction whose conditions name
  * the flag values it read (`commit`), so a concurrent duplicate changes nothing and a
  * cancelled attempt is re-read and retried. A decrement also requires `unread >= n`:
@@ -29,7 +30,6 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RetryableError } from '#core/errors';
 import { type InboxRetry, tooBusy } from './dynamo-inbox-retry';
 import { type ItemKey, STATE_SK } from './dynamo-keys';
@@ -45,16 +45,14 @@ const GUARD_ATTEMPTS = 6;
 /** Why a transaction attempt did not commit. */
 type Outcome = 'committed' | 'changed' | 'guard';
 
-/** A user's event recorded on their STATE item: `<tag>: <first publish time>`. */
+/** A user's notification recorded on their STATE item: `<tag>: <publish time>`. */
 export interface RecentEvent {
   tag: string;
   publishedAt: number;
 }
 
-/** What claiming an event found: it was new (and is now counted), or known since `firstPublishedAt`. */
-export type Claim =
-  | { kind: 'claimed'; recent: RecentEvent[] }
-  | { kind: 'known'; firstPublishedAt: number };
+/** What claiming a notification found: it was new (and is now counted), or known already. */
+export type Claim = { kind: 'claimed'; recent: RecentEvent[] } | { kind: 'known' };
 
 export class UnreadCounter {
   constructor(
@@ -78,13 +76,12 @@ export class UnreadCounter {
   }
 
   /**
-   * Records the event among the user's recent ones and adds `count` (1 for an unread
-   * notification) to the count, in one conditional update: it is the idempotency check for
-   * a re-publish, so a known event costs no request of its own, and its failure returns
-   * when the event was first published.
+   * Records the notification among the user's recent ones and adds `count` (1 for an unread
+   * notification) to the count, in one conditional update: a known one (stored before, and
+   * deleted since) fails it, at no request of its own.
    */
-  async claim(pk: string, eventId: string, publishedAt: number, count: number): Promise<Claim> {
-    const tag = eventTag(eventId);
+  async claim(pk: string, id: string, publishedAt: number, count: number): Promise<Claim> {
+    const tag = eventTag(id);
     try {
       // It must land, or the item stays uncounted: a read-state transaction holding the
       // counter makes it fail with TransactionConflict, which the SDK does not retry.
@@ -99,20 +96,17 @@ export class UnreadCounter {
             ExpressionAttributeValues: { ':at': publishedAt, ':count': count },
             // Returned values cost no read units.
             ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
       return { kind: 'claimed', recent: recentEvents(Attributes ?? {}) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The document client leaves the exception's item marshalled.
-      const first = Number(error.Item ? unmarshall(error.Item)[tag] : Number.NaN);
-      return { kind: 'known', firstPublishedAt: Number.isFinite(first) ? first : publishedAt };
+      if (error instanceof ConditionalCheckFailedException) return { kind: 'known' };
+      throw error;
     }
   }
 
-  /** Forgets these recent events, so the STATE item stays one write unit. */
+  /** Forgets these recent notifications, so the STATE item stays one write unit. */
   async forget(pk: string, tags: string[]): Promise<void> {
     if (tags.length === 0) return;
     const names = Object.fromEntries(tags.map((tag, i) => [`#e${i}`, tag]));
@@ -243,11 +237,11 @@ export class UnreadCounter {
 const EVENT_TAG_PREFIX = 'e_';
 
 /**
- * The attribute naming an event id on the user's STATE item: 60 bits of its SHA-256,
+ * The attribute naming a notification id on the user's STATE item: 60 bits of its SHA-256,
  * short so that dozens fit in the item's first write unit with the count.
  */
-export function eventTag(eventId: string): string {
-  return EVENT_TAG_PREFIX + createHash('sha256').update(eventId).digest('base64url').slice(0, 10);
+export function eventTag(id: string): string {
+  return EVENT_TAG_PREFIX + createHash('sha256').update(id).digest('base64url').slice(0, 10);
 }
 
 function recentEvents(item: Record<string, unknown>): RecentEvent[] {

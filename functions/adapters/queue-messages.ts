@@ -21,24 +21,35 @@ const snsNotification = z.looseObject({
 
 const connectionRef = z.strictObject({ connectionId: z.string().min(1), userId: z.string() });
 const envelopeField = z.unknown().transform((value) => parseEnvelope(value));
+/**
+ * The latest time SNS's `Timestamp` can state: a notification's `createdAt` keeps its
+ * width up to it, and `toISOString` throws a RangeError not far beyond it.
+ */
+const LATEST_PUBLISH = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const publishedAt = z.number().int().nonnegative().max(LATEST_PUBLISH);
 const task = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('broadcast-page'),
-    envelope: envelopeField,
-    publishedAt: z.number().int().nonnegative(),
-    cursor: z.string().min(1),
-    until: z.string().min(1).optional(),
-  }),
+  z
+    .strictObject({
+      kind: z.literal('broadcast-page'),
+      envelope: envelopeField,
+      publishedAt,
+      cursor: z.string().min(1),
+      until: z.string().min(1).optional(),
+    })
+    .refine((page) => 'topic' in page.envelope.to, {
+      path: ['envelope', 'to'],
+      message: 'a broadcast page needs a topic audience',
+    }),
   z.strictObject({
     kind: z.literal('retry-users'),
     envelope: envelopeField,
-    publishedAt: z.number().int().nonnegative(),
+    publishedAt,
     attempt: z.number().int().positive(),
   }),
   z.strictObject({
     kind: z.literal('retry-connections'),
     envelope: envelopeField,
-    publishedAt: z.number().int().nonnegative(),
+    publishedAt,
     connections: z.array(connectionRef).min(1),
     attempt: z.number().int().positive(),
   }),
@@ -53,7 +64,8 @@ export function encodeTask(value: FanOutTask): string {
 /**
  * Reads one queue message body. `sentAt` (the SQS SentTimestamp) stands in for the publish
  * time when an envelope arrives without SNS. Throws InvalidEnvelopeError for anything
- * that can never be processed.
+ * that can never be processed. (JSON.parse keeps no stack per level, so no nesting
+ * overflows it; `parseEnvelope` bounds the depth before anything recursive sees it.)
  */
 export function decodeQueueMessage(body: string, sentAt: number): QueueMessage {
   let input: unknown;
@@ -62,8 +74,14 @@ export function decodeQueueMessage(body: string, sentAt: number): QueueMessage {
   } catch (error) {
     throw new InvalidEnvelopeError('invalid envelope: not JSON', { cause: error });
   }
-  const notification = snsNotification.safeParse(input);
-  if (notification.success) {
+  // An envelope never has `Type` (unknown fields are refused): this is SNS's wrapper.
+  if (typeof input === 'object' && input !== null && 'Type' in input) {
+    const notification = snsNotification.safeParse(input);
+    if (!notification.success) {
+      throw new InvalidEnvelopeError(
+        `invalid SNS notification: ${z.prettifyError(notification.error)}`,
+      );
+    }
     return {
       kind: 'publish',
       envelope: decodeEnvelope(notification.data.Message),
@@ -77,5 +95,6 @@ export function decodeQueueMessage(body: string, sentAt: number): QueueMessage {
     }
     return { kind: 'task', task: parsed.data };
   }
-  return { kind: 'publish', envelope: parseEnvelope(input), publishedAt: sentAt };
+  // Sent to the queue directly: the text's own limits apply as to an SNS message's.
+  return { kind: 'publish', envelope: decodeEnvelope(body), publishedAt: sentAt };
 }

@@ -16,25 +16,26 @@ const BATCH_BYTES = 256 * 1024;
 /** Requests per batch before entries SQS keeps failing are reported as a retryable failure. */
 const MAX_BATCH_ATTEMPTS = 3;
 
-/** Hands fan-out work to a later invocation through the fan-out's own queue. */
-export class SqsContinuations implements Continuations {
+/** Hands tasks, encoded by `encode`, to a later invocation through a consumer's own queue. */
+export class SqsTaskQueue<Task> {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
+    private readonly encode: (task: Task) => string,
   ) {}
 
-  async enqueue(task: FanOutTask, delaySeconds = 0): Promise<void> {
+  async enqueue(task: Task, delaySeconds = 0): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: encodeTask(task),
+        MessageBody: this.encode(task),
         DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
       }),
     );
   }
 
-  async enqueueMany(tasks: readonly FanOutTask[]): Promise<void> {
-    for (const batch of batches(tasks.map(encodeTask))) await this.sendBatch(batch);
+  async enqueueMany(tasks: readonly Task[]): Promise<void> {
+    for (const batch of batches(tasks.map(this.encode))) await this.sendBatch(batch);
   }
 
   /** Sends one batch, resending the entries SQS failed on its side. */
@@ -55,6 +56,13 @@ export class SqsContinuations implements Continuations {
       const failed = new Set(Failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => failed.has(entry.Id));
     }
+  }
+}
+
+/** Hands fan-out work to a later invocation through the fan-out's own queue. */
+export class SqsContinuations extends SqsTaskQueue<FanOutTask> implements Continuations {
+  constructor(sqs: SQSClient, queueUrl: string) {
+    super(sqs, queueUrl, encodeTask);
   }
 }
 

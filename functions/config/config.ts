@@ -66,7 +66,15 @@ export function deliveryConcurrency(fallback: number, env: Env = process.env): n
   return intEnv(ENV.deliveryConcurrency, fallback, { min: 1, max: 10_000 }, env);
 }
 
-/** How long notifications (and the ledger of event ids) are kept: 90 days unless configured. */
+/** How long notifications are kept: 90 days unless configured. */
 export function retentionSeconds(env: Env = process.env): number {
   return intEnv(ENV.retentionDays, 90, { min: 1, max: 3650 }, env) * 24 * 3600;
+}
+
+/**
+ * How long an envelope id is remembered (the event ledger's horizon): 24 hours unless
+ * configured. At least a minute, at most a year.
+ */
+export function idempotencySeconds(env: Env = process.env): number {
+  return intEnv(ENV.idempotencySeconds, 24 * 3600, { min: 60, max: 365 * 24 * 3600 }, env);
 }

@@ -23,6 +23,12 @@ export const ENV = {
   jwksUrl: 'HERALD_JWKS_URL',
   jwtIssuer: 'HERALD_JWT_ISSUER',
   jwtAudience: 'HERALD_JWT_AUDIENCE',
+  /** The email queue, to which a big email audience hands its further slices. */
+  emailQueueUrl: 'HERALD_EMAIL_QUEUE_URL',
+  /** SES sends per second per email consumer (SES's default production quota is 14). */
+  sesRate: 'HERALD_SES_RATE',
+  /** Recipients one email invocation takes on; the rest are handed on as tasks. */
+  emailRecipientsPerInvocation: 'HERALD_EMAIL_RECIPIENTS_PER_INVOCATION',
   /** Verified SES identity that Herald sends mail from. */
   emailFrom: 'HERALD_EMAIL_FROM',
   /** PostToConnection calls in flight per fan-out invocation. */
@@ -33,6 +39,11 @@ export const ENV = {
   retentionDays: 'HERALD_RETENTION_DAYS',
   /** Milliseconds a collapse window gathers envelopes of one `collapseKey` (0 turns it off). */
   collapseWindowMs: 'HERALD_COLLAPSE_WINDOW_MS',
+  /**
+   * Seconds during which an envelope id, within its tenant, produces its notifications once:
+   * a re-publish of the id within them changes nothing; after them it is a new notification.
+   */
+  idempotencySeconds: 'HERALD_IDEMPOTENCY_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -2,11 +2,15 @@ import * as z from 'zod';
 import { InvalidEnvelopeError } from './errors';
 import type { Envelope, Notification } from './model';
 import { notificationId } from './notification-id';
+import { type PlainJsonProblem, plainJsonProblem, STORABLE_NUMBERS } from './plain-json';
 import { isValidTopic } from './topics';
 
 export const DEFAULT_TENANT = 'default';
 
-/** Limits that keep a rendered notification frame far below API Gateway's 128 KB. */
+/**
+ * Limits that keep every envelope that passes them storable and deliverable: a rendered
+ * notification frame far below API Gateway's 128 KB, an item far below DynamoDB's 400 KB.
+ */
 export const ENVELOPE_LIMITS = {
   users: 1000,
   userIdLength: 256,
@@ -14,6 +18,23 @@ export const ENVELOPE_LIMITS = {
   bodyLength: 4096,
   urlLength: 2048,
   dataBytes: 16 * 1024,
+  /**
+   * Levels of objects and arrays in `data`, its own object counting as 1: DynamoDB refuses
+   * an item whose attributes nest 32 levels deep (measured on DynamoDB Local).
+   */
+  dataDepth: 31,
+  /** An envelope's JSON text: the most an SNS message carries. */
+  textBytes: 256 * 1024,
+  /**
+   * The envelope as Herald writes it again (in retry tasks on SQS, in collapse windows in
+   * DynamoDB), leaving room for what surrounds it there.
+   */
+  envelopeBytes: 192 * 1024,
+  /**
+   * API Gateway's WebSocket message limit, which the largest frame the limits above allow
+   * stays below (the tests build it).
+   */
+  frameBytes: 128 * 1024,
 } as const;
 
 const userId = z
@@ -78,21 +99,72 @@ const envelopeSchema = z.strictObject({
   collapseKey: z.string().min(1).max(128).optional(),
 });
 
-/** Validates an already-decoded envelope; throws InvalidEnvelopeError naming every problem. */
+/**
+ * Validates an already-decoded envelope; throws InvalidEnvelopeError naming every problem
+ * (the rules and fields, never the values). Its shape is checked first, without recursion,
+ * so that nothing after it (zod, `JSON.stringify`, marshalling) can overflow the stack.
+ */
 export function parseEnvelope(input: unknown): Envelope {
+  const shape = plainJsonProblem(input, {
+    // The envelope's own object, then `data`'s levels.
+    maxDepth: ENVELOPE_LIMITS.dataDepth + 1,
+    maxValues: ENVELOPE_LIMITS.textBytes,
+  });
+  if (shape) throw invalidEnvelope([describeShapeProblem(shape)]);
   const result = envelopeSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    });
-    throw new InvalidEnvelopeError(`invalid envelope: ${problems.join('; ')}`);
+    throw invalidEnvelope(
+      result.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        return path ? `${path}: ${issue.message}` : issue.message;
+      }),
+    );
   }
+  const oversize = sizeProblems(result.data);
+  if (oversize.length > 0) throw invalidEnvelope(oversize);
   return result.data;
+}
+
+function invalidEnvelope(problems: string[]): InvalidEnvelopeError {
+  return new InvalidEnvelopeError(`invalid envelope: ${problems.join('; ')}`);
+}
+
+/** Names the envelope's field the problem is in, never a key or value from inside it. */
+function describeShapeProblem({ rule, path }: PlainJsonProblem): string {
+  const field = String(path[0] ?? '') || 'envelope';
+  switch (rule) {
+    case 'depth':
+      return `${field}: must nest at most ${ENVELOPE_LIMITS.dataDepth} levels`;
+    case 'values':
+      return `envelope: must hold at most ${ENVELOPE_LIMITS.textBytes} values`;
+    case 'type':
+      return `${field}: must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)`;
+    case 'number':
+      return (
+        `${field}: numbers must be at most ${STORABLE_NUMBERS.maxMagnitude} and, unless 0, ` +
+        `at least ${STORABLE_NUMBERS.minMagnitude} in magnitude (send others as strings)`
+      );
+    case 'key':
+      return `${field}: object keys must not be empty`;
+  }
+}
+
+/**
+ * What would not fit where Herald writes a valid envelope again. The notification frame
+ * needs no check: the field limits keep it far below `frameBytes` (the tests prove it).
+ */
+function sizeProblems(envelope: Envelope): string[] {
+  if (Buffer.byteLength(JSON.stringify(envelope)) <= ENVELOPE_LIMITS.envelopeBytes) return [];
+  return [`envelope: must serialize to at most ${ENVELOPE_LIMITS.envelopeBytes} bytes`];
 }
 
 /** Decodes and validates an envelope from a message body. */
 export function decodeEnvelope(text: string): Envelope {
+  if (Buffer.byteLength(text) > ENVELOPE_LIMITS.textBytes) {
+    throw new InvalidEnvelopeError(
+      `invalid envelope: must be at most ${ENVELOPE_LIMITS.textBytes} bytes of JSON`,
+    );
+  }
   let input: unknown;
   try {
     input = JSON.parse(text);

@@ -16,6 +16,11 @@ export interface FanOutSettings {
   walkPages: number;
   /** How long a stored notification is kept. */
   retentionSeconds: number;
+  /**
+   * How long an envelope id is remembered, from its first publish: within it a re-publish
+   * produces nothing new; after it, the id makes a new notification.
+   */
+  idempotencySeconds: number;
   retry: RetryPolicy;
   /** Retry tasks after which a connection is given up (it can still resume from the inbox). */
   maxTaskAttempts: number;
@@ -31,13 +36,14 @@ export const DEFAULT_FAN_OUT_SETTINGS: FanOutSettings = {
   pageSize: 1000,
   walkPages: 100,
   retentionSeconds: 90 * 24 * 3600,
+  idempotencySeconds: 24 * 3600,
   retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
   maxTaskAttempts: 5,
   connectionsPerTask: 500,
   coalescing: DEFAULT_COALESCING,
 };
 
-/** When (epoch s) what the fan-out writes at `atMs` expires: notifications, slots, ledger. */
+/** When (epoch s) what the fan-out writes at `atMs` expires: notifications, slots. */
 export function retainedUntil(
   atMs: number,
   settings: Pick<FanOutSettings, 'retentionSeconds'>,
@@ -51,4 +57,12 @@ export function notificationExpiresAt(
   settings: Pick<FanOutSettings, 'retentionSeconds'>,
 ): number {
   return retainedUntil(Date.parse(notification.createdAt), settings);
+}
+
+/** When (epoch s) the ledger forgets an envelope id first published at `publishedAt` (ms). */
+export function idempotentUntil(
+  publishedAt: number,
+  settings: Pick<FanOutSettings, 'idempotencySeconds'>,
+): number {
+  return Math.floor(publishedAt / 1000) + settings.idempotencySeconds;
 }

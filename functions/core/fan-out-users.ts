@@ -1,7 +1,7 @@
 /**
  * Delivering an envelope to the users it names: each user's preferences decide whether it
  * goes in-app at all; then it is stored in their inbox (the write doubles as the
- * idempotency check) and pushed to their live connections, or, with a `collapseKey`, goes
+ * idempotency check: the fan-out gave a re-published id its first notification id) and pushed to their live connections, or, with a `collapseKey`, goes
  * through their collapse window. Users whose store or window failed are retried by a task
  * of their own.
  */
@@ -99,18 +99,17 @@ export function createUserDelivery(deps: UserDeliveryDeps) {
     const listing = listAllForUser(deps.connections, envelope.tenant, userId);
     listing.catch(() => undefined);
     const expiresAt = notificationExpiresAt(notification, settings);
-    const stored = await deps.inbox.store(recipient, notification, expiresAt);
-    // A re-published event is pushed as the notification the user already has.
-    const kept = stored.notification;
-    if (kept) report.notificationId = kept.id;
-    if (!stored.fresh) {
+    const { fresh } = await deps.inbox.store(recipient, notification, expiresAt);
+    if (!fresh) {
       report.duplicates++;
       if (!dispatch.options.force) return;
     }
-    const frame = kept ? notificationFrame(kept) : dispatch.frame;
-    const publishedAt = kept ? Date.parse(kept.createdAt) : dispatch.publishedAt;
-    const source = { envelope, publishedAt, attempt: dispatch.options.attempt };
-    await deps.push.toConnections(await listing, frame, source, report);
+    const source = {
+      envelope,
+      publishedAt: dispatch.publishedAt,
+      attempt: dispatch.options.attempt,
+    };
+    await deps.push.toConnections(await listing, dispatch.frame, source, report);
   }
 
   /** Delivers to one user: nothing when muted, else straight away or through their window. */

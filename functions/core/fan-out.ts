@@ -1,6 +1,7 @@
 /**
- * Herald's fan-out: stores each notification once per recipient (the conditional write
- * doubles as the idempotency check), pushes it to every live connection with bounded
+ * Herald's fan-out: stores each notification once per recipient (the event ledger maps a
+ * re-published id to its first notification id, and the conditional write of the
+ * notification is then the idempotency check), pushes it to every live connection with bounded
  * concurrency, prunes connections API Gateway reports gone, and hands whatever still
  * fails, and the further pages of big topic audiences, to later invocations through
  * its own queue. It throws only when nothing would otherwise retry the work.
@@ -17,7 +18,7 @@ import { FanOutBatch } from './fan-out-batch';
 import { createBroadcaster } from './fan-out-broadcast';
 import { createFanOutPush, frameOf } from './fan-out-push';
 import { type FanOutReport, newReport } from './fan-out-report';
-import { type FanOutSettings, retainedUntil } from './fan-out-settings';
+import { type FanOutSettings, idempotentUntil } from './fan-out-settings';
 import { createTopicDelivery } from './fan-out-topic';
 import { createUserDelivery } from './fan-out-users';
 import { createFanOutWindows } from './fan-out-windows';
@@ -98,19 +99,17 @@ export function createFanOut(deps: FanOutDeps) {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
       if (!envelope.channels.includes('inapp')) return nothingFor(envelope, arrival.publishedAt);
-      // A re-published id takes its first publish time, hence its first notification id.
-      // For users the inbox recognises the event on the write that counts it; topics, and
-      // envelopes that may be coalesced into another's notification, need the ledger.
-      // Coalesced envelopes are recorded too, so re-publishing any of them changes nothing.
-      const byInbox = 'users' in envelope.to && !(windows && envelope.collapseKey);
-      const publishedAt = byInbox
-        ? arrival.publishedAt
-        : await deps.ledger.firstPublished(
-            envelope.tenant,
-            envelope.id,
-            arrival.publishedAt,
-            retainedUntil(arrival.publishedAt, settings),
-          );
+      // The ledger gives a re-published id (within the idempotency horizon) its first
+      // publish time, hence its first notification id: every recipient's inbox then holds
+      // it already (the conditional Put says so) and nobody is pushed it again. One write
+      // per envelope, whatever its audience; coalesced envelopes are recorded too, so
+      // re-publishing any of them changes nothing.
+      const publishedAt = await deps.ledger.firstPublished(
+        envelope.tenant,
+        envelope.id,
+        arrival.publishedAt,
+        idempotentUntil(arrival.publishedAt, settings),
+      );
       const force = arrival.redelivered;
       const batch = arrival.batch ?? new FanOutBatch();
       if ('users' in envelope.to) {

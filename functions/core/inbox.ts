@@ -129,6 +129,16 @@ export function createInboxService(deps: InboxServiceDeps) {
     },
 
     /**
+     * Tells every live connection of the user their count, after it moved with no change
+     * of Herald's own: DynamoDB's TTL deleting an unread notification that expired.
+     */
+    async announceState(owner: InboxOwner): Promise<UnreadState> {
+      const unread = await deps.inbox.unreadCount(owner.tenant, owner.userId);
+      await announce(owner, unread);
+      return { unread };
+    },
+
+    /**
      * Marks these read. Ids not in the caller's inbox are reported, not refused, since
      * marking is idempotent and a batch may race a deletion.
      */

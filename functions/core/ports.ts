@@ -57,23 +57,19 @@ export interface TopicPages {
   rest?: string;
 }
 
-/**
- * What storing a notification found. `fresh` is false when the recipient has it already.
- * `notification` is there only when the recipient has the same event under an earlier
- * publish (a publisher's retry): that first notification, whose id and time to push.
- */
+/** What storing a notification found. `fresh` is false when the recipient has it already. */
 export interface StoreOutcome {
   fresh: boolean;
-  notification?: Notification;
 }
 
 /** The inbox as the fan-out sees it: where it files each new notification, one per recipient, once. */
 export interface FanOutInbox {
   /**
-   * Stores the notification for its recipient unless the recipient has it already: the
-   * same id (a redelivery), or for a user the same event id among their recent events (a
-   * re-publish). The writes that store and count it are the idempotency check: it costs
-   * no request of its own.
+   * Stores the notification for its recipient unless the recipient has it already, by its
+   * id: a redelivery, or a re-publish, which the event ledger gave its first notification
+   * id. For a user, also not once they deleted it, while it is among their recent ones.
+   * The conditional write that stores it is the idempotency check: it costs no request of
+   * its own.
    */
   store(recipient: Recipient, notification: Notification, expiresAt: number): Promise<StoreOutcome>;
 }
@@ -97,7 +93,8 @@ export interface InboxChange {
 /**
  * The inbox as its owner sees it (through the HTTP API and the socket): their own view: listing, read state, deletion. Every call is addressed
  * by the caller's tenant and user, so another user's notification is simply not found.
- * Each change of a `read` flag moves the unread count in the same transaction.
+ * The unread count is always the number of unread notifications (counted, never kept
+ * beside them), and one past its `expiresAt` is gone for every call, counted or listed.
  */
 export interface OwnerInbox {
   list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>>;
@@ -185,19 +182,63 @@ export interface Directory {
   emailOf(tenant: string, userId: string): Promise<string | undefined>;
 }
 
-/** Which notifications were mailed to whom, so a redelivered message mails nobody twice. */
-export interface MailLog {
-  wasSent(tenant: string, userId: string, notificationId: string): Promise<boolean>;
-  recordSent(tenant: string, userId: string, notificationId: string): Promise<void>;
+/** Who is about to mail a notification to a user, and until when (ms) nobody else may. */
+export interface MailLease {
+  /** Unique per attempt to send (never shared by two senders that may run at once). */
+  claimant: string;
+  leaseUntil: number;
+  /** Now (ms): a claim whose `leaseUntil` is not after it has run out. */
+  now: number;
+  /** When the record goes (epoch s, TTL): the end of the idempotency horizon. */
+  expiresAt: number;
 }
 
 /**
- * Remembers, per tenant and event id, when an event was first published. Publishing an id
- * again (a publisher's retry) then yields the first publish time, hence the same
- * notification id, and every recipient's inbox recognises it as one it already has.
+ * What a claim found: `claimed` (the caller may send), `sent` (someone did), or `held`
+ * (another sender holds a lease that has not run out).
+ */
+export type MailClaim = 'claimed' | 'sent' | 'held';
+
+/**
+ * Which notifications were mailed to whom, so that each (notification, user) is mailed once
+ * however many deliveries of it run, one after another or at the same time. A sender claims
+ * before sending and marks the mail sent after; a claim whose lease ran out without being
+ * marked (its sender died) may be claimed again.
+ */
+export interface MailLog {
+  /**
+   * One conditional write: claims the mail when there is no record, or one whose lease ran
+   * out and that is not marked sent; otherwise says why not.
+   */
+  claim(
+    tenant: string,
+    userId: string,
+    notificationId: string,
+    lease: MailLease,
+  ): Promise<MailClaim>;
+  /** Marks the mail sent. False when `claimant` no longer holds the claim. */
+  markSent(
+    tenant: string,
+    userId: string,
+    notificationId: string,
+    claimant: string,
+  ): Promise<boolean>;
+  /** Gives up a claim not marked sent, so another sender need not wait for its lease. */
+  release(tenant: string, userId: string, notificationId: string, claimant: string): Promise<void>;
+}
+
+/**
+ * Remembers, per tenant and event id, when an event was first published, until the idempotency
+ * horizon. Publishing an id again (a publisher's retry) within it yields the first publish
+ * time, hence the same notification id, and every recipient's inbox recognises it as one it
+ * already has, however many notifications came between. After it, the id is new again.
  */
 export interface EventLedger {
-  /** Records `publishedAt` unless the event is known; returns the first publish time either way. */
+  /**
+   * Records `publishedAt` unless the event is known and its record has not expired by then
+   * (`expiresAt`, epoch s, is when a record made now expires); returns the first publish time
+   * either way.
+   */
   firstPublished(
     tenant: string,
     eventId: string,

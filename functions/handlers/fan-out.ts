@@ -11,6 +11,7 @@ import { logger, metrics } from '#adapters/powertools';
 import { SqsContinuations, SqsDeadLetters } from '#adapters/sqs-queues';
 import {
   deliveryConcurrency,
+  idempotencySeconds,
   intEnv,
   requireEnv,
   retentionSeconds,
@@ -25,7 +26,7 @@ import {
   type FanOutReport,
 } from '#core/fan-out';
 import { type DeadLetters, systemClock } from '#core/ports';
-import { decodeOrReject, receiveCount } from './queue-record';
+import { deadLetteringPoison, decodeOrReject, receiveCount } from './queue-record';
 
 export interface FanOutHandlerDeps {
   fanOut: FanOut;
@@ -57,7 +58,8 @@ export function makeHandler(deps: FanOutHandlerDeps) {
     try {
       return await processPartialResponse(
         event,
-        (record: SQSRecord) => processRecord(record, batch),
+        (record: SQSRecord) =>
+          deadLetteringPoison(record, deps.deadLetters, () => processRecord(record, batch)),
         processor,
         { context },
       );
@@ -94,6 +96,7 @@ export const handler = wiredOnFirstCall(() => {
       max: 100_000,
     }),
     retentionSeconds: retentionSeconds(),
+    idempotencySeconds: idempotencySeconds(),
     coalescing: {
       ...DEFAULT_FAN_OUT_SETTINGS.coalescing,
       windowMs: intEnv(ENV.collapseWindowMs, DEFAULT_FAN_OUT_SETTINGS.coalescing.windowMs, {

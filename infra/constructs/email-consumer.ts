@@ -31,12 +31,17 @@ export class EmailConsumer extends Construct {
       description: 'Emails notifications to recipients who want email',
       timeout: Duration.seconds(TOPOLOGY.consumerTimeoutSeconds),
       logLevel: props.settings.logLevel,
-      environment: { [ENV.emailDeadLetterQueueUrl]: deadLetterQueue.queueUrl },
+      environment: {
+        // Its own queue too: a big audience hands its further slices on as tasks there.
+        [ENV.emailQueueUrl]: queue.queueUrl,
+        [ENV.emailDeadLetterQueueUrl]: deadLetterQueue.queueUrl,
+      },
     });
     fn.bindTable(props.connections, 'read');
     // Addresses and preferences are read from the notifications table; the mail log that
     // keeps a retried batch from mailing twice is written there.
     fn.bindTable(props.notifications, 'readWrite');
+    queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
 
     if (emailFrom) {

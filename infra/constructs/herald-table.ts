@@ -1,8 +1,15 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ENV, type EnvName } from '#config/env-names';
 import { TABLE_KEYS, type TOPOLOGY } from '#config/topology';
+import { UNREAD_INDEX } from '#config/unread-index';
 
 export type TableName = keyof typeof TOPOLOGY.tables;
 
@@ -14,11 +21,17 @@ const TABLE_ENV: Record<TableName, EnvName> = {
 
 export interface HeraldTableProps {
   name: TableName;
+  /**
+   * The sparse local index of unread notifications (`#config/unread-index`), which the
+   * unread count is a Query of. Local, so it reads strongly consistent; an LSI can only be
+   * created with its table.
+   */
+  unreadIndex?: boolean;
 }
 
 /**
- * One of Herald's tables: the generic pk/sk schema every access pattern queries (no
- * indexes, so nothing ever needs a Scan), on demand, TTL, point-in-time recovery, and
+ * One of Herald's tables: the generic pk/sk schema every access pattern queries (so
+ * nothing ever needs a Scan; the notifications table adds one local index, of unread rows), on demand, TTL, point-in-time recovery, and
  * retained when the stack goes so data outlives any deploy. The table knows its
  * environment variable so `HeraldFunction.bindTable` can set it with the grant.
  */
@@ -36,5 +49,13 @@ export class HeraldTable extends Table {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.envName = TABLE_ENV[props.name];
+    if (props.unreadIndex) {
+      this.addLocalSecondaryIndex({
+        indexName: UNREAD_INDEX.name,
+        sortKey: { name: UNREAD_INDEX.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [TABLE_KEYS.ttlAttribute],
+      });
+    }
   }
 }

@@ -1,9 +1,6 @@
-/**
- * The `Directory` and `MailLog` contracts (see `functions/core/ports.ts`): a user's latest
- * address, and which notifications were mailed to whom, per tenant.
- */
+/** The `Directory` contract (see `functions/core/ports.ts`): a user's latest address, per tenant. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Directory, MailLog } from '#core/ports';
+import type { Directory } from '#core/ports';
 import { unique } from './names';
 
 export function directoryContract(make: () => Directory): void {
@@ -24,29 +21,6 @@ export function directoryContract(make: () => Directory): void {
       expect(await directory.emailOf(tenant, 'alice')).toBe('alice@example.com');
       expect(await directory.emailOf(tenant, 'bob')).toBeUndefined();
       expect(await directory.emailOf(unique('tenant'), 'alice')).toBeUndefined();
-    });
-  });
-}
-
-export function mailLogContract(make: () => MailLog): void {
-  describe('MailLog', () => {
-    let log: MailLog;
-    let tenant: string;
-
-    beforeEach(() => {
-      log = make();
-      tenant = unique('tenant');
-    });
-
-    it('records a sent mail per tenant, user and notification, twice as once', async () => {
-      expect(await log.wasSent(tenant, 'alice', 'N1')).toBe(false);
-      await log.recordSent(tenant, 'alice', 'N1');
-      await log.recordSent(tenant, 'alice', 'N1');
-
-      expect(await log.wasSent(tenant, 'alice', 'N1')).toBe(true);
-      expect(await log.wasSent(tenant, 'bob', 'N1')).toBe(false);
-      expect(await log.wasSent(tenant, 'alice', 'N2')).toBe(false);
-      expect(await log.wasSent(unique('tenant'), 'alice', 'N1')).toBe(false);
     });
   });
 }

@@ -1,6 +1,6 @@
 /**
  * The `EventLedger` contract (see `functions/core/ports.ts`): per tenant and event id, the
- * first publish time, whoever asks and however often.
+ * first publish time, whoever asks and however often, until its record expires.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EventLedger } from '#core/ports';
@@ -28,6 +28,21 @@ export function eventLedgerContract(make: () => EventLedger): void {
 
       expect(await ledger.firstPublished(unique('tenant'), 'evt-2', 3_000, EXPIRES_AT)).toBe(3_000);
       expect(await ledger.firstPublished(tenant, 'evt-3', 4_000, EXPIRES_AT)).toBe(4_000);
+    });
+
+    it('forgets an event once its record expired: a publish then is first again', async () => {
+      const horizon = 86_400;
+      const first = 1_000_000_000;
+      const until = Math.floor(first / 1000) + horizon;
+      expect(await ledger.firstPublished(tenant, 'evt-h', first, until)).toBe(first);
+      const justBefore = (until - 1) * 1000;
+      expect(await ledger.firstPublished(tenant, 'evt-h', justBefore, until + horizon)).toBe(first);
+
+      const after = until * 1000;
+      expect(await ledger.firstPublished(tenant, 'evt-h', after, until + horizon)).toBe(after);
+      expect(await ledger.firstPublished(tenant, 'evt-h', after + 5_000, until + 2 * horizon)).toBe(
+        after,
+      );
     });
 
     it('agrees under concurrent first publishes', async () => {

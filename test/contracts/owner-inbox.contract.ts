@@ -1,7 +1,8 @@
 /**
  * The `OwnerInbox` contract (see `functions/core/ports.ts`): a user's own notifications,
- * newest first in pages, read state and deletion, each change moving the unread count
- * with it; another user's notification is simply not found. Filled through the fan-out's
+ * newest first in pages, read state and deletion, the unread count always the number of
+ * unread notifications; one past its `expiresAt` is gone; another user's notification is
+ * simply not found. Filled through the fan-out's
  * side of the same inbox.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +170,40 @@ export function ownerInboxContract(make: MakeInbox): void {
       expect(await owner.unreadCount(tenant, userId)).toBe(0);
       await file(alice, series(tenant, 2));
       expect(await owner.unreadCount(tenant, userId)).toBe(2);
+    });
+
+    describe('expiry', () => {
+      /** A TTL that has passed at any clock reading: the row waits for DynamoDB to delete it. */
+      const EXPIRED = 1;
+
+      it('treats a notification past its expiresAt as gone: listed, got, counted and changed', async () => {
+        const [live, gone, goneRead] = series(tenant, 3);
+        if (!live || !gone || !goneRead) throw new Error('made nothing');
+        await fanOut.store(alice, live, EXPIRES_AT);
+        await fanOut.store(alice, gone, EXPIRED);
+        await fanOut.store(alice, { ...goneRead, read: true }, EXPIRED);
+
+        expect(await owner.unreadCount(tenant, userId)).toBe(1);
+        expect(idsOf((await owner.list(alice, { limit: 10 })).items)).toEqual([live.id]);
+        expect(idsOf((await owner.list(alice, { limit: 10, unreadOnly: true })).items)).toEqual([
+          live.id,
+        ]);
+        expect(await owner.get(tenant, userId, gone.id)).toBeUndefined();
+        expect(await owner.markRead(tenant, userId, [gone.id])).toEqual({
+          missing: [gone.id],
+          unreadDelta: 0,
+        });
+        expect(await owner.markUnread(tenant, userId, goneRead.id)).toEqual({
+          missing: [goneRead.id],
+          unreadDelta: 0,
+        });
+        expect(await owner.remove(tenant, userId, gone.id)).toEqual({
+          missing: [gone.id],
+          unreadDelta: 0,
+        });
+        expect(await owner.markAllRead(tenant, userId)).toEqual({ missing: [], unreadDelta: -1 });
+        expect(await owner.unreadCount(tenant, userId)).toBe(0);
+      });
     });
 
     describe('read state', () => {

@@ -3,6 +3,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS, TOPOLOGY } from '#config/topology';
+import { UNREAD_INDEX } from '#config/unread-index';
 import { StatefulStack } from '#infra/stateful-stack';
 
 /** The feature flags `cdk synth` uses, so the test sees the template the CLI makes. */
@@ -22,7 +23,7 @@ beforeAll(() => {
 
 describe('tables', () => {
   it.each(['connections', 'notifications'] as const)(
-    '%s: pk/sk strings, on demand, TTL, PITR, AWS-managed encryption, no indexes, retained',
+    '%s: pk/sk strings, on demand, TTL, PITR, AWS-managed encryption, no global indexes, retained',
     (name) => {
       const tables = template.findResources('AWS::DynamoDB::Table', {
         DeletionPolicy: 'Retain',
@@ -41,7 +42,6 @@ describe('tables', () => {
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           SSESpecification: { SSEEnabled: true },
           GlobalSecondaryIndexes: Match.absent(),
-          LocalSecondaryIndexes: Match.absent(),
           // CloudFormation names it: the local names are for the local stack only.
           TableName: Match.absent(),
         },
@@ -49,6 +49,28 @@ describe('tables', () => {
       expect(Object.keys(tables)).toContain(idOf(stack[name]));
     },
   );
+
+  it('gives only the notifications table its sparse local index of unread rows', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: UNREAD_INDEX.sortKey, AttributeType: 'S' },
+      ]),
+      LocalSecondaryIndexes: [
+        {
+          IndexName: UNREAD_INDEX.name,
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+            { AttributeName: UNREAD_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [TABLE_KEYS.ttlAttribute] },
+        },
+      ],
+    });
+    const indexed = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { LocalSecondaryIndexes: Match.anyValue() },
+    });
+    expect(Object.keys(indexed)).toEqual([idOf(stack.notifications)]);
+  });
 
   it('tells functions which variable carries each table name', () => {
     expect(stack.connections.envName).toBe('HERALD_CONNECTIONS_TABLE');

@@ -127,7 +127,7 @@ beforeAll(() => {
   h = synthHerald({ jwksUrl: JWKS_URL, emailFrom: EMAIL_FROM }, true);
   apiId = logicalId(h.code.gateway.api);
   stageId = logicalId(h.code.gateway.stage);
-});
+}, 300_000);
 
 describe('functions', () => {
   it('all run Node 22 on ARM with X-Ray, their own log group and Powertools settings', () => {
@@ -495,6 +495,25 @@ describe('email', () => {
       [s.Action].flat().includes('sqs:SendMessage'),
     );
     expect(JSON.stringify(sends)).toContain(logicalId(h.data.email.deadLetterQueue));
+  });
+
+  it('may send to its own queue (the tasks of a big audience), told its URL', () => {
+    h.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.emailFrom]: EMAIL_FROM,
+          [ENV.emailQueueUrl]: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.email.queue)),
+          },
+        }),
+      },
+    });
+    const sends = statementsOf(h.template, h.code.email.function).filter((s) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    const resources = JSON.stringify(sends.map((s) => s.Resource));
+    expect(resources).toContain(logicalId(h.data.email.queue));
+    expect(resources).not.toContain(logicalId(h.data.fanOut.queue));
   });
 });
 

@@ -3,7 +3,7 @@
  * tokens, publishing with `@aws-sdk/client-sns`, and waiting for what must happen.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import WebSocket from 'ws';
 import { signDevToken } from '#local/dev-token';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
@@ -132,4 +132,26 @@ export async function eventually(
 export async function roundTrip(client: TestClient): Promise<void> {
   const reply = await client.request('ping');
   if (reply.type !== 'pong') throw new Error(`ping answered with ${JSON.stringify(reply)}`);
+}
+
+/**
+ * Throws unless every queue holds nothing, neither waiting, in flight nor delayed: with
+ * `eventually`, waits until all that was published has been handled, so that the absence
+ * of something (a second mail) can be asserted.
+ */
+export async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]): Promise<void> {
+  for (const QueueUrl of queueUrls) {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    const held = Object.entries(Attributes).filter(([, count]) => count !== '0');
+    if (held.length > 0) throw new Error(`${QueueUrl} holds ${JSON.stringify(held)}`);
+  }
 }

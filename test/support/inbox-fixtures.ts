@@ -73,7 +73,9 @@ export async function storeMany(
 ): Promise<Notification[]> {
   const notes = Array.from({ length: count }, () => notification());
   for (let i = 0; i < notes.length; i += 25) {
-    await Promise.all(notes.slice(i, i + 25).map((note) => inbox.store(recipient, note, 1)));
+    await Promise.all(
+      notes.slice(i, i + 25).map((note) => inbox.store(recipient, note, EXPIRES_AT)),
+    );
   }
   return notes;
 }

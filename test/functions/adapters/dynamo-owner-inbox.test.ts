@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
-import { type DynamoOwnerInbox, NOTIFICATIONS_PER_TRANSACTION } from '#adapters/dynamo-owner-inbox';
+import { type DynamoOwnerInbox, FLIPS_IN_FLIGHT } from '#adapters/dynamo-owner-inbox';
 import type { DynamoLocal } from '#test/support/dynamo-local';
 import {
   EXPIRES_AT,
@@ -181,8 +181,8 @@ describe('read state', () => {
     expect(await rawItem(local, 'U#acme#mallory', 'STATE')).toBeUndefined();
   });
 
-  it('marks more than one transaction’s worth in chunks', async () => {
-    const count = NOTIFICATIONS_PER_TRANSACTION + 21;
+  it('marks more than one chunk of flips at once', async () => {
+    const count = 4 * FLIPS_IN_FLIGHT + 21;
     const notes = await storeMany(fanOut, user('nina'), count);
 
     const change = await owner.markRead(

@@ -1,20 +1,22 @@
 /**
- * The unread count on the user's STATE item, through both sides of the inbox: a
- * notification stored but not yet counted, and the count under concurrent changes.
+ * The unread count, through both sides of the inbox: a Query of the unread index, so it
+ * is exact however a row came or went (a store that died after its Put, a deletion from
+ * outside, an expiry), and under concurrent changes.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
+import { notificationKey, toItem } from '#adapters/dynamo-notification-items';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import type { Notification } from '#core/model';
 import type { DynamoLocal } from '#test/support/dynamo-local';
 import {
   EXPIRES_AT,
   notification,
-  rawItem,
   republished,
   startInboxTable,
+  storeMany,
   unreadStored,
   user,
 } from '#test/support/inbox-fixtures';
@@ -31,64 +33,96 @@ afterAll(async () => {
   await local?.stop();
 });
 
-describe('a notification stored but not yet counted', () => {
-  /** The fan-out's first write without its second: the item is there, the count is not. */
-  async function putUncounted(userId: string): Promise<Notification> {
+/** Deletes a row as DynamoDB's TTL does: outside Herald, no read-state change with it. */
+async function deleteOutside(userId: string, id: string): Promise<void> {
+  await local.doc.send(
+    new DeleteCommand({
+      TableName: local.tables.notifications,
+      Key: notificationKey(user(userId), id),
+    }),
+  );
+}
+
+describe('a count that cannot drift', () => {
+  /** The fan-out's first write alone, through the one item mapping: the row, nothing else. */
+  async function putRowOnly(userId: string): Promise<Notification> {
     const note = notification();
     await local.doc.send(
       new PutCommand({
         TableName: local.tables.notifications,
-        Item: { ...note, pk: `U#acme#${userId}`, sk: `N#${note.id}`, expiresAt: EXPIRES_AT },
+        Item: {
+          ...toItem(user(userId), note),
+          ...notificationKey(user(userId), note.id),
+          expiresAt: EXPIRES_AT,
+        },
       }),
     );
     return note;
   }
 
-  it('waits for the pending count before marking it read, so the count never dips below zero', async () => {
-    const note = await putUncounted('rosa');
-    const sleeps: number[] = [];
-    const waiting = new DynamoOwnerInbox(local.doc, local.tables.notifications, {
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        // The fan-out's second write lands while the mark waits.
-        if (sleeps.length === 1) {
-          expect(await owner.unreadCount('acme', 'rosa')).toBe(0);
-          await local.doc.send(
-            new UpdateCommand({
-              TableName: local.tables.notifications,
-              Key: { pk: 'U#acme#rosa', sk: 'STATE' },
-              UpdateExpression: 'ADD unread :one',
-              ExpressionAttributeValues: { ':one': 1 },
-            }),
-          );
-        }
-      },
-    });
+  it('counts a row whose second write never came (a store that died between its writes)', async () => {
+    await storeMany(fanOut, user('rosa'), 2);
+    const note = await putRowOnly('rosa');
 
-    expect(await waiting.markRead('acme', 'rosa', [note.id])).toEqual({
+    expect(await owner.unreadCount('acme', 'rosa')).toBe(3);
+    expect(await owner.markRead('acme', 'rosa', [note.id])).toEqual({
       missing: [],
       unreadDelta: -1,
     });
-    expect(sleeps).toHaveLength(1);
+    expect(await owner.markAllRead('acme', 'rosa')).toEqual({ missing: [], unreadDelta: -2 });
     expect(await owner.unreadCount('acme', 'rosa')).toBe(0);
   });
 
-  it('clamps at zero when the count never comes (a store that died between its writes)', async () => {
-    const note = await putUncounted('sam');
-    const sleeps: number[] = [];
-    const waiting = new DynamoOwnerInbox(local.doc, local.tables.notifications, {
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-    });
+  it('stays exact when the store fails after its Put, and when it is retried', async () => {
+    let failures = 0;
+    const failing = Object.create(local.doc) as typeof local.doc;
+    failing.send = (async (command: unknown) => {
+      // The STATE item's update fails once, after the row went in.
+      if (command instanceof UpdateCommand && failures === 0) {
+        failures++;
+        throw new Error('connection reset');
+      }
+      return local.doc.send(command as never);
+    }) as typeof local.doc.send;
+    const storing = new DynamoFanOutInbox(failing, local.tables.notifications);
+    const note = notification();
 
-    expect(await waiting.remove('acme', 'sam', note.id)).toEqual({
-      missing: [],
-      unreadDelta: -1,
+    await expect(storing.store(user('sam'), note, EXPIRES_AT)).rejects.toThrow('connection reset');
+    expect(await owner.unreadCount('acme', 'sam')).toBe(1);
+    await storing.store(user('sam'), note, EXPIRES_AT);
+    expect(await owner.unreadCount('acme', 'sam')).toBe(1);
+    expect(await unreadStored(local, 'acme', 'sam')).toBe(1);
+    expect(await owner.markAllRead('acme', 'sam')).toEqual({ missing: [], unreadDelta: -1 });
+    expect(await owner.unreadCount('acme', 'sam')).toBe(0);
+  });
+
+  it('follows an unread row deleted outside Herald (as TTL deletes), and read-all reaches 0', async () => {
+    const notes = await storeMany(fanOut, user('tara'), 3);
+    await deleteOutside('tara', notes[1]?.id ?? '');
+
+    expect(await owner.unreadCount('acme', 'tara')).toBe(2);
+    expect((await owner.list(user('tara'), { limit: 10 })).items).toHaveLength(2);
+    expect(await owner.markAllRead('acme', 'tara')).toEqual({ missing: [], unreadDelta: -2 });
+    expect(await owner.unreadCount('acme', 'tara')).toBe(0);
+  });
+
+  it('stops counting an unread row once its expiresAt passes, before TTL deletes it', async () => {
+    const clock = { now: Date.UTC(2029, 5, 1) };
+    const later = new DynamoOwnerInbox(local.doc, local.tables.notifications, {
+      now: () => clock.now,
     });
-    expect(sleeps.length).toBeGreaterThan(1);
-    expect(await rawItem(local, 'U#acme#sam', 'STATE')).toMatchObject({ unread: 0 });
-    expect(await owner.get('acme', 'sam', note.id)).toBeUndefined();
+    const [soon, afterwards] = Array.from({ length: 2 }, () => notification());
+    if (!soon || !afterwards) throw new Error('made nothing');
+    await fanOut.store(user('uma'), soon, Math.floor(clock.now / 1000) + 60);
+    await fanOut.store(user('uma'), afterwards, EXPIRES_AT);
+
+    expect(await later.unreadCount('acme', 'uma')).toBe(2);
+    clock.now += 60_000;
+    expect(await later.unreadCount('acme', 'uma')).toBe(1);
+    expect(await later.markAllRead('acme', 'uma')).toEqual({ missing: [], unreadDelta: -1 });
+    expect(await later.unreadCount('acme', 'uma')).toBe(0);
+    // The expired row is still in the table, unread, until TTL deletes it.
+    expect(await unreadStored(local, 'acme', 'uma')).toBe(1);
   });
 });
 
@@ -99,7 +133,8 @@ describe('the unread count under concurrent changes (property)', () => {
     | { kind: 'read'; ns: number[] }
     | { kind: 'unread'; n: number }
     | { kind: 'readAll' }
-    | { kind: 'remove'; n: number };
+    | { kind: 'remove'; n: number }
+    | { kind: 'expire'; n: number };
 
   const SLOTS = 4;
   const slot = fc.nat(SLOTS - 1);
@@ -113,6 +148,7 @@ describe('the unread count under concurrent changes (property)', () => {
     fc.record({ kind: fc.constant('unread' as const), n: slot }),
     fc.constant({ kind: 'readAll' as const }),
     fc.record({ kind: fc.constant('remove' as const), n: slot }),
+    fc.record({ kind: fc.constant('expire' as const), n: slot }),
   );
   let run = 0;
 
@@ -131,7 +167,7 @@ describe('the unread count under concurrent changes (property)', () => {
     return new DynamoFanOutInbox(lagging, local.tables.notifications);
   }
 
-  it('equals the stored unread flags once settled, and is never negative meanwhile', async () => {
+  it('equals the stored unread flags once settled, never negative meanwhile; read-all then reaches 0', async () => {
     const storing = laggingInbox();
     await fc.assert(
       fc.asyncProperty(
@@ -175,6 +211,8 @@ describe('the unread count under concurrent changes (property)', () => {
                     return owner.markAllRead('acme', userId);
                   case 'remove':
                     return owner.remove('acme', userId, at(step.n).id);
+                  case 'expire':
+                    return deleteOutside(userId, at(step.n).id);
                 }
               }),
             );
@@ -187,6 +225,9 @@ describe('the unread count under concurrent changes (property)', () => {
           expect(await owner.unreadCount('acme', userId)).toBe(
             await unreadStored(local, 'acme', userId),
           );
+          await owner.markAllRead('acme', userId);
+          expect(await owner.unreadCount('acme', userId)).toBe(0);
+          expect(await unreadStored(local, 'acme', userId)).toBe(0);
         },
       ),
       { numRuns: 40 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeQueueMessage, encodeTask } from '#adapters/queue-messages';
-import { parseEnvelope } from '#core/envelope';
+import { ENVELOPE_LIMITS, parseEnvelope } from '#core/envelope';
 import { InvalidEnvelopeError } from '#core/errors';
 import type { FanOutTask } from '#core/ports';
 
@@ -164,6 +164,46 @@ describe('decodeQueueMessage', () => {
   it('refuses a task whose envelope is invalid, naming the field', () => {
     const task = { kind: 'retry-users', envelope: { ...RAW, id: '' }, publishedAt: 1, attempt: 1 };
     expect(refusal(JSON.stringify({ heraldTask: task })).message).toMatch(/\bid\b/);
+  });
+
+  it('refuses an SNS notification whose data nests 5,000 levels, with the depth rule', () => {
+    const message = JSON.stringify({ ...RAW, data: { x: 1 } }).replace(
+      '{"x":1}',
+      `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`,
+    );
+    expect(refusal(snsWrapper(message)).message).toMatch(/^invalid envelope: data: must nest/);
+  });
+
+  it.each([
+    ['a message that is not a string', { Message: { ...RAW } }, /Message/],
+    ['no message', { Message: undefined }, /Message/],
+    ['a timestamp that is not one', { Timestamp: 'yesterday' }, /Timestamp/],
+    ['another type', { Type: 'SubscriptionConfirmation' }, /Type/],
+  ])('refuses an SNS wrapper with %s, naming the field', (_what, change, field) => {
+    const wrapper = { ...JSON.parse(snsWrapper(JSON.stringify(RAW))), ...change };
+    const { message } = refusal(JSON.stringify(wrapper));
+    expect(message).toMatch(/^invalid SNS notification: /);
+    expect(message).toMatch(field);
+  });
+
+  it('refuses an SNS message over the most SNS carries', () => {
+    const big = JSON.stringify({ ...RAW, title: 'x'.repeat(ENVELOPE_LIMITS.textBytes) });
+    expect(refusal(snsWrapper(big)).message).toMatch(/at most 262144 bytes/);
+  });
+
+  it('refuses an envelope sent to the queue directly over the most SNS carries', () => {
+    const big = JSON.stringify({ ...RAW, title: 'x'.repeat(ENVELOPE_LIMITS.textBytes) });
+    expect(refusal(big).message).toMatch(/at most 262144 bytes/);
+  });
+
+  it('refuses a broadcast page whose envelope has no topic', () => {
+    const task = { kind: 'broadcast-page', envelope: RAW, publishedAt: 1, cursor: 'x' };
+    expect(refusal(JSON.stringify({ heraldTask: task })).message).toMatch(/topic audience/);
+  });
+
+  it('refuses a task published after the year 9999, which no notification time can state', () => {
+    const task = { kind: 'retry-users', envelope: RAW, publishedAt: 8.64e15 + 1, attempt: 1 };
+    expect(refusal(JSON.stringify({ heraldTask: task })).message).toMatch(/publishedAt/);
   });
 
   it.each(['null', '42', '"text"', '[]'])('refuses the JSON value %s', (body) => {

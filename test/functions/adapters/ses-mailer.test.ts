@@ -2,6 +2,7 @@ import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SesMailer } from '#adapters/ses-mailer';
+import { RetryableError } from '#core/errors';
 
 const sesMock = mockClient(SESClient);
 const mailer = new SesMailer(new SESClient({ region: 'us-east-1' }), 'herald@example.com');
@@ -53,5 +54,31 @@ describe('SesMailer', () => {
     await expect(mailer.send({ to: 'x@example.com', subject: 's', text: 't' })).rejects.toThrow(
       'not verified',
     );
+  });
+});
+
+describe('SesMailer when SES says "not now"', () => {
+  it.each([
+    ['Throttling', 400],
+    ['TooManyRequestsException', 429],
+    ['ServiceUnavailable', 503],
+  ])('turns %s (%i) into a RetryableError carrying the cause', async (name, status) => {
+    const cause = Object.assign(new Error('Maximum sending rate exceeded.'), {
+      name,
+      $metadata: { httpStatusCode: status },
+    });
+    sesMock.on(SendEmailCommand).rejects(cause);
+    const sent = mailer.send({ to: 'x@example.com', subject: 's', text: 't' });
+    await expect(sent).rejects.toBeInstanceOf(RetryableError);
+    await expect(sent).rejects.toMatchObject({ cause });
+  });
+
+  it('lets a refusal through as it is, not as retryable', async () => {
+    sesMock
+      .on(SendEmailCommand)
+      .rejects(Object.assign(new Error('Illegal address'), { name: 'MessageRejected' }));
+    const sent = mailer.send({ to: 'x@example.com', subject: 's', text: 't' });
+    await expect(sent).rejects.not.toBeInstanceOf(RetryableError);
+    await expect(sent).rejects.toThrow('Illegal address');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
   deliveryConcurrency,
+  idempotencySeconds,
   intEnv,
   optionalEnv,
   requireEnv,
@@ -63,6 +64,12 @@ describe('reading variables', () => {
     expect(retentionSeconds({})).toBe(90 * 24 * 3600);
     expect(retentionSeconds({ [ENV.retentionDays]: '7' })).toBe(7 * 24 * 3600);
     expect(() => retentionSeconds({ [ENV.retentionDays]: '0' })).toThrow(ConfigError);
+  });
+
+  it('remembers an envelope id for 24 hours unless told otherwise, a minute at least', () => {
+    expect(idempotencySeconds({})).toBe(24 * 3600);
+    expect(idempotencySeconds({ [ENV.idempotencySeconds]: '172800' })).toBe(172_800);
+    expect(() => idempotencySeconds({ [ENV.idempotencySeconds]: '10' })).toThrow(ConfigError);
   });
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { composeMail, createEmailSender } from '#core/email';
+import { createEmailSender } from '#core/email';
 import { parseEnvelope, toNotification } from '#core/envelope';
 import type { Preferences } from '#core/model';
 import {
+  FakeClock,
   FakeConnectionStore,
   FakeDirectory,
+  FakeEmailContinuations,
   FakeEventLedger,
   FakeMailer,
   FakeMailLog,
@@ -29,22 +31,25 @@ function envelope(extra: object = {}) {
 
 async function setup() {
   const directory = new FakeDirectory();
-  const mailLog = new FakeMailLog();
+  const clock = new FakeClock(PUBLISHED_AT);
+  const mailLog = new FakeMailLog(() => clock.now());
   const mailer = new FakeMailer();
   const preferences = new FakePreferenceStore();
   const connections = new FakeConnectionStore();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
-  const sendEmails = createEmailSender({
+  const sender = createEmailSender({
     directory,
     mailLog,
     mailer,
     preferences,
     connections,
     ledger: new FakeEventLedger(),
-    retentionSeconds: 86_400,
+    idempotencySeconds: 86_400,
+    continuations: new FakeEmailContinuations(),
+    clock,
   });
-  return { directory, mailLog, mailer, preferences, connections, sendEmails };
+  return { directory, mailLog, mailer, preferences, connections, sendEmails: sender.publish };
 }
 
 async function goOnline(connections: FakeConnectionStore, userId: string, tenant = 'acme') {
@@ -259,44 +264,5 @@ describe('sendEmails with preferences', () => {
     };
     await expect(sendEmails(envelope(), PUBLISHED_AT)).rejects.toThrow('throttled');
     expect(mailer.mails).toEqual([]);
-  });
-});
-
-describe('composeMail', () => {
-  const base = toNotification(envelope(), PUBLISHED_AT);
-
-  it('uses the title as subject and body and url as text and html', () => {
-    expect(composeMail('alice@example.com', base)).toEqual({
-      to: 'alice@example.com',
-      subject: 'New comment',
-      text: 'Bob replied to your post\n\nhttps://app.example/posts/42',
-      html:
-        '<h1>New comment</h1><p>Bob replied to your post</p>' +
-        '<p><a href="https://app.example/posts/42">https://app.example/posts/42</a></p>',
-    });
-  });
-
-  it('falls back to the type when there is no title, body or url', () => {
-    const bare = { ...base, title: undefined, body: undefined, url: undefined };
-    expect(composeMail('a@example.com', bare)).toMatchObject({
-      subject: 'comment.created',
-      text: 'comment.created',
-      html: '<h1>comment.created</h1>',
-    });
-  });
-
-  it('escapes HTML in title, body and url', () => {
-    const mail = composeMail('a@example.com', {
-      ...base,
-      title: '<script>alert(1)</script>',
-      body: 'Tom & "Jerry" <b>it\'s</b>',
-      url: 'https://app.example/?q="><img src=x onerror=alert(1)>',
-    });
-    expect(mail.html).not.toMatch(/<script|<b>|<img/);
-    expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(mail.html).toContain('Tom &amp; &quot;Jerry&quot; &lt;b&gt;it&#39;s&lt;/b&gt;');
-    expect(mail.html).toContain('href="https://app.example/?q=&quot;&gt;&lt;img');
-    // Plain text needs no escaping.
-    expect(mail.subject).toBe('<script>alert(1)</script>');
   });
 });

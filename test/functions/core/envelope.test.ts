@@ -7,6 +7,7 @@ import {
   toNotification,
 } from '#core/envelope';
 import { InvalidEnvelopeError } from '#core/errors';
+import { notificationFrame } from '#core/frames';
 import { isNotificationId, notificationTime } from '#core/notification-id';
 
 /** The example of DESIGN.md "Publish envelope", without its comments. */
@@ -136,6 +137,135 @@ describe('parseEnvelope', () => {
   });
 });
 
+/** `levels` objects nested in each other, the outermost counting as 1. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: 'x' };
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
+/**
+ * The largest notification the limits allow: every field at its limit, in characters JSON
+ * escapes as six bytes each (`\u0001`), and `data` at its byte limit.
+ */
+const WORST_CASE = {
+  id: '\u0001'.repeat(128),
+  type: 't'.repeat(64),
+  to: { topic: 'a'.repeat(256) },
+  tenant: 'n'.repeat(64),
+  title: '\u0001'.repeat(ENVELOPE_LIMITS.titleLength),
+  body: '\u0001'.repeat(ENVELOPE_LIMITS.bodyLength),
+  data: { blob: '\u0001'.repeat(Math.floor((ENVELOPE_LIMITS.dataBytes - 11) / 6)) },
+  url: `https://app.example/${'\u0001'.repeat(ENVELOPE_LIMITS.urlLength - 20)}`,
+  channels: ['inapp', 'email'],
+  collapseKey: 'k'.repeat(128),
+};
+
+describe('parseEnvelope: what could never be stored or pushed', () => {
+  /** The reason an envelope is refused: an InvalidEnvelopeError, never another error. */
+  function reason(input: unknown): string {
+    let thrown: unknown;
+    try {
+      parseEnvelope(input);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidEnvelopeError);
+    return (thrown as InvalidEnvelopeError).message;
+  }
+
+  it('accepts data nested as deep as DynamoDB stores it', () => {
+    const data = nested(ENVELOPE_LIMITS.dataDepth);
+    expect(parseEnvelope({ ...MINIMAL, data }).data).toEqual(data);
+  });
+
+  it.each([ENVELOPE_LIMITS.dataDepth + 1, 5_000, 100_000])(
+    'refuses data nested %i levels with the depth rule, not a RangeError',
+    (levels) => {
+      const text = JSON.stringify({ ...MINIMAL, data: { x: 1 } }).replace(
+        '{"x":1}',
+        `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`,
+      );
+      expect(reason(JSON.parse(text))).toBe(
+        `invalid envelope: data: must nest at most ${ENVELOPE_LIMITS.dataDepth} levels`,
+      );
+    },
+  );
+
+  it('refuses another field nested deep, before any recursive check sees it', () => {
+    expect(reason({ ...MINIMAL, to: nested(10_000) })).toMatch(/^invalid envelope: to: must nest/);
+  });
+
+  it.each([
+    ['beyond 2^53 - 1', 2 ** 53],
+    ['below -(2^53 - 1)', -(2 ** 53)],
+    ['1e21', 1e21],
+    ['below 1e-130', 1e-131],
+    ['a denormal', 5e-324],
+  ])('refuses a number in data %s, naming the rule', (_what, value) => {
+    expect(reason({ ...MINIMAL, data: { deep: { n: [value] } } })).toMatch(
+      /^invalid envelope: data: numbers must be at most 9007199254740991 .* 1e-130/,
+    );
+  });
+
+  it('accepts the numbers at the edges of what is stored', () => {
+    const data = { max: Number.MAX_SAFE_INTEGER, min: Number.MIN_SAFE_INTEGER, tiny: 1e-130 };
+    expect(parseEnvelope({ ...MINIMAL, data }).data).toEqual(data);
+  });
+
+  it('refuses an empty key in data', () => {
+    expect(reason({ ...MINIMAL, data: { a: { '': 1 } } })).toBe(
+      'invalid envelope: data: object keys must not be empty',
+    );
+  });
+
+  it.each<[string, unknown]>([
+    ['a Date', { at: new Date(0) }],
+    ['a bigint', { n: 1n }],
+    ['a function', { f: () => 1 }],
+    ['a Map', { m: new Map() }],
+  ])('refuses data holding %s (from code, not JSON)', (_what, data) => {
+    expect(reason({ ...MINIMAL, data })).toMatch(/^invalid envelope: data: must be plain JSON/);
+  });
+
+  it('refuses data holding a cycle', () => {
+    const data: Record<string, unknown> = {};
+    data.self = data;
+    expect(reason({ ...MINIMAL, data })).toMatch(/^invalid envelope: data: must nest/);
+  });
+
+  it('refuses an envelope too big to hand on in a retry task, though each field is within its limit', () => {
+    const users = Array.from({ length: ENVELOPE_LIMITS.users }, (_, i) =>
+      `${i}-`.padEnd(ENVELOPE_LIMITS.userIdLength, 'u'),
+    );
+    expect(reason({ ...MINIMAL, to: { users } })).toBe(
+      `invalid envelope: envelope: must serialize to at most ${ENVELOPE_LIMITS.envelopeBytes} bytes`,
+    );
+  });
+
+  it('names the rule and the field, never the values', () => {
+    const secret = 'hunter2-secret';
+    const messages = [
+      reason({ ...MINIMAL, data: { [secret]: nested(40) } }),
+      reason({ ...MINIMAL, data: { [secret]: 2 ** 60 } }),
+      reason({ ...MINIMAL, data: { [secret]: { '': secret } } }),
+      reason({ ...MINIMAL, type: secret.toUpperCase() }),
+    ];
+    for (const message of messages) expect(message.toLowerCase()).not.toContain(secret);
+  });
+
+  it('keeps the largest notification the limits allow below the WebSocket frame limit', () => {
+    const envelope = parseEnvelope(WORST_CASE);
+    const latest = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    const frame = notificationFrame(toNotification(envelope, latest));
+    expect(Buffer.byteLength(JSON.stringify(envelope.data))).toBeLessThanOrEqual(
+      ENVELOPE_LIMITS.dataBytes,
+    );
+    expect(Buffer.byteLength(frame)).toBeGreaterThan(50 * 1024);
+    expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(ENVELOPE_LIMITS.frameBytes);
+  });
+});
+
 describe('decodeEnvelope', () => {
   it('decodes and validates JSON text', () => {
     expect(decodeEnvelope(JSON.stringify(DESIGN_EXAMPLE))).toEqual(DESIGN_EXAMPLE);
@@ -144,6 +274,13 @@ describe('decodeEnvelope', () => {
   it('refuses text that is not JSON with a reason', () => {
     expect(() => decodeEnvelope('{"id": ')).toThrow(InvalidEnvelopeError);
     expect(() => decodeEnvelope('not json')).toThrow(/not JSON/);
+  });
+
+  it('refuses text over the most an SNS message carries, before parsing it', () => {
+    const text = JSON.stringify({ ...MINIMAL, body: ' '.repeat(ENVELOPE_LIMITS.textBytes) });
+    expect(() => decodeEnvelope(text)).toThrow(
+      `invalid envelope: must be at most ${ENVELOPE_LIMITS.textBytes} bytes of JSON`,
+    );
   });
 
   it('refuses valid JSON that is not a valid envelope', () => {

@@ -145,6 +145,25 @@ describe('state pushes', () => {
   });
 });
 
+describe('a count moved from outside', () => {
+  it('announces the count to every live connection of the user after an unread one expired', async () => {
+    const { inbox, service, stored, online, states, delivery } = setup();
+    const [gone] = await stored('alice', 'acme', 3);
+    await online(connection('a1', 'alice'), connection('a2', 'alice'), connection('b1', 'bob'));
+    inbox.expire({ kind: 'user', tenant: 'acme', userId: 'alice' }, gone?.id ?? '');
+
+    expect(await service.announceState(ALICE)).toEqual({ unread: 2 });
+    expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(delivery.delivered('b1')).toEqual([]);
+    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
+    expect(states('a1')).toEqual([
+      { type: 'state', unread: 2 },
+      { type: 'state', unread: 0 },
+    ]);
+  });
+});
+
 describe('ownership', () => {
   it('never touches another user’s or tenant’s notification: not found, and it stays as it was', async () => {
     const { service, stored, inbox } = setup();

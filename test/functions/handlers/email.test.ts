@@ -1,13 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '#adapters/powertools';
 import { encodeTask } from '#adapters/queue-messages';
+import { encodeEmailTask } from '#adapters/sqs-email-tasks';
 import { parseEnvelope } from '#core/envelope';
 import { makeHandler } from '#handlers/email';
 import { lambdaContext } from '#local/lambda-context';
 import {
+  FakeClock,
   FakeConnectionStore,
   FakeDeadLetters,
   FakeDirectory,
+  FakeEmailContinuations,
   FakeEventLedger,
   FakeMailer,
   FakeMailLog,
@@ -40,6 +43,7 @@ async function setup() {
   const deadLetters = new FakeDeadLetters();
   const preferences = new FakePreferenceStore();
   const connections = new FakeConnectionStore();
+  const continuations = new FakeEmailContinuations();
   await directory.rememberEmail('acme', 'alice', 'alice@example.com');
   await directory.rememberEmail('acme', 'bob', 'bob@example.com');
   const handler = makeHandler({
@@ -49,11 +53,23 @@ async function setup() {
     deadLetters,
     preferences,
     connections,
+    continuations,
     ledger: new FakeEventLedger(),
-    retentionSeconds: 86_400,
+    idempotencySeconds: 86_400,
+    clock: new FakeClock(),
+    settings: { recipientsPerInvocation: 50, recipientsPerTask: 5 },
   });
   const context = lambdaContext('herald-email');
-  return { mailer, deadLetters, preferences, connections, handler, context };
+  return {
+    directory,
+    mailer,
+    deadLetters,
+    preferences,
+    connections,
+    continuations,
+    handler,
+    context,
+  };
 }
 
 afterEach(() => {
@@ -190,5 +206,57 @@ describe('email handler', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
     expect(deadLetters.rejected).toEqual([]);
+  });
+
+  it('mails a big audience through the tasks it hands itself, each invocation bounded', async () => {
+    const { handler, context, mailer, directory, continuations } = await setup();
+    const users = Array.from({ length: 120 }, (_, index) => `user${index}`);
+    for (const user of users) await directory.rememberEmail('acme', user, `${user}@example.com`);
+    const first = await handler(
+      sqsEvent(sqsRecord('m1', publish(users, 'evt-big'), queue)),
+      context,
+    );
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(mailer.mails).toHaveLength(50);
+
+    const perInvocation: number[] = [];
+    for (let round = 0; continuations.tasks.length > 0 && round < 100; round++) {
+      const before = mailer.mails.length;
+      const records = continuations
+        .take(10)
+        .map((task, index) => sqsRecord(`t${round}-${index}`, encodeEmailTask(task), queue));
+      expect(await handler(sqsEvent(...records), context)).toEqual({ batchItemFailures: [] });
+      perInvocation.push(mailer.mails.length - before);
+    }
+    expect(continuations.tasks).toEqual([]);
+    expect(Math.max(...perInvocation)).toBeLessThanOrEqual(50);
+    const to = mailer.mails.map((mail) => mail.to);
+    expect(to).toHaveLength(120);
+    expect(new Set(to)).toEqual(new Set(users.map((user) => `${user}@example.com`)));
+  });
+
+  it('dead-letters an email task that can never be read, with its reason', async () => {
+    const { handler, context, deadLetters, mailer } = await setup();
+    const envelope = { id: 'e', type: 't', to: { users: ['bob'] }, channels: ['email'] };
+    const bad = JSON.stringify({
+      heraldEmailTask: { kind: 'email-recipients', envelope, attempt: 0 },
+    });
+    const badEnvelope = JSON.stringify({
+      heraldEmailTask: { kind: 'email-recipients', publishedAt: 1, attempt: 0 },
+    });
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('bad', bad, queue),
+        sqsRecord('bad-envelope', badEnvelope, queue),
+        sqsRecord('m2', publish(['bob'], 'evt-2'), queue),
+      ),
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.rejected).toEqual([
+      { body: bad, reason: expect.stringMatching(/^invalid email task: .*publishedAt/s) },
+      { body: badEnvelope, reason: expect.stringMatching(/^invalid email task: .*envelope/s) },
+    ]);
+    expect(mailer.mails.map((mail) => mail.to)).toEqual(['bob@example.com']);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeTask } from '#adapters/queue-messages';
-import { parseEnvelope, toNotification } from '#core/envelope';
-import { createFanOut, DEFAULT_FAN_OUT_SETTINGS } from '#core/fan-out';
+import { ENVELOPE_LIMITS, parseEnvelope, toNotification } from '#core/envelope';
+import { RetryableError } from '#core/errors';
+import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, type FanOut } from '#core/fan-out';
 import type { Connection } from '#core/model';
 import { notificationTime } from '#core/notification-id';
 import type { Clock } from '#core/ports';
@@ -27,6 +28,10 @@ const TIMESTAMP = '2026-11-23T12:00:00.123Z';
 
 function envelopeJson(users: string[], id = 'evt-1', extra: object = {}): string {
   return JSON.stringify({ id, type: 'comment.created', tenant: 'acme', to: { users }, ...extra });
+}
+
+function sns(message: string): string {
+  return snsNotificationBody(message, TIMESTAMP);
 }
 
 function connection(connectionId: string, userId: string): Connection {
@@ -124,6 +129,186 @@ describe('fan-out handler', () => {
     );
     expect(response.batchItemFailures).toEqual([]);
     expect(deadLetters.rejected.map((r) => r.body)).toEqual(['hello']);
+  });
+
+  /** An envelope for alice as JSON text, with `data` written as the raw JSON `dataJson`. */
+  function withDataJson(dataJson: string): string {
+    return envelopeJson(['alice'], 'evt-poison', { data: { x: 1 } }).replace('{"x":1}', dataJson);
+  }
+
+  const task = (value: object) => JSON.stringify({ heraldTask: value });
+  const users = (count: number, length = 8) =>
+    Array.from({ length: count }, (_, i) => `${i}-`.padEnd(length, 'u'));
+
+  it.each<[string, string, RegExp]>([
+    [
+      'data nested 5,000 levels',
+      sns(withDataJson(`${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`)),
+      /^invalid envelope: data: must nest at most 31 levels$/,
+    ],
+    [
+      'data nested one level too deep for DynamoDB',
+      sns(withDataJson(`${'{"a":'.repeat(32)}1${'}'.repeat(32)}`)),
+      /data: must nest/,
+    ],
+    ['data that is an array', sns(withDataJson('[1,2]')), /\bdata\b/],
+    ['data that is a string', sns(withDataJson('"x"')), /\bdata\b/],
+    [
+      'a number in data beyond 2^53',
+      sns(withDataJson('{"big":9007199254740993}')),
+      /data: numbers must be/,
+    ],
+    [
+      'a number in data below 1e-130',
+      sns(withDataJson('{"tiny":1e-200}')),
+      /data: numbers must be/,
+    ],
+    [
+      'a number in data that JSON reads as Infinity',
+      sns(withDataJson('{"huge":1e400}')),
+      /data: numbers must be/,
+    ],
+    ['an empty key in data', sns(withDataJson('{"":1}')), /data: object keys must not be empty/],
+    [
+      'data over its byte limit',
+      sns(withDataJson(JSON.stringify({ s: 'x'.repeat(ENVELOPE_LIMITS.dataBytes) }))),
+      /data: must serialize/,
+    ],
+    ['more recipients than the cap', sns(envelopeJson(users(ENVELOPE_LIMITS.users + 1))), /\bto\b/],
+    [
+      'an envelope too big to hand on',
+      sns(envelopeJson(users(ENVELOPE_LIMITS.users, ENVELOPE_LIMITS.userIdLength))),
+      /envelope: must serialize/,
+    ],
+    [
+      'an SNS message over 256 KiB',
+      sns(envelopeJson(['alice'], 'evt-big', { body: ' '.repeat(ENVELOPE_LIMITS.textBytes) })),
+      /at most 262144 bytes/,
+    ],
+    [
+      'an envelope sent directly over 256 KiB',
+      envelopeJson(['alice'], 'evt-big', { body: ' '.repeat(ENVELOPE_LIMITS.textBytes) }),
+      /at most 262144 bytes/,
+    ],
+    ['an SNS message that is not JSON', sns('{"id": "evt-'), /not JSON/],
+    [
+      'an SNS wrapper without its Message',
+      JSON.stringify({ Type: 'Notification', Timestamp: TIMESTAMP }),
+      /^invalid SNS notification: .*Message/s,
+    ],
+    [
+      'an SNS wrapper with a bad Timestamp',
+      JSON.stringify({ Type: 'Notification', Message: envelopeJson(['alice']), Timestamp: 'now' }),
+      /^invalid SNS notification: .*Timestamp/s,
+    ],
+    ['an invalid id', sns(envelopeJson(['alice'], '')), /\bid\b/],
+    ['an invalid type', sns(envelopeJson(['alice'], 'e', { type: 'A B' })), /\btype\b/],
+    ['an invalid tenant', sns(envelopeJson(['alice'], 'e', { tenant: 'a#b' })), /\btenant\b/],
+    [
+      'an invalid url',
+      sns(envelopeJson(['alice'], 'e', { url: 'javascript:alert(1)' })),
+      /\burl\b/,
+    ],
+    [
+      'an invalid collapseKey',
+      sns(envelopeJson(['alice'], 'e', { collapseKey: '' })),
+      /\bcollapseKey\b/,
+    ],
+    [
+      'an unknown channel',
+      sns(envelopeJson(['alice'], 'e', { channels: ['sms'] })),
+      /\bchannels\b/,
+    ],
+    ['an unknown field', sns(envelopeJson(['alice'], 'e', { priority: 1 })), /priority/],
+    [
+      'a broadcast page without a topic',
+      task({
+        kind: 'broadcast-page',
+        envelope: JSON.parse(envelopeJson(['alice'])),
+        publishedAt: 1,
+        cursor: 'c',
+      }),
+      /topic audience/,
+    ],
+    [
+      'a task published past the year 9999',
+      task({
+        kind: 'retry-users',
+        envelope: JSON.parse(envelopeJson(['alice'])),
+        publishedAt: 9e15,
+        attempt: 1,
+      }),
+      /publishedAt/,
+    ],
+  ])(
+    'dead-letters %s at once, with the reason, and processes the rest of the batch',
+    async (_what, body, reason) => {
+      const { handler, context, deadLetters, delivery } = await setup();
+      const response = await handler(
+        sqsEvent(
+          sqsRecord('poison', body),
+          sqsRecord('good', snsNotificationBody(envelopeJson(['bob'], 'evt-good'), TIMESTAMP)),
+        ),
+        context,
+      );
+      expect(response.batchItemFailures).toEqual([]);
+      expect(deadLetters.rejected).toEqual([{ body, reason: expect.stringMatching(reason) }]);
+      expect(delivery.delivered('a1')).toEqual([]);
+      expect(delivery.delivered('b1')).toHaveLength(1);
+    },
+  );
+
+  it('gives reasons that name rules and fields, never what the body holds', async () => {
+    const { handler, context, deadLetters } = await setup();
+    const secret = 'card-4111111111111111';
+    const bodies = [
+      sns(withDataJson(`{"${secret}":${'['.repeat(40)}${']'.repeat(40)}}`)),
+      sns(withDataJson(`{"${secret}":90071992547409930}`)),
+      sns(envelopeJson(['alice'], secret, { url: secret })),
+      sns(`{"id": "${secret}`),
+    ];
+    await handler(sqsEvent(...bodies.map((body, i) => sqsRecord(`m${i}`, body))), context);
+    expect(deadLetters.rejected).toHaveLength(bodies.length);
+    for (const { reason } of deadLetters.rejected) expect(reason).not.toContain('4111');
+  });
+
+  it('retries a record whose processing failed on a throttled call, and dead-letters nothing', async () => {
+    const { handler, context, inbox, continuations, deadLetters } = await setup();
+    inbox.failFor.add('acme/user/alice');
+    continuations.failure = new RetryableError('SQS throttled');
+    const response = await handler(
+      sqsEvent(
+        sqsRecord('m-alice', snsNotificationBody(envelopeJson(['alice']), TIMESTAMP)),
+        sqsRecord('m-bob', snsNotificationBody(envelopeJson(['bob'], 'evt-2'), TIMESTAMP)),
+      ),
+      context,
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-alice' }] });
+    expect(deadLetters.rejected).toEqual([]);
+  });
+
+  it('dead-letters a record whose processing throws a RangeError; retries one whose processing failed transiently', async () => {
+    const deadLetters = new FakeDeadLetters();
+    const fanOut = {
+      publish: async (envelope: { id: string }) => {
+        if (envelope.id === 'evt-range') throw new RangeError('Maximum call stack size exceeded');
+        throw new RetryableError('ProvisionedThroughputExceededException');
+      },
+      run: async () => {
+        throw new Error('no tasks here');
+      },
+    } as unknown as FanOut;
+    const handler = makeHandler({ fanOut, deadLetters });
+    const range = snsNotificationBody(envelopeJson(['alice'], 'evt-range'), TIMESTAMP);
+    const throttled = snsNotificationBody(envelopeJson(['alice'], 'evt-throttled'), TIMESTAMP);
+    const response = await handler(
+      sqsEvent(sqsRecord('range', range), sqsRecord('throttled', throttled)),
+      lambdaContext('herald-fan-out'),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }] });
+    expect(deadLetters.rejected).toEqual([
+      { body: range, reason: 'cannot be processed: processing threw RangeError' },
+    ]);
   });
 
   it('reports exactly the record whose processing threw and processes the others', async () => {

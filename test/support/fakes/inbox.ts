@@ -3,18 +3,19 @@ import { fromItem, toItem } from '#adapters/dynamo-notification-items';
 import { MAX_LIST_ROUNDS, SCAN_PAGE } from '#adapters/dynamo-owner-inbox';
 import { BadRequestError } from '#core/errors';
 import type { Notification, Page, Recipient } from '#core/model';
-import { notificationId } from '#core/notification-id';
 import type { FanOutInbox, InboxChange, InboxQuery, OwnerInbox, StoreOutcome } from '#core/ports';
 import { recipientKey } from './recipients';
 
 /**
  * The inbox in memory: `FanOutInbox` for the fan-out, `OwnerInbox` for the inbox service,
  * over one store as the two Dynamo adapters share one table. It behaves as they do:
- * - a redelivery (the same id) is never stored twice; a user recognises a re-published
- *   event (a new id, the same event id) only among their recent events, the window the
- *   STATE item keeps (`RECENT_EVENTS_KEPT` to `RECENT_EVENTS_HIGH`), and answers with the
- *   first notification's id and time; past the window an event is new again;
- * - read state and the unread count move together, as the DynamoDB transactions make them;
+ * - a notification (by its id: a redelivery, or a re-publish the event ledger gave its
+ *   first id) is never stored twice; one a user deleted does not come back while it is
+ *   among their recent notifications, the window the STATE item keeps
+ *   (`RECENT_EVENTS_KEPT` to `RECENT_EVENTS_HIGH`);
+ * - the unread count is the unread items, counted, as the adapter's unread index counts them;
+ * - an item whose `expiresAt` (epoch s) has passed is gone for every read and change, as
+ *   the adapter treats a row that DynamoDB's TTL has yet to delete;
  * - what it keeps is what the table keeps (the adapters' own item mapping): only a
  *   notification's fields, and for a topic's history no read state;
  * - pages are read as DynamoDB reads them: a page that fills its limit ends with a cursor
@@ -28,14 +29,20 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   storeCalls = 0;
   /** Calls of the read-state methods, e.g. `markRead acme/alice 01J…`. */
   readonly calls: string[] = [];
-  private readonly counts = new Map<string, number>();
-  /** Each user's recent events: event id to first publish time (ms). */
+  /**
+   * The clock expiry is judged by (ms): by default the epoch, so nothing expires for tests
+   * that pay no heed to retention; the contract suite gives it the system clock.
+   */
+  now: () => number = () => 0;
+  /** `expiresAt` (epoch s) by the same key as `items`. */
+  private readonly expiries = new Map<string, number>();
+  /** Each user's recent notifications: id to publish time (ms). */
   private readonly recent = new Map<string, Map<string, number>>();
 
   async store(
     recipient: Recipient,
     notification: Notification,
-    _expiresAt?: number,
+    expiresAt?: number,
   ): Promise<StoreOutcome> {
     this.storeCalls++;
     const key = recipientKey(recipient);
@@ -43,28 +50,21 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
     const itemKey = `${key}/${notification.id}`;
     // The conditional Put: a redelivery, by its id.
     if (this.items.has(itemKey)) return { fresh: false };
+    if (expiresAt !== undefined) this.expiries.set(itemKey, expiresAt);
     if (recipient.kind === 'topic') {
       this.items.set(itemKey, stored(recipient, notification));
       return { fresh: true };
     }
-    // The claim on the STATE item: a known recent event is not stored again, not even
-    // after the user deleted it; a re-publish answers with the first notification.
-    const publishedAt = Date.parse(notification.createdAt);
+    // The claim on the STATE item: a recent notification is not stored again, not even
+    // after the user deleted it.
     const events = this.recentOf(key);
-    const first = events.get(notification.eventId);
-    if (first !== undefined) {
-      if (first === publishedAt) return { fresh: false };
-      const id = notificationId(first, recipient.tenant, notification.eventId);
-      const createdAt = new Date(first).toISOString();
-      return { fresh: false, notification: { ...notification, id, createdAt } };
-    }
-    events.set(notification.eventId, publishedAt);
+    if (events.has(notification.id)) return { fresh: false };
+    events.set(notification.id, Date.parse(notification.createdAt));
     if (events.size > RECENT_EVENTS_HIGH) {
       const newest = [...events].sort(([, a], [, b]) => b - a).slice(0, RECENT_EVENTS_KEPT);
       this.recent.set(key, new Map(newest));
     }
     this.items.set(itemKey, stored(recipient, notification));
-    if (!notification.read) this.move(key, 1);
     return { fresh: true };
   }
 
@@ -83,7 +83,7 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
       const limit = unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length;
       const read = all.slice(position, position + limit);
       position += read.length;
-      const found = unreadOnly ? read.filter((note) => !note.read) : read;
+      const found = read.filter((note) => this.live(key, note) && !(unreadOnly && note.read));
       const room = query.limit - items.length;
       items.push(...found.slice(0, room));
       truncated = found.length > room;
@@ -100,12 +100,13 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   }
 
   async get(tenant: string, userId: string, id: string): Promise<Notification | undefined> {
-    const note = this.items.get(this.key(tenant, userId, id));
+    const note = this.found(tenant, userId, id);
     return note && structuredClone(note);
   }
 
   async unreadCount(tenant: string, userId: string): Promise<number> {
-    return this.counts.get(recipientKey({ kind: 'user', tenant, userId })) ?? 0;
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    return this.itemsOf(owner).filter((note) => !note.read && this.live(owner, note)).length;
   }
 
   async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
@@ -113,31 +114,30 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
     const missing: string[] = [];
     let delta = 0;
     for (const id of new Set(ids)) {
-      const note = this.items.get(this.key(tenant, userId, id));
+      const note = this.found(tenant, userId, id);
       if (!note) missing.push(id);
       else if (!note.read) {
         note.read = true;
         delta--;
       }
     }
-    this.move(recipientKey({ kind: 'user', tenant, userId }), delta);
     return { missing, unreadDelta: delta };
   }
 
   async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
     this.calls.push(`markUnread ${tenant}/${userId} ${id}`);
-    const note = this.items.get(this.key(tenant, userId, id));
+    const note = this.found(tenant, userId, id);
     if (!note) return { missing: [id], unreadDelta: 0 };
     if (!note.read) return { missing: [], unreadDelta: 0 };
     note.read = false;
-    this.move(recipientKey({ kind: 'user', tenant, userId }), 1);
     return { missing: [], unreadDelta: 1 };
   }
 
   async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
     this.calls.push(`markAllRead ${tenant}/${userId}`);
-    const unread = this.itemsOf(recipientKey({ kind: 'user', tenant, userId }))
-      .filter((note) => !note.read)
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    const unread = this.itemsOf(owner)
+      .filter((note) => !note.read && this.live(owner, note))
       .map((note) => note.id);
     const { unreadDelta } = await this.markRead(tenant, userId, unread);
     return { missing: [], unreadDelta };
@@ -146,12 +146,34 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
     this.calls.push(`remove ${tenant}/${userId} ${id}`);
     const key = this.key(tenant, userId, id);
-    const note = this.items.get(key);
+    const note = this.found(tenant, userId, id);
     if (!note) return { missing: [id], unreadDelta: 0 };
     this.items.delete(key);
-    const delta = note.read ? 0 : -1;
-    this.move(recipientKey({ kind: 'user', tenant, userId }), delta);
-    return { missing: [], unreadDelta: delta };
+    this.expiries.delete(key);
+    return { missing: [], unreadDelta: note.read ? 0 : -1 };
+  }
+
+  /**
+   * Removes an item as DynamoDB's TTL (or anything outside Herald) would: no read-state
+   * change, nothing told. Whether it was there.
+   */
+  expire(recipient: Recipient, id: string): boolean {
+    const key = `${recipientKey(recipient)}/${id}`;
+    this.expiries.delete(key);
+    return this.items.delete(key);
+  }
+
+  /** A user's item that is there and not expired. */
+  private found(tenant: string, userId: string, id: string): Notification | undefined {
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    const note = this.items.get(`${owner}/${id}`);
+    return note && this.live(owner, note) ? note : undefined;
+  }
+
+  /** Whether the item's `expiresAt` is still ahead, as the adapter's condition reads it. */
+  private live(owner: string, note: Notification): boolean {
+    const expiresAt = this.expiries.get(`${owner}/${note.id}`);
+    return expiresAt === undefined || expiresAt > Math.floor(this.now() / 1000);
   }
 
   private itemsOf(owner: string): Notification[] {
@@ -172,10 +194,6 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
 
   private key(tenant: string, userId: string, id: string): string {
     return `${recipientKey({ kind: 'user', tenant, userId })}/${id}`;
-  }
-
-  private move(owner: string, delta: number): void {
-    this.counts.set(owner, (this.counts.get(owner) ?? 0) + delta);
   }
 }
 

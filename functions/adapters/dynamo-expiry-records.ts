@@ -1,0 +1,56 @@
+/**
+ * Reads the notifications table's stream for what DynamoDB's TTL removed: which users lost
+ * an unread notification, and so have a new unread count to be told. A deletion of Herald's
+ * own (the user deleting, a store taking back its item) already announced its count, and
+ * is told apart by its identity: only TTL deletions carry the DynamoDB service principal.
+ */
+import type { DynamoDBRecord } from 'aws-lambda';
+import { NOTIFICATION_PREFIX } from './dynamo-keys';
+
+/** `userIdentity` of a stream record for an item that DynamoDB's TTL deleted. */
+export const TTL_REMOVAL_IDENTITY = {
+  type: 'Service',
+  principalId: 'dynamodb.amazonaws.com',
+} as const;
+
+export interface Owner {
+  tenant: string;
+  userId: string;
+}
+
+/** Whether DynamoDB's TTL removed this record's item. */
+export function isTtlRemoval(record: DynamoDBRecord): boolean {
+  return (
+    record.eventName === 'REMOVE' &&
+    record.userIdentity?.type === TTL_REMOVAL_IDENTITY.type &&
+    record.userIdentity?.principalId === TTL_REMOVAL_IDENTITY.principalId
+  );
+}
+
+/**
+ * The users (each once) whose unread notification the TTL removed in these records.
+ * A read one, a topic's history, or any other item moves no count.
+ */
+export function ownersOfExpiredUnread(records: DynamoDBRecord[]): Owner[] {
+  const owners = new Map<string, Owner>();
+  for (const record of records) {
+    if (!isTtlRemoval(record)) continue;
+    const pk = record.dynamodb?.Keys?.pk?.S;
+    const sk = record.dynamodb?.Keys?.sk?.S;
+    if (pk === undefined || !sk?.startsWith(NOTIFICATION_PREFIX)) continue;
+    if (record.dynamodb?.OldImage?.read?.BOOL !== false) continue;
+    const owner = ownerOfPartition(pk);
+    if (owner) owners.set(pk, owner);
+  }
+  return [...owners.values()];
+}
+
+/**
+ * The user whose partition `U#{tenant}#{userId}` is (see `userPartition`): a tenant never
+ * holds `#`, and the free-form user id comes last, so it may. Undefined for any other.
+ */
+export function ownerOfPartition(pk: string): Owner | undefined {
+  const match = /^U#([^#]+)#([\s\S]+)$/.exec(pk);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { tenant: match[1], userId: match[2] };
+}

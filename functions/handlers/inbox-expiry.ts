@@ -1,0 +1,46 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { ownersOfExpiredUnread } from '#adapters/dynamo-expiry-records';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
+import { logger } from '#adapters/powertools';
+import { requireEnv, wiredOnFirstCall } from '#config/config';
+import { ENV } from '#config/env-names';
+import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#core/inbox';
+import { createLimiter } from '#core/limiter';
+import { systemClock } from '#core/ports';
+
+export interface InboxExpiryDeps {
+  inbox: Pick<InboxService, 'announceState'>;
+}
+
+/**
+ * The notifications table's stream, filtered to TTL removals (in AWS by the event source's
+ * filter, locally by the TTL sweeper that stands in for DynamoDB's TTL): every user who lost
+ * an unread notification gets their new count on every live connection. The count itself
+ * needs no repair: it never counted a row past its `expiresAt`. A failure (the count could
+ * not be read) fails the batch, which the stream retries; a second `state` frame is harmless.
+ */
+export function makeHandler(deps: InboxExpiryDeps) {
+  return async (event: DynamoDBStreamEvent): Promise<void> => {
+    const owners = ownersOfExpiredUnread(event.Records);
+    await Promise.all(owners.map((owner) => deps.inbox.announceState(owner)));
+    if (owners.length > 0) logger.info('announced counts after expiry', { users: owners.length });
+  };
+}
+
+const POST_CONCURRENCY = DEFAULT_INBOX_SETTINGS.concurrency;
+
+export const handler = wiredOnFirstCall(() => {
+  const doc = dynamoDocumentClient();
+  return makeHandler({
+    inbox: createInboxService({
+      inbox: new DynamoOwnerInbox(doc, requireEnv(ENV.notificationsTable)),
+      connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
+      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), POST_CONCURRENCY),
+      clock: systemClock,
+      limiter: createLimiter(POST_CONCURRENCY),
+      onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
+    }),
+  });
+});
