@@ -166,7 +166,21 @@ export function createUserDelivery(deps: UserDeliveryDeps) {
     );
   }
 
-  return async function toUsers(
+  /**
+   * Asks for every recipient's preferences at once (the store reads them 100 to a request,
+   * the tenant's defaults once per batch). Records of one batch gather their keys into one
+   * read only if they ask in the same turn of the event loop, so a caller that must await
+   * something first (the ledger) asks before it awaits. Asking again is a cache hit.
+   */
+  function askPreferences(envelope: Envelope, users: readonly string[], batch: FanOutBatch) {
+    for (const userId of users) {
+      batch
+        .preferences({ tenant: envelope.tenant, userId }, readPreferences)
+        .catch(() => undefined);
+    }
+  }
+
+  async function toUsers(
     envelope: Envelope,
     users: readonly string[],
     publishedAt: number,
@@ -184,13 +198,7 @@ export function createUserDelivery(deps: UserDeliveryDeps) {
       members: [],
       failed: [],
     };
-    // Every recipient's preferences asked for at once (the store reads them 100 to a
-    // request); the tenant's defaults once per batch.
-    for (const userId of users) {
-      options.batch
-        .preferences({ tenant: envelope.tenant, userId }, readPreferences)
-        .catch(() => undefined);
-    }
+    askPreferences(envelope, users, options.batch);
     await mapLimited(users, settings.userConcurrency, (userId) =>
       toUser(dispatch, userId).catch((error: unknown) => fail(dispatch, userId, error)),
     );
@@ -200,7 +208,9 @@ export function createUserDelivery(deps: UserDeliveryDeps) {
     // slot or was delivered; otherwise this message must come back, or it would be lost.
     await Promise.all(dispatch.members);
     return dispatch.report;
-  };
+  }
+
+  return { toUsers, askPreferences };
 }
 
 export type UserDelivery = ReturnType<typeof createUserDelivery>;

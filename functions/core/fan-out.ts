@@ -88,7 +88,13 @@ export function createFanOut(deps: FanOutDeps) {
   const windows =
     settings.coalescing.windowMs > 0 ? createFanOutWindows({ ...deps, settings }) : undefined;
   const broadcaster = createBroadcaster({ connections, continuations, push, settings });
-  const toUsers = createUserDelivery({ ...deps, push, windows, settings, random });
+  const { toUsers, askPreferences } = createUserDelivery({
+    ...deps,
+    push,
+    windows,
+    settings,
+    random,
+  });
   const toTopic = createTopicDelivery({ inbox: deps.inbox, broadcaster, windows, settings });
 
   /** A report of nothing done, for an envelope as published at `publishedAt`. */
@@ -104,14 +110,18 @@ export function createFanOut(deps: FanOutDeps) {
       // it already (the conditional Put says so) and nobody is pushed it again. One write
       // per envelope, whatever its audience; coalesced envelopes are recorded too, so
       // re-publishing any of them changes nothing.
-      const publishedAt = await deps.ledger.firstPublished(
+      const batch = arrival.batch ?? new FanOutBatch();
+      const recorded = deps.ledger.firstPublished(
         envelope.tenant,
         envelope.id,
         arrival.publishedAt,
         idempotentUntil(arrival.publishedAt, settings),
       );
+      // Asked while the ledger write is under way, so the records of a batch still share
+      // one preference read (their ledger writes finish at different times).
+      if ('users' in envelope.to) askPreferences(envelope, envelope.to.users, batch);
+      const publishedAt = await recorded;
       const force = arrival.redelivered;
-      const batch = arrival.batch ?? new FanOutBatch();
       if ('users' in envelope.to) {
         return toUsers(envelope, envelope.to.users, publishedAt, { force, attempt: 0, batch });
       }

@@ -27,6 +27,26 @@ describe('preferences shared by a batch', () => {
     expect(preferences.manyReads).toEqual([users.length + 1]);
   });
 
+  it('still reads them in one request when the ledger answers each record at its own time', async () => {
+    const { fanOut, preferences, ledger } = setup();
+    const first = ledger.firstPublished.bind(ledger);
+    let calls = 0;
+    // As over a network: each record's ledger write finishes in a later turn than the last.
+    ledger.firstPublished = async (...args) => {
+      const turns = ++calls;
+      for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+      return first(...args);
+    };
+    const batch = new FanOutBatch();
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    await Promise.all(
+      users.map((user, i) =>
+        fanOut.publish(envelope({ users: [user] }, { id: `evt-${i}` }), { ...FIRST, batch }),
+      ),
+    );
+    expect(preferences.manyReads).toEqual([users.length + 1]);
+  });
+
   it('asks again for a preference whose read failed, in a later read', async () => {
     const { fanOut, delivery, preferences, connect } = setup();
     await connect(connection('a1', 'alice'));
