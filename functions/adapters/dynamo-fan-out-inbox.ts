@@ -1,19 +1,20 @@
 /**
  * `FanOutInbox` over the notifications table: files each new notification for its
- * recipient, once. A user's notification goes to `U#{tenant}#{userId}` / `N#{id}` and is
- * counted on their STATE item (see `dynamo-unread-counter.ts` for how the count stays
- * exact); a topic's goes to `T#{tenant}#{topic}` / `N#{id}`, its history, uncounted.
+ * recipient, once. A user's notification goes to `U#{tenant}#{userId}` / `N#{id}` (an
+ * unread one is in the unread index with the same write, which is what counts it) and is
+ * recorded among their recent ones (`dynamo-recent-notifications.ts`); a topic's goes to
+ * `T#{tenant}#{topic}` / `N#{id}`, its history.
  * A re-published envelope comes with its first notification's id (the fan-out's event
  * ledger), so the conditional Put recognises it, however many notifications came between.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '#core/model';
 import type { FanOutInbox, StoreOutcome } from '#core/ports';
-import { InboxRetry, type InboxRetryOptions, MAX_ATTEMPTS, tooBusy } from './dynamo-inbox-retry';
+import { InboxRetry, type InboxRetryOptions } from './dynamo-inbox-retry';
 import { notificationSortKey, recipientPartition } from './dynamo-keys';
 import { notificationKey, toItem } from './dynamo-notification-items';
-import { type RecentEvent, UnreadCounter } from './dynamo-unread-counter';
+import { type RecentEvent, RecentNotifications } from './dynamo-recent-notifications';
 
 /**
  * Recent notification ids kept per user, so that a redelivery of one they deleted does not
@@ -26,7 +27,7 @@ export const RECENT_EVENTS_HIGH = 32;
 
 export class DynamoFanOutInbox implements FanOutInbox {
   private readonly retry: InboxRetry;
-  private readonly counter: UnreadCounter;
+  private readonly recent: RecentNotifications;
 
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
@@ -34,7 +35,7 @@ export class DynamoFanOutInbox implements FanOutInbox {
     options: InboxRetryOptions = {},
   ) {
     this.retry = new InboxRetry(options);
-    this.counter = new UnreadCounter(documentClient, tableName, this.retry);
+    this.recent = new RecentNotifications(documentClient, tableName, this.retry);
   }
 
   async store(
@@ -43,21 +44,15 @@ export class DynamoFanOutInbox implements FanOutInbox {
     expiresAt: number,
   ): Promise<StoreOutcome> {
     // The write is the idempotency check for a redelivery: a duplicate costs no extra request.
-    // Only the attempt whose Put went through counts the item, so no two count it.
     if (!(await this.putNew(recipient, notification, expiresAt))) return { fresh: false };
-    // A topic's history has no count, and nobody deletes from it.
+    // Nobody deletes from a topic's history, so it needs no record of what was there.
     if (recipient.kind === 'topic') return { fresh: true };
     const pk = recipientPartition(recipient);
     const publishedAt = Date.parse(notification.createdAt);
-    const claim = await this.counter.claim(
-      pk,
-      notification.id,
-      publishedAt,
-      notification.read ? 0 : 1,
-    );
+    const claim = await this.recent.claim(pk, notification.id, publishedAt);
     if (claim.kind === 'claimed') {
       if (claim.recent.length > RECENT_EVENTS_HIGH) {
-        await this.counter.forget(pk, beyondKept(claim.recent));
+        await this.recent.forget(pk, beyondKept(claim.recent));
       }
       return { fresh: true };
     }
@@ -91,29 +86,13 @@ export class DynamoFanOutInbox implements FanOutInbox {
     }
   }
 
-  /**
-   * Removes an item that was put but never counted. Whatever the user did to it meanwhile
-   * moved the count: nothing net if it is unread again, one down if they marked it read or
-   * deleted it. So an unread item just goes; otherwise the count gets its one back as the
-   * item goes, in one transaction.
-   */
+  /** Takes back an item just put for a notification the user had deleted. */
   private async discard(pk: string, id: string): Promise<void> {
-    const key = { pk, sk: notificationSortKey(id) };
-    for (let attempt = 1; ; attempt++) {
-      if (await this.counter.deleteUncounted(key, false)) return;
-      const deletion = {
-        Delete: {
-          TableName: this.tableName,
-          Key: key,
-          ConditionExpression: 'attribute_not_exists(pk) OR #read = :true',
-          ExpressionAttributeNames: { '#read': 'read' },
-          ExpressionAttributeValues: { ':true': true },
-        },
-      };
-      if ((await this.counter.commit(pk, [deletion], +1)) === 'committed') return;
-      if (attempt >= MAX_ATTEMPTS) throw tooBusy();
-      await this.retry.wait(attempt);
-    }
+    await this.retry.onConflict(() =>
+      this.documentClient.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk, sk: notificationSortKey(id) } }),
+      ),
+    );
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { type BackoffPolicy, backoff } from '#core/backoff';
-import { RetryableError } from '#core/errors';
 import { systemClock } from '#core/ports';
 
 /** Waits between attempts: 40 ms ceiling for the first retry, doubling, at most 500 ms. */
@@ -48,8 +47,4 @@ export class InboxRetry {
       }
     }
   }
-}
-
-export function tooBusy(): RetryableError {
-  return new RetryableError('the inbox kept changing; try again');
 }

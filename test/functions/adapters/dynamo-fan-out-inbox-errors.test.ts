@@ -21,7 +21,7 @@ import {
   RECENT_EVENTS_HIGH,
   RECENT_EVENTS_KEPT,
 } from '#adapters/dynamo-fan-out-inbox';
-import { eventTag } from '#adapters/dynamo-unread-counter';
+import { eventTag } from '#adapters/dynamo-recent-notifications';
 import type { Notification, Recipient } from '#core/model';
 import { conditionFailed, mockedDocumentClient, throttled } from '#test/support/dynamo-mock';
 
@@ -46,7 +46,7 @@ describe('failed conditions', () => {
     inbox = new DynamoFanOutInbox(doc, 'notifications');
   });
 
-  it('answers a redelivery from the failed condition alone: one request, no count', async () => {
+  it('answers a redelivery from the failed condition alone: one request, nothing recorded', async () => {
     dynamo.on(PutCommand).rejects(conditionFailed());
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: false });
@@ -57,20 +57,20 @@ describe('failed conditions', () => {
     });
   });
 
-  it('records the notification and counts it unread in the one write on the user state', async () => {
+  it('records the notification in the one write on the user state', async () => {
     dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 1 } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: {} });
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
     const update = dynamo.commandCalls(UpdateCommand);
     expect(update).toHaveLength(1);
     expect(update[0]?.args[0].input).toMatchObject({
       Key: { pk: 'U#acme#alice', sk: 'STATE' },
-      UpdateExpression: 'SET #event = :at ADD #unread :count',
+      // No count here: the unread index counts the row's own write.
+      UpdateExpression: 'SET #event = :at',
       ConditionExpression: 'attribute_not_exists(#event)',
       // The notification's id: a re-publish comes with the same one (the event ledger's doing).
       ExpressionAttributeNames: { '#event': eventTag('n1') },
-      ExpressionAttributeValues: { ':count': 1 },
     });
   });
 
@@ -79,7 +79,7 @@ describe('failed conditions', () => {
       Array.from({ length: RECENT_EVENTS_HIGH + 1 }, (_, i) => [`e_${i}`, 1000 + i]),
     );
     dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: { unread: 3, ...recent } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: recent });
 
     await inbox.store(recipient, note, 1);
 
@@ -100,9 +100,11 @@ describe('failed conditions', () => {
     expect(outcome).toEqual({ fresh: false });
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'U#acme#alice', sk: 'N#n1' },
-      ConditionExpression: '#read = :read',
-      ExpressionAttributeValues: { ':read': false },
     });
+    // No count to mend: the unread index loses the row with the row.
+    expect(
+      dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.ConditionExpression,
+    ).toBeUndefined();
   });
 
   it('lets any other store failure propagate', async () => {
@@ -113,7 +115,7 @@ describe('failed conditions', () => {
     );
   });
 
-  it('retries the count when a read-state transaction holds it, so no store goes uncounted', async () => {
+  it('retries the record when a transaction holds the user state, so no store goes unrecorded', async () => {
     const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
     dynamo.on(PutCommand).resolves({});
     dynamo.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});

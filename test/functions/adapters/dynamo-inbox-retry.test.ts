@@ -1,8 +1,7 @@
 import { ThrottlingException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { INBOX_BACKOFF, InboxRetry, MAX_ATTEMPTS, tooBusy } from '#adapters/dynamo-inbox-retry';
+import { INBOX_BACKOFF, InboxRetry, MAX_ATTEMPTS } from '#adapters/dynamo-inbox-retry';
 import { backoffDelay } from '#core/backoff';
-import { RetryableError } from '#core/errors';
 
 const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
 
@@ -61,9 +60,5 @@ describe('InboxRetry', () => {
       }),
     ).rejects.toBe(throttled);
     expect(calls).toBe(1);
-  });
-
-  it('says "try again" when a change kept being overtaken', () => {
-    expect(tooBusy()).toBeInstanceOf(RetryableError);
   });
 });
