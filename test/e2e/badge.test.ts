@@ -4,31 +4,23 @@
  * count, the list and read-all agree, and read-all reaches 0.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
+import type { createDocumentClient } from '#adapters/aws-clients';
 import { notificationKey, toItem } from '#adapters/dynamo-notification-items';
 import type { Recipient } from '#core/model';
 import { notificationId } from '#core/notification-id';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: ReturnType<typeof createDocumentClient>;
 
 beforeAll(async () => {
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 

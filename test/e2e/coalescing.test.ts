@@ -3,16 +3,14 @@
  * published with `@aws-sdk/client-sns`, pushes received by `ws` clients, and the inbox read
  * from the stack's DynamoDB with Herald's own adapters.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { ENV } from '#config/env-names';
 import type { Recipient } from '#core/model';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient;
@@ -26,17 +24,10 @@ beforeAll(async () => {
   // fan-out's unit tests.
   process.env[ENV.collapseWindowMs] = '2000';
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
   if (windowBefore === undefined) delete process.env[ENV.collapseWindowMs];
   else process.env[ENV.collapseWindowMs] = windowBefore;

@@ -3,13 +3,11 @@
  * dev tokens, `@aws-sdk/client-sns` publishing to the local SNS endpoint, the SES
  * emulator's store, and SQS for the dead-letter queue.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import { type E2e, eventually, LOCAL_CREDENTIALS, roundTrip, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, roundTrip, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 
@@ -42,13 +40,7 @@ describe('the local stack, end to end', () => {
     const otherTenantAlice = await connect('alice', { tenant: 'globex' });
 
     // A connection whose $disconnect never came: its record is there, its socket is not.
-    const doc = createDocumentClient(
-      new DynamoDBClient({
-        endpoint: e2e.stack.urls.dynamodb,
-        region: 'us-east-1',
-        credentials: LOCAL_CREDENTIALS,
-      }),
-    );
+    const doc = e2e.doc;
     const store = new DynamoConnectionStore(doc, e2e.stack.tables.connections);
     await store.put(
       {
@@ -103,7 +95,6 @@ describe('the local stack, end to end', () => {
     expect(alice1.notifications().filter((n) => n.eventId === 'evt-e2e-1')).toHaveLength(1);
     expect(bob.notifications()).toEqual([]);
     expect(otherTenantAlice.notifications()).toEqual([]);
-    doc.destroy();
   });
 
   it('broadcasts to a topic only the connections subscribed to it', async () => {

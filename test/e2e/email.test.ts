@@ -4,12 +4,10 @@
  * DynamoDB Local for addresses and the mail log, and the SES emulator's store as the
  * record of what was mailed.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
-import { type E2e, eventually, LOCAL_CREDENTIALS, queuesEmpty, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, queuesEmpty, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient;
@@ -17,18 +15,11 @@ let directory: DynamoDirectory;
 
 beforeAll(async () => {
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
   directory = new DynamoDirectory(doc, e2e.stack.tables.notifications);
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 

@@ -3,32 +3,23 @@
  * DynamoDB Local, a real `ws` client for presence, SNS publishes, and the SES emulator's
  * store as the record of what was mailed.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { parsePreferences } from '#core/preferences';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 

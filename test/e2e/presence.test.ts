@@ -3,19 +3,10 @@
  * normal subscribe (under the token's `topics` patterns), the first connection's online and
  * the last one's offline, the `presence` query, and tenants kept apart.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
-import {
-  type E2e,
-  eventually,
-  LOCAL_CREDENTIALS,
-  roundTrip,
-  startE2e,
-  type TestClient,
-} from '#test/support/e2e';
+import { type E2e, eventually, roundTrip, startE2e, type TestClient } from '#test/support/e2e';
 
 let e2e: E2e;
 let doc: DynamoDBDocumentClient | undefined;
@@ -23,18 +14,11 @@ let connections: DynamoConnectionStore;
 
 beforeAll(async () => {
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
   connections = new DynamoConnectionStore(doc, e2e.stack.tables.connections);
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 

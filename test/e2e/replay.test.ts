@@ -8,11 +8,9 @@ import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
@@ -34,19 +32,12 @@ let history: DynamoReplaySource;
 
 beforeAll(async () => {
   e2e = await startE2e();
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
   inbox = new DynamoOwnerInbox(doc, e2e.stack.tables.notifications);
   history = new DynamoReplaySource(doc, e2e.stack.tables.notifications);
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 

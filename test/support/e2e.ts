@@ -2,9 +2,12 @@
  * Helpers for end-to-end tests on the launched local stack: real `ws` clients holding dev
  * tokens, publishing with `@aws-sdk/client-sns`, and waiting for what must happen.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
+import { createDocumentClient } from '#adapters/aws-clients';
 import { signDevToken } from '#local/dev-token';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
 
@@ -15,6 +18,8 @@ export interface E2e {
   stack: LocalStack;
   sns: SNSClient;
   sqs: SQSClient;
+  /** A document client on the stack's DynamoDB, for looking behind the API. */
+  doc: DynamoDBDocumentClient;
   /** A connected client keeping every frame it receives. */
   connect(userId: string, claims?: TokenClaims): Promise<TestClient>;
   token(userId: string, claims?: TokenClaims): Promise<string>;
@@ -55,6 +60,13 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
     credentials: LOCAL_CREDENTIALS,
     useQueueUrlAsEndpoint: false,
   });
+  const doc = createDocumentClient(
+    new DynamoDBClient({
+      endpoint: stack.urls.dynamodb,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    }),
+  );
   const sockets: WebSocket[] = [];
   let requests = 0;
 
@@ -95,6 +107,7 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
     stack,
     sns,
     sqs,
+    doc,
     connect,
     token,
     async publish(envelope) {
@@ -106,6 +119,7 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
       for (const socket of sockets) socket.terminate();
       sns.destroy();
       sqs.destroy();
+      doc.destroy();
       await stack.stop();
     },
   };
