@@ -1,4 +1,4 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { ownersOfExpiredUnread } from '#adapters/dynamo-expiry-records';
@@ -18,14 +18,32 @@ export interface InboxExpiryDeps {
  * The notifications table's stream, filtered to TTL removals (in AWS by the event source's
  * filter, locally by the TTL sweeper that stands in for DynamoDB's TTL): every user who lost
  * an unread notification gets their new count on every live connection. The count itself
- * needs no repair: it never counted a row past its `expiresAt`. A failure (the count could
- * not be read) fails the batch, which the stream retries; a second `state` frame is harmless.
+ * needs no repair: it never counted a row past its `expiresAt`. A user whose count could not
+ * be read is reported as a batch item failure at their first record, from which the stream
+ * retries (Lambda checkpoints at the lowest one); a second `state` frame is harmless.
  */
 export function makeHandler(deps: InboxExpiryDeps) {
-  return async (event: DynamoDBStreamEvent): Promise<void> => {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const owners = ownersOfExpiredUnread(event.Records);
-    await Promise.all(owners.map((owner) => deps.inbox.announceState(owner)));
+    const failed = await Promise.all(
+      owners.map(async (owner) => {
+        try {
+          await deps.inbox.announceState(owner);
+          return undefined;
+        } catch (error) {
+          logger.warn('count after expiry not announced', { error });
+          // Without a sequence number the record cannot be named: fail the whole batch.
+          if (owner.firstSequenceNumber === undefined) throw error;
+          return owner.firstSequenceNumber;
+        }
+      }),
+    );
     if (owners.length > 0) logger.info('announced counts after expiry', { users: owners.length });
+    return {
+      batchItemFailures: failed
+        .filter((sequence) => sequence !== undefined)
+        .map((itemIdentifier) => ({ itemIdentifier })),
+    };
   };
 }
 
