@@ -22,3 +22,11 @@ export const TTL_REMOVAL_FILTER = {
     principalId: [TTL_REMOVAL_IDENTITY.principalId],
   },
 } as const;
+
+/** How the stream is read: the AWS event source, and the local sweeper's batches alike. */
+export const TTL_STREAM = {
+  /** Records per invocation; one user's removals in a batch cost one count and one push. */
+  batchSize: 100,
+  /** Retries of a failing batch (halved each time) before it goes to the failure queue. */
+  retryAttempts: 5,
+} as const;

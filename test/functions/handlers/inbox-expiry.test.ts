@@ -66,8 +66,8 @@ describe('inbox-expiry handler', () => {
       },
     });
 
-    await expect(
-      handler({ Records: [expiredUnread('U#acme#alice', 'N#1')] }),
-    ).rejects.toThrow('throttled');
+    await expect(handler({ Records: [expiredUnread('U#acme#alice', 'N#1')] })).rejects.toThrow(
+      'throttled',
+    );
   });
 });
