@@ -7,8 +7,11 @@ import { logger } from '#adapters/powertools';
 import { requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#core/inbox';
-import { createLimiter } from '#core/limiter';
+import { createLimiter, mapLimited } from '#core/limiter';
 import { systemClock } from '#core/ports';
+
+/** Users whose count is read and announced at once (their posts share one limiter besides). */
+const COUNT_CONCURRENCY = 8;
 
 export interface InboxExpiryDeps {
   inbox: Pick<InboxService, 'announceState'>;
@@ -25,19 +28,18 @@ export interface InboxExpiryDeps {
 export function makeHandler(deps: InboxExpiryDeps) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const owners = ownersOfExpiredUnread(event.Records);
-    const failed = await Promise.all(
-      owners.map(async (owner) => {
-        try {
-          await deps.inbox.announceState(owner);
-          return undefined;
-        } catch (error) {
-          logger.warn('count after expiry not announced', { error });
-          // Without a sequence number the record cannot be named: fail the whole batch.
-          if (owner.firstSequenceNumber === undefined) throw error;
-          return owner.firstSequenceNumber;
-        }
-      }),
-    );
+    // A batch of up to TTL_STREAM.batchSize records: its users' counts read a few at a time.
+    const failed = await mapLimited(owners, COUNT_CONCURRENCY, async (owner) => {
+      try {
+        await deps.inbox.announceState(owner);
+        return undefined;
+      } catch (error) {
+        logger.warn('count after expiry not announced', { error });
+        // Without a sequence number the record cannot be named: fail the whole batch.
+        if (owner.firstSequenceNumber === undefined) throw error;
+        return owner.firstSequenceNumber;
+      }
+    });
     if (owners.length > 0) logger.info('announced counts after expiry', { users: owners.length });
     return {
       batchItemFailures: failed
