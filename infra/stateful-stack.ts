@@ -1,5 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TOPOLOGY } from '#config/topology';
 import { HeraldTable } from './constructs/herald-table';
@@ -12,6 +13,8 @@ export interface HeraldData {
   readonly topic: Topic;
   readonly fanOut: NotificationQueue;
   readonly email: NotificationQueue;
+  /** Where the inbox-expiry function's stream batches that kept failing are recorded. */
+  readonly expiryFailures: Queue;
 }
 
 /**
@@ -26,6 +29,7 @@ export class StatefulStack extends Stack implements HeraldData {
   readonly topic: Topic;
   readonly fanOut: NotificationQueue;
   readonly email: NotificationQueue;
+  readonly expiryFailures: Queue;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -34,6 +38,7 @@ export class StatefulStack extends Stack implements HeraldData {
     this.notifications = new HeraldTable(this, 'Notifications', {
       name: 'notifications',
       unreadIndex: true,
+      oldImageStream: true,
     });
 
     this.topic = new Topic(this, 'Topic', { enforceSSL: true });
@@ -46,6 +51,14 @@ export class StatefulStack extends Stack implements HeraldData {
       topology: TOPOLOGY.queues.email,
     });
 
+    // A stream event source's on-failure destination: it receives where in the stream a
+    // batch that kept failing lies (shard, sequence numbers), not the records themselves.
+    this.expiryFailures = new Queue(this, 'ExpiryFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
+    });
+
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
       description: 'Publish notification envelopes here',
@@ -56,6 +69,7 @@ export class StatefulStack extends Stack implements HeraldData {
     new CfnOutput(this, 'FanOutDeadLetterQueueName', {
       value: this.fanOut.deadLetterQueue.queueName,
     });
+    new CfnOutput(this, 'ExpiryFailuresQueueName', { value: this.expiryFailures.queueName });
     new CfnOutput(this, 'EmailQueueUrl', { value: this.email.queue.queueUrl });
     new CfnOutput(this, 'EmailDeadLetterQueueName', {
       value: this.email.deadLetterQueue.queueName,

@@ -4,6 +4,7 @@ import { EmailConsumer } from './constructs/email-consumer';
 import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
 import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
+import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -18,6 +19,7 @@ export class StatelessStack extends Stack {
   readonly fanOut: FanOutConsumer;
   readonly email: EmailConsumer;
   readonly http: InboxHttpApi;
+  readonly inboxExpiry: InboxExpiryConsumer;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -37,6 +39,13 @@ export class StatelessStack extends Stack {
       webSocketStage: this.gateway.stage,
       settings,
       corsOrigins: readCorsOrigins(this.node),
+    });
+
+    this.inboxExpiry = new InboxExpiryConsumer(this, 'InboxExpiry', {
+      ...tables,
+      stage: this.gateway.stage,
+      failures: data.expiryFailures,
+      settings,
     });
 
     new CfnOutput(this, 'WebSocketUrl', {

@@ -17,9 +17,13 @@ import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
 import { startSesServer } from './ses-server';
 import { startSqsRunner } from './sqs-runner';
+import { startTtlSweeper } from './ttl-sweeper';
 
 /** Concurrent batches Lambda's SQS event source starts with, before it scales up. */
 const LAMBDA_SQS_POLLERS = 5;
+
+/** How often the stand-in for DynamoDB's TTL looks for expired notifications. */
+export const DEFAULT_TTL_SWEEP_MS = 5_000;
 
 /** Where the AWS services are: the embedded emulators, or e.g. LocalStack (hybrid mode). */
 export interface ServiceEndpoints {
@@ -58,6 +62,8 @@ export interface LocalStackOptions {
   gatewayLimits?: Partial<GatewayLimits>;
   /** Long-poll wait of the SQS runners; short keeps Ctrl-C quick. */
   pollSeconds?: number;
+  /** Between sweeps of the local TTL (`ttl-sweeper.ts`); `DEFAULT_TTL_SWEEP_MS` unless given. */
+  ttlSweepIntervalMs?: number;
   log?: (message: string) => void;
 }
 
@@ -187,6 +193,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stops.push(() => runner.stop());
     }
 
+    // DynamoDB Local runs no TTL and has no stream consumer: the sweeper stands in for both.
+    const sweeperClient = new DynamoDBClient({
+      endpoint: services.dynamodb,
+      region: REGION,
+      credentials,
+    });
+    const sweeper = startTtlSweeper({
+      client: sweeperClient,
+      tableName: tables.notifications,
+      handler: handlers.current.inboxExpiry,
+      intervalMs: options.ttlSweepIntervalMs ?? DEFAULT_TTL_SWEEP_MS,
+      region: REGION,
+      log,
+    });
+    stops.push(async () => {
+      await sweeper.stop();
+      sweeperClient.destroy();
+    });
+
     const http = await startHttpServer({
       port: options.ports.http,
       host,
@@ -240,15 +265,17 @@ async function startEmulators(
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
-  const [authorizer, connect, disconnect, message, fanOut, email, httpApi] = await Promise.all([
-    import('#handlers/authorizer'),
-    import('#handlers/connect'),
-    import('#handlers/disconnect'),
-    import('#handlers/message'),
-    import('#handlers/fan-out'),
-    import('#handlers/email'),
-    import('#handlers/http-api'),
-  ]);
+  const [authorizer, connect, disconnect, message, fanOut, email, httpApi, inboxExpiry] =
+    await Promise.all([
+      import('#handlers/authorizer'),
+      import('#handlers/connect'),
+      import('#handlers/disconnect'),
+      import('#handlers/message'),
+      import('#handlers/fan-out'),
+      import('#handlers/email'),
+      import('#handlers/http-api'),
+      import('#handlers/inbox-expiry'),
+    ]);
   return {
     authorizer: authorizer.handler,
     connect: connect.handler,
@@ -257,6 +284,7 @@ async function loadHandlers() {
     fanOut: fanOut.handler,
     email: email.handler,
     httpApi: httpApi.handler,
+    inboxExpiry: inboxExpiry.handler,
   };
 }
 

@@ -5,13 +5,8 @@
  * is told apart by its identity: only TTL deletions carry the DynamoDB service principal.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
+import { TTL_REMOVAL_IDENTITY } from '#config/ttl-removal';
 import { NOTIFICATION_PREFIX } from './dynamo-keys';
-
-/** `userIdentity` of a stream record for an item that DynamoDB's TTL deleted. */
-export const TTL_REMOVAL_IDENTITY = {
-  type: 'Service',
-  principalId: 'dynamodb.amazonaws.com',
-} as const;
 
 export interface Owner {
   tenant: string;
@@ -27,12 +22,18 @@ export function isTtlRemoval(record: DynamoDBRecord): boolean {
   );
 }
 
+/** A user to tell their count, and where in the stream their first such removal was. */
+export interface ExpiredOwner extends Owner {
+  /** The `SequenceNumber` of the batch's first record that names this user. */
+  firstSequenceNumber?: string;
+}
+
 /**
- * The users (each once) whose unread notification the TTL removed in these records.
- * A read one, a topic's history, or any other item moves no count.
+ * The users (each once, in stream order) whose unread notification the TTL removed in these
+ * records. A read one, a topic's history, or any other item moves no count.
  */
-export function ownersOfExpiredUnread(records: DynamoDBRecord[]): Owner[] {
-  const owners = new Map<string, Owner>();
+export function ownersOfExpiredUnread(records: DynamoDBRecord[]): ExpiredOwner[] {
+  const owners = new Map<string, ExpiredOwner>();
   for (const record of records) {
     if (!isTtlRemoval(record)) continue;
     const pk = record.dynamodb?.Keys?.pk?.S;
@@ -40,7 +41,9 @@ export function ownersOfExpiredUnread(records: DynamoDBRecord[]): Owner[] {
     if (pk === undefined || !sk?.startsWith(NOTIFICATION_PREFIX)) continue;
     if (record.dynamodb?.OldImage?.read?.BOOL !== false) continue;
     const owner = ownerOfPartition(pk);
-    if (owner) owners.set(pk, owner);
+    if (owner && !owners.has(pk)) {
+      owners.set(pk, { ...owner, firstSequenceNumber: record.dynamodb?.SequenceNumber });
+    }
   }
   return [...owners.values()];
 }

@@ -20,12 +20,15 @@ export type HandlerName =
   | 'message'
   | 'fan-out'
   | 'email'
-  | 'http-api';
+  | 'http-api'
+  | 'inbox-expiry';
 
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/** `query`: Query alone (table and its index), for a function that only counts or lists. */
+export type TableAccess = 'query' | 'read' | 'write' | 'readWrite';
 
 /** Item-level actions only: no Scan (every access pattern is a Query or GetItem), no wildcards. */
 const TABLE_ACTIONS = {
+  query: ['dynamodb:Query'],
   read: [
     'dynamodb:GetItem',
     'dynamodb:BatchGetItem',

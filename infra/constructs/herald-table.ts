@@ -3,6 +3,7 @@ import {
   AttributeType,
   BillingMode,
   ProjectionType,
+  StreamViewType,
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -27,6 +28,13 @@ export interface HeraldTableProps {
    * created with its table.
    */
   unreadIndex?: boolean;
+  /**
+   * A stream of the old image of every changed item, for the inbox-expiry function to hear
+   * DynamoDB's TTL deletions. Adding or changing a table's stream is an in-place update
+   * (CloudFormation: "no interruption"), never a replacement, so the retained table and its
+   * local index stay as they are.
+   */
+  oldImageStream?: boolean;
 }
 
 /**
@@ -47,6 +55,8 @@ export class HeraldTable extends Table {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The expiry handler reads only the keys and the old image's `read`.
+      stream: props.oldImageStream ? StreamViewType.OLD_IMAGE : undefined,
     });
     this.envName = TABLE_ENV[props.name];
     if (props.unreadIndex) {

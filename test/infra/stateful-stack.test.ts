@@ -201,3 +201,28 @@ describe('outputs', () => {
     template.hasOutput('NotificationsTableName', { Value: { Ref: idOf(stack.notifications) } });
   });
 });
+
+describe('notifications stream', () => {
+  it('streams old images of the notifications table only, for the inbox-expiry function', () => {
+    const streamed = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { StreamSpecification: { StreamViewType: 'OLD_IMAGE' } },
+    });
+    expect(Object.keys(streamed)).toEqual([idOf(stack.notifications)]);
+    const anyStream = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { StreamSpecification: Match.anyValue() },
+    });
+    expect(Object.keys(anyStream)).toEqual([idOf(stack.notifications)]);
+  });
+
+  it('keeps failed expiry batches 14 days in an encrypted queue', () => {
+    expect(
+      template.findResources('AWS::SQS::Queue', {
+        Properties: {
+          SqsManagedSseEnabled: true,
+          MessageRetentionPeriod: TOPOLOGY.deadLetterRetentionDays * 24 * 3600,
+          RedrivePolicy: Match.absent(),
+        },
+      }),
+    ).toHaveProperty(idOf(stack.expiryFailures));
+  });
+});

@@ -6,6 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import { TTL_REMOVAL_FILTER, TTL_STREAM } from '#config/ttl-removal';
 import { readSettings } from '#infra/constructs/herald-settings';
 import { StatefulStack } from '#infra/stateful-stack';
 import { StatelessStack } from '#infra/stateless-stack';
@@ -413,6 +414,90 @@ describe('fan-out', () => {
     expect(resources).toContain(logicalId(h.data.fanOut.queue));
     expect(resources).toContain(logicalId(h.data.fanOut.deadLetterQueue));
     expect(resources).not.toContain(logicalId(h.data.email.queue));
+  });
+});
+
+describe('inbox expiry', () => {
+  const fn = () => h.code.inboxExpiry.function;
+
+  it('reads the notifications stream, filtered by Lambda to TTL removals, with bounded retries', () => {
+    h.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(fn()) },
+      EventSourceArn: {
+        'Fn::ImportValue': Match.stringLikeRegexp(`${logicalId(h.data.notifications)}StreamArn`),
+      },
+      StartingPosition: 'LATEST',
+      BatchSize: TTL_STREAM.batchSize,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(TTL_REMOVAL_FILTER) }] },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: TTL_STREAM.retryAttempts,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: {
+          Destination: {
+            'Fn::ImportValue': Match.stringLikeRegexp(logicalId(h.data.expiryFailures)),
+          },
+        },
+      },
+    });
+    expect(JSON.parse(JSON.stringify(TTL_REMOVAL_FILTER))).toEqual({
+      eventName: ['REMOVE'],
+      userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+    });
+  });
+
+  it('is told both tables and the callback URL', () => {
+    expect(
+      h.template.findResources('AWS::Lambda::Function', {
+        Properties: {
+          Environment: {
+            Variables: Match.objectLike({
+              [ENV.notificationsTable]: Match.anyValue(),
+              [ENV.connectionsTable]: Match.anyValue(),
+              [ENV.callbackUrl]: {
+                'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live'])],
+              },
+            }),
+          },
+        },
+      }),
+    ).toHaveProperty(logicalId(fn()));
+  });
+
+  it('only queries notifications; lists and prunes connections; posts to this stage only', () => {
+    // Query on the table and its index; the stream's reads, which the event source grants.
+    expect(tableActions(h, fn(), 'notifications')).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:Query',
+    ]);
+    expect(tableActions(h, fn(), 'connections')).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    const manage = statementsOf(h.template, fn()).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('execute-api')),
+    );
+    expect(manage.map(({ Effect, Action }) => ({ Effect, Action }))).toEqual([
+      { Effect: 'Allow', Action: 'execute-api:ManageConnections' },
+    ]);
+    const resource = JSON.stringify(manage[0]?.Resource);
+    expect(resource).toContain(JSON.stringify({ Ref: apiId }));
+    expect(resource).toContain('"/live/POST/@connections/*"');
+  });
+
+  it('reads the stream and sends only to its failure queue', () => {
+    const statements = statementsOf(h.template, fn());
+    const streamReads = statements.filter((s) => [s.Action].flat().includes('dynamodb:GetRecords'));
+    expect(JSON.stringify(streamReads.map((s) => s.Resource))).toContain(
+      `${logicalId(h.data.notifications)}StreamArn`,
+    );
+    const sends = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(sends.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining(logicalId(h.data.expiryFailures)),
+    ]);
   });
 });
 

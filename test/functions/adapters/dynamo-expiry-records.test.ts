@@ -1,21 +1,26 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import {
-  ownerOfPartition,
-  ownersOfExpiredUnread,
-  TTL_REMOVAL_IDENTITY,
-} from '#adapters/dynamo-expiry-records';
+import { ownerOfPartition, ownersOfExpiredUnread } from '#adapters/dynamo-expiry-records';
+import { TTL_REMOVAL_IDENTITY } from '#config/ttl-removal';
+
+let sequence = 0;
 
 function removal(pk: string, sk: string, read: boolean, byTtl = true): DynamoDBRecord {
+  sequence += 1;
   return {
     eventName: 'REMOVE',
     ...(byTtl ? { userIdentity: { ...TTL_REMOVAL_IDENTITY } } : {}),
-    dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, OldImage: { read: { BOOL: read } } },
+    dynamodb: {
+      Keys: { pk: { S: pk }, sk: { S: sk } },
+      OldImage: { read: { BOOL: read } },
+      SequenceNumber: String(sequence),
+    },
   };
 }
 
 describe('ownersOfExpiredUnread', () => {
   it('names each user once whose unread notification the TTL removed, and nothing else', () => {
+    sequence = 0;
     expect(
       ownersOfExpiredUnread([
         removal('U#acme#alice', 'N#1', false),
@@ -28,8 +33,9 @@ describe('ownersOfExpiredUnread', () => {
         removal('U#globex#a#b', 'N#7', false),
       ]),
     ).toEqual([
-      { tenant: 'acme', userId: 'alice' },
-      { tenant: 'globex', userId: 'a#b' },
+      // At the first of alice's two removals: a retry from there covers both.
+      { tenant: 'acme', userId: 'alice', firstSequenceNumber: '1' },
+      { tenant: 'globex', userId: 'a#b', firstSequenceNumber: '8' },
     ]);
   });
 
