@@ -4,31 +4,22 @@
  * DynamoDB's TTL and its stream) every live socket of the user hears the lower count.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { notificationKey } from '#adapters/dynamo-notification-items';
 import type { Recipient } from '#core/model';
-import { type E2e, eventually, LOCAL_CREDENTIALS, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
-let doc: ReturnType<typeof createDocumentClient>;
+let doc: E2e['doc'];
 
 beforeAll(async () => {
   // Short sweeps keep the test quick; it waits for outcomes, never for an interval.
   e2e = await startE2e({ ttlSweepIntervalMs: 250 });
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
 
