@@ -103,8 +103,9 @@ export function costPerMillion(usage: Usage): Cost {
 
 /**
  * The floor the design cannot avoid for one in-app notification (one publish, one
- * recipient, one connection, kept in the inbox): the publish, the push, and two writes
- * (the notification and the unread count).
+ * recipient, one connection, kept in the inbox): the publish, the push, and two write
+ * units (the notification, and the unread count's entry for it, which DynamoDB writes in
+ * the same request when the count is a sparse index, as Herald's is).
  */
 export const FLOOR_USAGE: Usage = { snsPublish: 1, apiGatewayMessage: 1, dynamoWriteUnit: 2 };
 

@@ -17,10 +17,8 @@ export const CONNECTION_PREFIX = 'C#';
 export const NOTIFICATION_PREFIX = 'N#';
 /** Sort key of a connection's own entry. */
 export const CONNECTION_ENTRY_SK = 'C';
-/** Sort key of a user's state item (unread count). */
-export const STATE_SK = 'STATE';
 
-/** Partition of everything one user owns: connection entries, notifications, state. */
+/** Partition of everything one user owns: connection entries, notifications. */
 export function userPartition(tenant: string, userId: string): string {
   return `U#${segment(tenant, 'tenant')}#${userId}`;
 }

@@ -2,6 +2,12 @@
  * A notification as an item of the notifications table: `U#{tenant}#{userId}` (with the
  * user's `read` flag) or `T#{tenant}#{topic}` (a topic's history, no read state) /
  * `N#{id}`. The one mapping each way, shared by the inbox's two sides and the replay.
+ *
+ * A notification the user deleted leaves a tombstone at its key: the keys, `expiresAt`
+ * and the `deleted` marker, nothing else (no `unreadKey`, so it is out of the unread index
+ * in the same write). The fan-out's conditional Put fails on it as on the row, so a
+ * redelivery or re-publish of a deleted notification is recognised at no request of its
+ * own, for as long as the row would have been kept; every reader skips it.
  */
 import { UNREAD_INDEX } from '#config/unread-index';
 import type { Notification, Recipient } from '#core/model';
@@ -32,6 +38,32 @@ export function toItem(recipient: Recipient, notification: Notification): Record
   // An unread row is in the unread index from the very write that files it: nothing to count later.
   if (recipient.kind === 'user' && !read) item[UNREAD_INDEX.sortKey] = notificationSortKey(id);
   return item;
+}
+
+/** The marker attribute of a tombstone. */
+export const TOMBSTONE_MARKER = 'deleted';
+
+/**
+ * What a tombstone drops of its row: every attribute `toItem` may write. Keys and
+ * `expiresAt` stay, so the TTL removes the tombstone when it would have removed the row.
+ */
+export const NOTIFICATION_ATTRIBUTES = [
+  'id',
+  'eventId',
+  'type',
+  'title',
+  'body',
+  'data',
+  'url',
+  'topic',
+  'createdAt',
+  'read',
+  UNREAD_INDEX.sortKey,
+] as const;
+
+/** Whether an item read back is a deleted notification's tombstone. */
+export function isTombstone(item: Record<string, unknown>): boolean {
+  return item[TOMBSTONE_MARKER] !== undefined;
 }
 
 /** The one mapping back: only the `Notification`'s own fields, never keys or bookkeeping. */

@@ -8,11 +8,10 @@
  * `functions/config/unread-index.ts`). So it equals the unread rows at every moment,
  * whatever removed a row (TTL, a crash between writes, a concurrent mark): there is no
  * second write to lose. A row whose `expiresAt` has passed is gone for every reader here,
- * as it will be once DynamoDB's TTL deletes it.
+ * as it will be once DynamoDB's TTL deletes it; so is a deleted one's tombstone.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -35,8 +34,15 @@ import {
   recipientPartition,
   userPartition,
 } from './dynamo-keys';
-import { fromItem } from './dynamo-notification-items';
-import { isLive, LIVE_CONDITION, UnreadIndex, type UnreadIndexKey } from './dynamo-unread-index';
+import { fromItem, NOTIFICATION_ATTRIBUTES } from './dynamo-notification-items';
+import {
+  isShown,
+  LIVE_CONDITION,
+  SHOWN_CONDITION,
+  SHOWN_NAMES,
+  UnreadIndex,
+  type UnreadIndexKey,
+} from './dynamo-unread-index';
 
 /** Flag flips (one conditional UpdateItem each) in flight at once for one mark. */
 export const FLIPS_IN_FLIGHT = 25;
@@ -86,9 +92,10 @@ export class DynamoOwnerInbox implements OwnerInbox {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: unreadOnly ? `#read = :false AND ${LIVE_CONDITION}` : LIVE_CONDITION,
+          // Tombstones are read and dropped here: a few bytes each, so they cost little.
+          FilterExpression: unreadOnly ? `#read = :false AND ${SHOWN_CONDITION}` : SHOWN_CONDITION,
           ExpressionAttributeNames: {
-            '#expiresAt': TABLE_KEYS.ttlAttribute,
+            ...SHOWN_NAMES,
             ...(unreadOnly ? { '#read': 'read' } : {}),
           },
           ExpressionAttributeValues: {
@@ -126,7 +133,7 @@ export class DynamoOwnerInbox implements OwnerInbox {
         ConsistentRead: true,
       }),
     );
-    return Item === undefined || !isLive(Item, this.now()) ? undefined : fromItem(Item);
+    return Item === undefined || !isShown(Item, this.now()) ? undefined : fromItem(Item);
   }
 
   /** The user's unread notifications, counted: 0 before anything was stored for them. */
@@ -181,17 +188,25 @@ export class DynamoOwnerInbox implements OwnerInbox {
     return { missing: [], unreadDelta };
   }
 
+  /**
+   * Replaces the row by its tombstone (see `dynamo-notification-items.ts`) in one
+   * UpdateItem, billed as the delete was: the unread index loses it in the same write, and
+   * a redelivery of it finds the key taken. A second delete finds the tombstone: missing.
+   */
   async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
     let wasUnread = false;
+    const dropped = Object.fromEntries(NOTIFICATION_ATTRIBUTES.map((name, i) => [`#a${i}`, name]));
     const outcome = await this.conditionally(async () => {
       const { Attributes } = await this.documentClient.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: userPartition(tenant, userId), sk: notificationSortKey(id) },
-          ConditionExpression: `attribute_exists(pk) AND ${LIVE_CONDITION}`,
-          ExpressionAttributeNames: { '#expiresAt': TABLE_KEYS.ttlAttribute },
-          ExpressionAttributeValues: { ':now': epochSeconds(this.now()) },
+          UpdateExpression: `SET #deleted = :true REMOVE ${Object.keys(dropped).join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND ${SHOWN_CONDITION}`,
+          ExpressionAttributeNames: { ...SHOWN_NAMES, ...dropped },
+          ExpressionAttributeValues: { ':true': true, ':now': epochSeconds(this.now()) },
           ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       wasUnread = Attributes?.read === false;
@@ -251,7 +266,7 @@ export class DynamoOwnerInbox implements OwnerInbox {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The document client leaves the exception's item marshalled.
       const old = error.Item ? unmarshall(error.Item) : undefined;
-      return old === undefined || !isLive(old, this.now()) ? 'missing' : 'unchanged';
+      return old === undefined || !isShown(old, this.now()) ? 'missing' : 'unchanged';
     }
   }
 

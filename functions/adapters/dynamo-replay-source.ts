@@ -2,17 +2,18 @@
  * `ReplaySource` over the notifications table: the very items `DynamoFanOutInbox` stores
  * (`U#{tenant}#{userId}` or `T#{tenant}#{topic}` / `N#{id}`), read forwards. Ids sort by
  * time, so an ascending range of sort keys after `N#{since}` is "everything since", oldest
- * first, and the last id of one read is the cursor of the next.
+ * first, and the last id of one read is the cursor of the next. A deleted notification's
+ * tombstone is none of them: not replayed, and not a cursor to resume from.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '#core/model';
 import type { ReplaySource } from '#core/ports';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
-import { fromItem } from './dynamo-notification-items';
+import { fromItem, isTombstone, TOMBSTONE_MARKER } from './dynamo-notification-items';
 
 /**
  * The upper end of the notification sort keys: ids are Crockford base32 (`0-9`, `A-Z`) and
- * `~` sorts after all of them. The partition's other items (`STATE`, ...) sort after `N#`
+ * `~` sorts after all of them. Other items of a partition may sort after `N#`
  * too, so "everything after the cursor" needs this bound to stay among notifications.
  */
 const NOTIFICATIONS_END = `${NOTIFICATION_PREFIX}~`;
@@ -28,12 +29,13 @@ export class DynamoReplaySource implements ReplaySource {
       new GetCommand({
         TableName: this.tableName,
         Key: { pk: recipientPartition(recipient), sk: notificationSortKey(id) },
-        ProjectionExpression: 'pk',
+        ProjectionExpression: 'pk, #deleted',
+        ExpressionAttributeNames: { '#deleted': TOMBSTONE_MARKER },
         // The id came from a push that followed the write: a stale read would be a false gap.
         ConsistentRead: true,
       }),
     );
-    return Item !== undefined;
+    return Item !== undefined && !isTombstone(Item);
   }
 
   async after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]> {
@@ -55,7 +57,9 @@ export class DynamoReplaySource implements ReplaySource {
         }),
       );
       for (const item of Items) {
-        if (item.sk === from) continue;
+        // Tombstones are skipped here, not filtered by the Query, so `Limit` stays a bound on
+        // what one request reads; the loop reads on past them.
+        if (item.sk === from || isTombstone(item)) continue;
         found.push(fromItem(item));
         if (found.length === limit) return found;
       }

@@ -8,6 +8,7 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { TABLE_KEYS } from '#config/topology';
 import { UNREAD_INDEX } from '#config/unread-index';
 import { epochSeconds, NOTIFICATION_PREFIX } from './dynamo-keys';
+import { isTombstone, TOMBSTONE_MARKER } from './dynamo-notification-items';
 
 /** Index entries one Query of unread ids reads (keys only, so a page is a few read units). */
 export const UNREAD_PAGE = 200;
@@ -21,6 +22,24 @@ export const LIVE_CONDITION = '(attribute_not_exists(#expiresAt) OR #expiresAt >
 /** Whether a row read back is still alive at `nowMs`: the reading twin of `LIVE_CONDITION`. */
 export function isLive(item: Record<string, unknown>, nowMs: number): boolean {
   return typeof item.expiresAt !== 'number' || item.expiresAt > epochSeconds(nowMs);
+}
+
+/**
+ * The condition "this row is the owner's to see": alive, and not the tombstone of one they
+ * deleted; over `#expiresAt`, `#deleted` (see `SHOWN_NAMES`) and `:now`. The unread index
+ * needs only `LIVE_CONDITION`: a tombstone is never in it.
+ */
+export const SHOWN_CONDITION = `${LIVE_CONDITION} AND attribute_not_exists(#deleted)`;
+
+/** The attribute names `SHOWN_CONDITION` uses. */
+export const SHOWN_NAMES = {
+  '#expiresAt': TABLE_KEYS.ttlAttribute,
+  '#deleted': TOMBSTONE_MARKER,
+} as const;
+
+/** Whether a row read back is the owner's to see at `nowMs`: the twin of `SHOWN_CONDITION`. */
+export function isShown(item: Record<string, unknown>, nowMs: number): boolean {
+  return isLive(item, nowMs) && !isTombstone(item);
 }
 
 export class UnreadIndex {

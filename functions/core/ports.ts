@@ -67,7 +67,7 @@ export interface FanOutInbox {
   /**
    * Stores the notification for its recipient unless the recipient has it already, by its
    * id: a redelivery, or a re-publish, which the event ledger gave its first notification
-   * id. For a user, also not once they deleted it, while it is among their recent ones.
+   * id. For a user, also not once they deleted it, until the `expiresAt` it was stored with.
    * The conditional write that stores it is the idempotency check: it costs no request of
    * its own.
    */

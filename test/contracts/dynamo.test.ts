@@ -43,11 +43,14 @@ describe('the DynamoDB adapters', () => {
   fanOutInboxContract(inbox);
   ownerInboxContract(inbox);
   replaySourceContract(() => {
-    const fanOut = new DynamoFanOutInbox(local.doc, notifications());
+    const { fanOut, owner } = inbox();
     return {
       source: new DynamoReplaySource(local.doc, notifications()),
       file: async (recipient, notes) => {
         for (const note of notes) await fanOut.store(recipient, note, EXPIRES_AT);
+      },
+      remove: async ({ tenant, userId }, id) => {
+        await owner.remove(tenant, userId, id);
       },
     };
   });

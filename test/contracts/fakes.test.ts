@@ -35,7 +35,11 @@ describe('the fakes', () => {
   ownerInboxContract(inbox);
   replaySourceContract(() => {
     const source = new FakeReplaySource();
-    return { source, file: async (recipient, notes) => source.add(recipient, ...notes) };
+    return {
+      source,
+      file: async (recipient, notes) => source.add(recipient, ...notes),
+      remove: async (recipient, id) => source.remove(recipient, id),
+    };
   });
   connectionStoreContract((settings) => new FakeConnectionStore(settings));
   preferenceStoreContract(() => new FakePreferenceStore());

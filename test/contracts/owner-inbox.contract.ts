@@ -47,6 +47,17 @@ export function ownerInboxContract(make: MakeInbox): void {
 
     const idsOf = (notes: Notification[]) => notes.map((note) => note.id);
 
+    /** Not got, not marked (read or unread), not deleted: missing to every change. */
+    async function expectNotFound(id: string, readId: string): Promise<void> {
+      expect(await owner.get(tenant, userId, id)).toBeUndefined();
+      expect(await owner.markRead(tenant, userId, [id])).toEqual({ missing: [id], unreadDelta: 0 });
+      expect(await owner.markUnread(tenant, userId, readId)).toEqual({
+        missing: [readId],
+        unreadDelta: 0,
+      });
+      expect(await owner.remove(tenant, userId, id)).toEqual({ missing: [id], unreadDelta: 0 });
+    }
+
     describe('list', () => {
       it('pages newest first, the last page without a cursor, only notification fields', async () => {
         const notes = await file(alice, series(tenant, 5));
@@ -188,21 +199,41 @@ export function ownerInboxContract(make: MakeInbox): void {
         expect(idsOf((await owner.list(alice, { limit: 10, unreadOnly: true })).items)).toEqual([
           live.id,
         ]);
-        expect(await owner.get(tenant, userId, gone.id)).toBeUndefined();
-        expect(await owner.markRead(tenant, userId, [gone.id])).toEqual({
-          missing: [gone.id],
-          unreadDelta: 0,
-        });
-        expect(await owner.markUnread(tenant, userId, goneRead.id)).toEqual({
-          missing: [goneRead.id],
-          unreadDelta: 0,
-        });
-        expect(await owner.remove(tenant, userId, gone.id)).toEqual({
-          missing: [gone.id],
-          unreadDelta: 0,
-        });
+        await expectNotFound(gone.id, goneRead.id);
         expect(await owner.markAllRead(tenant, userId)).toEqual({ missing: [], unreadDelta: -1 });
         expect(await owner.unreadCount(tenant, userId)).toBe(0);
+      });
+    });
+
+    describe('deletion', () => {
+      it('does not list, get, count, mark or delete again a deleted notification', async () => {
+        const notes = await file(alice, series(tenant, 9));
+        // Every other one, so listed pages must read past deleted ones to fill up.
+        const deleted = notes.filter((_, i) => i % 2 === 1);
+        const kept = notes.filter((_, i) => i % 2 === 0);
+        await owner.markRead(tenant, userId, [kept[0]?.id ?? '']);
+        await owner.markRead(tenant, userId, [deleted[0]?.id ?? '']);
+        for (const note of deleted) await owner.remove(tenant, userId, note.id);
+        const gone = deleted[1];
+        const goneRead = deleted[0];
+        if (!gone || !goneRead) throw new Error('deleted nothing');
+
+        expect(await owner.unreadCount(tenant, userId)).toBe(kept.length - 1);
+        const newestFirst = idsOf([...kept].reverse());
+        for (const limit of [1, 2, 3, 10]) {
+          expect(idsOf((await pages(alice, { limit })).flat())).toEqual(newestFirst);
+        }
+        expect(idsOf((await pages(alice, { limit: 2, unreadOnly: true })).flat())).toEqual(
+          newestFirst.slice(0, -1),
+        );
+        await expectNotFound(gone.id, goneRead.id);
+        expect(await owner.markAllRead(tenant, userId)).toEqual({
+          missing: [],
+          unreadDelta: -(kept.length - 1),
+        });
+        expect(await owner.unreadCount(tenant, userId)).toBe(0);
+        expect(await owner.get(tenant, userId, gone.id)).toBeUndefined();
+        expect(idsOf((await owner.list(alice, { limit: 10 })).items)).toEqual(newestFirst);
       });
     });
 

@@ -1,6 +1,7 @@
 /**
  * The `ReplaySource` contract (see `functions/core/ports.ts`): a recipient's stored
- * notifications read forwards from a cursor, oldest first, and whether an id is among them.
+ * notifications read forwards from a cursor, oldest first, and whether an id is among them;
+ * one the user deleted is not among them.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Notification, Recipient } from '#core/model';
@@ -12,6 +13,8 @@ export interface ReplayUnderTest {
   source: ReplaySource;
   /** Files notifications for the recipient, as the fan-out does. */
   file(recipient: Recipient, notes: Notification[]): Promise<void>;
+  /** Deletes a user's notification, as its owner does. */
+  remove(recipient: Extract<Recipient, { kind: 'user' }>, id: string): Promise<void>;
 }
 
 export function replaySourceContract(make: () => ReplayUnderTest): void {
@@ -62,6 +65,25 @@ export function replaySourceContract(make: () => ReplayUnderTest): void {
 
       expect(ids(await replay.source.after(alice, before, 10))).toEqual(ids(notes));
       expect(ids(await replay.source.after(alice, between, 10))).toEqual(ids(notes.slice(2)));
+    });
+
+    it('neither replays nor knows a notification the user deleted', async () => {
+      const notes = series(tenant, 7);
+      await replay.file(alice, notes);
+      const deleted = notes.filter((_, i) => i % 2 === 1);
+      for (const note of deleted) await replay.remove(alice, note.id);
+      const kept = notes.filter((_, i) => i % 2 === 0);
+      const [start, gone] = notes;
+      if (!start || !gone) throw new Error('no notification');
+
+      expect(await replay.source.has(alice, gone.id)).toBe(false);
+      const first = await replay.source.after(alice, start.id, 2);
+      expect(ids(first)).toEqual(ids(kept.slice(1, 3)));
+      expect(ids(await replay.source.after(alice, first.at(-1)?.id ?? '', 2))).toEqual(
+        ids(kept.slice(3)),
+      );
+      // From a deleted one's id, by id order, as from any id not stored.
+      expect(ids(await replay.source.after(alice, gone.id, 10))).toEqual(ids(kept.slice(1)));
     });
 
     it('reads a topic’s history, and never another recipient’s', async () => {

@@ -5,6 +5,7 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
+import { isTombstone } from '#adapters/dynamo-notification-items';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import type { Notification, Recipient } from '#core/model';
 import { notificationId } from '#core/notification-id';
@@ -91,7 +92,7 @@ export async function rawItem(local: DynamoLocal, pk: string, sk: string) {
   return Item;
 }
 
-/** Every notification item of a user, with its read flag, straight from the table. */
+/** Every notification row of a user, with its read flag, straight from the table. */
 export async function storedFlags(
   local: DynamoLocal,
   tenant: string,
@@ -109,7 +110,9 @@ export async function storedFlags(
         ExclusiveStartKey: start,
       }),
     );
-    flags.push(...(page.Items ?? []).map((item) => item.read === true));
+    // A deleted one's tombstone is no notification.
+    const rows = (page.Items ?? []).filter((item) => !isTombstone(item));
+    flags.push(...rows.map((item) => item.read === true));
     start = page.LastEvaluatedKey;
   } while (start);
   return flags;

@@ -39,6 +39,18 @@ describe('ownersOfExpiredUnread', () => {
     ]);
   });
 
+  it("moves no count when the TTL removes a deleted notification's tombstone", () => {
+    const tombstone: DynamoDBRecord = {
+      ...removal('U#acme#alice', 'N#1', false),
+      dynamodb: {
+        Keys: { pk: { S: 'U#acme#alice' }, sk: { S: 'N#1' } },
+        OldImage: { deleted: { BOOL: true }, expiresAt: { N: '1' } },
+      },
+    };
+
+    expect(ownersOfExpiredUnread([tombstone])).toEqual([]);
+  });
+
   it('reads only user partitions', () => {
     expect(ownerOfPartition('U#acme#')).toBeUndefined();
     expect(ownerOfPartition('C#abc')).toBeUndefined();

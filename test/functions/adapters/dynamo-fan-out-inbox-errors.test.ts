@@ -8,7 +8,6 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,12 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  DynamoFanOutInbox,
-  RECENT_EVENTS_HIGH,
-  RECENT_EVENTS_KEPT,
-} from '#adapters/dynamo-fan-out-inbox';
-import { eventTag } from '#adapters/dynamo-recent-notifications';
+import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
 import type { Notification, Recipient } from '#core/model';
 import { conditionFailed, mockedDocumentClient, throttled } from '#test/support/dynamo-mock';
 
@@ -57,54 +51,16 @@ describe('failed conditions', () => {
     });
   });
 
-  it('records the notification in the one write on the user state', async () => {
+  it('stores a fresh notification in its one conditional Put, recording nothing beside it', async () => {
     dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: {} });
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
-    const update = dynamo.commandCalls(UpdateCommand);
-    expect(update).toHaveLength(1);
-    expect(update[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'U#acme#alice', sk: 'STATE' },
-      // No count here: the unread index counts the row's own write.
-      UpdateExpression: 'SET #event = :at',
-      ConditionExpression: 'attribute_not_exists(#event)',
-      // The notification's id: a re-publish comes with the same one (the event ledger's doing).
-      ExpressionAttributeNames: { '#event': eventTag('n1') },
+    // A deleted one's tombstone takes its key, so nothing else needs to remember it.
+    expect(dynamo.calls()).toHaveLength(1);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      Item: { pk: 'U#acme#alice', sk: 'N#n1', expiresAt: 1, unreadKey: 'N#n1' },
+      ConditionExpression: 'attribute_not_exists(pk)',
     });
-  });
-
-  it('trims the recent events once there are too many, keeping the newest', async () => {
-    const recent = Object.fromEntries(
-      Array.from({ length: RECENT_EVENTS_HIGH + 1 }, (_, i) => [`e_${i}`, 1000 + i]),
-    );
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).resolves({ Attributes: recent });
-
-    await inbox.store(recipient, note, 1);
-
-    const [, trim] = dynamo.commandCalls(UpdateCommand);
-    const removed = Object.values(trim?.args[0].input.ExpressionAttributeNames ?? {});
-    expect(removed).toHaveLength(RECENT_EVENTS_HIGH + 1 - RECENT_EVENTS_KEPT);
-    expect(removed).toContain('e_0');
-    expect(removed).not.toContain(`e_${RECENT_EVENTS_HIGH}`);
-  });
-
-  it('takes back the item of a recent notification the user deleted since', async () => {
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).rejects(conditionFailed({ [eventTag('n1')]: { N: '1000' } }));
-    dynamo.on(DeleteCommand).resolves({});
-
-    const outcome = await inbox.store(recipient, note, 1);
-
-    expect(outcome).toEqual({ fresh: false });
-    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'U#acme#alice', sk: 'N#n1' },
-    });
-    // No count to mend: the unread index loses the row with the row.
-    expect(
-      dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.ConditionExpression,
-    ).toBeUndefined();
   });
 
   it('lets any other store failure propagate', async () => {
@@ -115,14 +71,13 @@ describe('failed conditions', () => {
     );
   });
 
-  it('retries the record when a transaction holds the user state, so no store goes unrecorded', async () => {
+  it('retries the Put when a transaction holds the item, so no store is lost', async () => {
     const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
-    dynamo.on(PutCommand).resolves({});
-    dynamo.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    dynamo.on(PutCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
     inbox = new DynamoFanOutInbox(doc, 'notifications', { sleep: async () => undefined });
 
     expect(await inbox.store(recipient, note, 1)).toEqual({ fresh: true });
-    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(3);
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(3);
+    expect(dynamo.calls()).toHaveLength(3);
   });
 });

@@ -101,15 +101,27 @@ describe('list', () => {
     expect(await owner.list(user('grace', 'globex'), { limit: 10 })).toEqual({ items: [] });
   });
 
-  it('does not count the state item as a notification', async () => {
+  it('leaves a tombstone of keys, expiry and marker on delete, and lists past it', async () => {
     const ivan = user('ivan');
-    await fanOut.store(ivan, notification(), EXPIRES_AT);
+    const [older, deleted] = await storeMany(fanOut, ivan, 2);
+    if (!older || !deleted) throw new Error('stored nothing');
 
-    const page = await owner.list(ivan, { limit: 10 });
-    expect(page.items).toHaveLength(1);
-    const state = await rawItem(local, 'U#acme#ivan', 'STATE');
-    // The state item exists (it records recent ids) and is not listed; the count is the index's.
-    expect(state).toMatchObject({ pk: 'U#acme#ivan', sk: 'STATE' });
+    expect(await owner.remove('acme', 'ivan', deleted.id)).toEqual({
+      missing: [],
+      unreadDelta: -1,
+    });
+
+    // The same expiry as the row: the TTL takes it when it would have taken the row. No
+    // `unreadKey`: out of the unread index in the same write.
+    expect(await rawItem(local, 'U#acme#ivan', `N#${deleted.id}`)).toEqual({
+      pk: 'U#acme#ivan',
+      sk: `N#${deleted.id}`,
+      expiresAt: EXPIRES_AT,
+      deleted: true,
+    });
+    const first = await owner.list(ivan, { limit: 1 });
+    expect(first.items.map((note) => note.id)).toEqual([older.id]);
+    expect(await owner.list(ivan, { limit: 1, cursor: first.cursor })).toEqual({ items: [] });
     expect(await owner.unreadCount('acme', 'ivan')).toBe(1);
   });
 });

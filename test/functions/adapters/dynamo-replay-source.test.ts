@@ -66,11 +66,11 @@ describe('after', () => {
     expect(found[1]).toEqual(full);
   });
 
-  it('keeps to notifications: the partition state item and other kinds stay out', async () => {
+  it('keeps to notifications: other kinds of the partition stay out', async () => {
     const alice = user('alice-kinds');
     const first = note(1, 'k1');
     await store(alice, first, note(2, 'k2'));
-    // The inbox's STATE item exists (the unread count); add another kind sorting after N#.
+    // Another kind of item, sorting after N#.
     await local.doc.send(
       new PutCommand({
         TableName: local.tables.notifications,

@@ -1,4 +1,3 @@
-import { RECENT_EVENTS_HIGH, RECENT_EVENTS_KEPT } from '#adapters/dynamo-fan-out-inbox';
 import { fromItem, toItem } from '#adapters/dynamo-notification-items';
 import { MAX_LIST_ROUNDS, SCAN_PAGE } from '#adapters/dynamo-owner-inbox';
 import { BadRequestError } from '#core/errors';
@@ -10,9 +9,8 @@ import { recipientKey } from './recipients';
  * The inbox in memory: `FanOutInbox` for the fan-out, `OwnerInbox` for the inbox service,
  * over one store as the two Dynamo adapters share one table. It behaves as they do:
  * - a notification (by its id: a redelivery, or a re-publish the event ledger gave its
- *   first id) is never stored twice; one a user deleted does not come back while it is
- *   among their recent notifications, the window the STATE item keeps
- *   (`RECENT_EVENTS_KEPT` to `RECENT_EVENTS_HIGH`);
+ *   first id) is never stored twice; one a user deleted leaves a tombstone, so it does not
+ *   come back either, and the tombstone is read (and skipped) by listings as the table's is;
  * - the unread count is the unread items, counted, as the adapter's unread index counts them;
  * - an item whose `expiresAt` (epoch s) has passed is gone for every read and change, as
  *   the adapter treats a row that DynamoDB's TTL has yet to delete;
@@ -36,8 +34,8 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   now: () => number = () => 0;
   /** `expiresAt` (epoch s) by the same key as `items`. */
   private readonly expiries = new Map<string, number>();
-  /** Each user's recent notifications: id to publish time (ms). */
-  private readonly recent = new Map<string, Map<string, number>>();
+  /** Keys (as `items`) of deleted notifications' tombstones, kept until they expire. */
+  private readonly tombstones = new Set<string>();
 
   async store(
     recipient: Recipient,
@@ -48,22 +46,9 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
     const key = recipientKey(recipient);
     if (this.failFor.has(key)) throw new Error(`store failed for ${key}`);
     const itemKey = `${key}/${notification.id}`;
-    // The conditional Put: a redelivery, by its id.
-    if (this.items.has(itemKey)) return { fresh: false };
+    // The conditional Put: a redelivery, by its id, also of one deleted since.
+    if (this.items.has(itemKey) || this.tombstones.has(itemKey)) return { fresh: false };
     if (expiresAt !== undefined) this.expiries.set(itemKey, expiresAt);
-    if (recipient.kind === 'topic') {
-      this.items.set(itemKey, stored(recipient, notification));
-      return { fresh: true };
-    }
-    // The claim on the STATE item: a recent notification is not stored again, not even
-    // after the user deleted it.
-    const events = this.recentOf(key);
-    if (events.has(notification.id)) return { fresh: false };
-    events.set(notification.id, Date.parse(notification.createdAt));
-    if (events.size > RECENT_EVENTS_HIGH) {
-      const newest = [...events].sort(([, a], [, b]) => b - a).slice(0, RECENT_EVENTS_KEPT);
-      this.recent.set(key, new Map(newest));
-    }
     this.items.set(itemKey, stored(recipient, notification));
     return { fresh: true };
   }
@@ -72,7 +57,11 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
     const key = recipientKey(recipient);
     const unreadOnly = query.unreadOnly === true && recipient.kind === 'user';
-    const all = this.itemsOf(key).sort((a, b) => (a.id < b.id ? 1 : -1));
+    // Rows and tombstones, as the Query reads them: a tombstone counts towards a limit.
+    const all = [
+      ...this.itemsOf(key),
+      ...this.tombstonesOf(key).map((id) => ({ id, tombstone: true as const })),
+    ].sort((a, b) => (a.id < b.id ? 1 : -1));
     const after = decodeCursor(query.cursor, key);
     let position = after === undefined ? 0 : all.findIndex((note) => note.id < after);
     if (position < 0) position = all.length;
@@ -83,7 +72,10 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
       const limit = unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length;
       const read = all.slice(position, position + limit);
       position += read.length;
-      const found = read.filter((note) => this.live(key, note) && !(unreadOnly && note.read));
+      const found = read.filter(
+        (note): note is Notification =>
+          !('tombstone' in note) && this.live(key, note) && !(unreadOnly && note.read),
+      );
       const room = query.limit - items.length;
       items.push(...found.slice(0, room));
       truncated = found.length > room;
@@ -148,8 +140,9 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
     const key = this.key(tenant, userId, id);
     const note = this.found(tenant, userId, id);
     if (!note) return { missing: [id], unreadDelta: 0 };
+    // The tombstone keeps the row's `expiresAt`.
     this.items.delete(key);
-    this.expiries.delete(key);
+    this.tombstones.add(key);
     return { missing: [], unreadDelta: note.read ? 0 : -1 };
   }
 
@@ -160,7 +153,8 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   expire(recipient: Recipient, id: string): boolean {
     const key = `${recipientKey(recipient)}/${id}`;
     this.expiries.delete(key);
-    return this.items.delete(key);
+    const tombstone = this.tombstones.delete(key);
+    return this.items.delete(key) || tombstone;
   }
 
   /** A user's item that is there and not expired. */
@@ -183,13 +177,11 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
       .map(([, note]) => note);
   }
 
-  private recentOf(owner: string): Map<string, number> {
-    let events = this.recent.get(owner);
-    if (events === undefined) {
-      events = new Map();
-      this.recent.set(owner, events);
-    }
-    return events;
+  private tombstonesOf(owner: string): string[] {
+    const prefix = `${owner}/`;
+    return [...this.tombstones]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length));
   }
 
   private key(tenant: string, userId: string, id: string): string {

@@ -18,6 +18,14 @@ export class FakeReplaySource implements ReplaySource {
       history.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     );
   }
+  /** Its owner deleting a notification: gone from the history, as its tombstone is skipped. */
+  remove(recipient: Recipient, id: string): void {
+    const key = recipientKey(recipient);
+    this.histories.set(
+      key,
+      (this.histories.get(key) ?? []).filter((n) => n.id !== id),
+    );
+  }
   async has(recipient: Recipient, id: string): Promise<boolean> {
     return (this.histories.get(recipientKey(recipient)) ?? []).some((n) => n.id === id);
   }
