@@ -73,8 +73,17 @@ export function retentionSeconds(env: Env = process.env): number {
 
 /**
  * How long an envelope id is remembered (the event ledger's horizon): 24 hours unless
- * configured. At least a minute, at most a year.
+ * configured. At least a minute, at most a year, and never past the retention: the row (or
+ * its tombstone) is what recognises a re-publish, so a horizon that outlived it would push
+ * a re-published notification again once its row had expired.
  */
 export function idempotencySeconds(env: Env = process.env): number {
-  return intEnv(ENV.idempotencySeconds, 24 * 3600, { min: 60, max: 365 * 24 * 3600 }, env);
+  const horizon = intEnv(ENV.idempotencySeconds, 24 * 3600, { min: 60, max: 365 * 24 * 3600 }, env);
+  const retention = retentionSeconds(env);
+  if (horizon > retention) {
+    throw new ConfigError(
+      `${ENV.idempotencySeconds} (${horizon} s) must not exceed the retention (${ENV.retentionDays}, ${retention / 86_400} days): a re-publish after a notification expired would be pushed again`,
+    );
+  }
+  return horizon;
 }

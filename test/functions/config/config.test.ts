@@ -70,6 +70,19 @@ describe('reading variables', () => {
     expect(idempotencySeconds({})).toBe(24 * 3600);
     expect(idempotencySeconds({ [ENV.idempotencySeconds]: '172800' })).toBe(172_800);
     expect(() => idempotencySeconds({ [ENV.idempotencySeconds]: '10' })).toThrow(ConfigError);
+    // A horizon past the retention would outlive the rows that recognise a re-publish.
+    expect(() =>
+      idempotencySeconds({
+        [ENV.idempotencySeconds]: String(3 * 86_400),
+        [ENV.retentionDays]: '2',
+      }),
+    ).toThrow(/must not exceed the retention/);
+    expect(
+      idempotencySeconds({
+        [ENV.idempotencySeconds]: String(2 * 86_400),
+        [ENV.retentionDays]: '2',
+      }),
+    ).toBe(2 * 86_400);
   });
 });
 
