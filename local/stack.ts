@@ -12,6 +12,10 @@ import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
+import type { FaultPlan } from './faults/fault-plan';
+
+export type { FaultPlan } from './faults/fault-plan';
+
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
@@ -58,6 +62,8 @@ export interface LocalStackOptions {
   gatewayLimits?: Partial<GatewayLimits>;
   /** Long-poll wait of the SQS runners; short keeps Ctrl-C quick. */
   pollSeconds?: number;
+  /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
+  faults?: FaultPlan;
   log?: (message: string) => void;
 }
 
