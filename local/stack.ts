@@ -65,6 +65,11 @@ export interface LocalStackOptions {
   gatewayLimits?: Partial<GatewayLimits>;
   /** Long-poll wait of the SQS runners; short keeps Ctrl-C quick. */
   pollSeconds?: number;
+  /**
+   * The queues' visibility timeout, AWS's (180 s) when absent. Shorter brings a batch that a
+   * fault failed back sooner (tests, chaos runs); it must stay above a handler's run time.
+   */
+  visibilityTimeoutSeconds?: number;
   /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
   faults?: FaultPlan;
   log?: (message: string) => void;
@@ -133,7 +138,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
       sns.destroy();
     });
-    const messaging = await createMessaging({ sns, sqs });
+    const messaging = await createMessaging(
+      { sns, sqs },
+      { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
+    );
     // Table creation above went direct; the handlers meet the planned faults.
     const faults = options.faults;
     const faulted = await startServiceFaults(services, faults, stops);
