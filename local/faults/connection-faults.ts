@@ -5,6 +5,7 @@
  */
 import { faultDice } from './fault-dice';
 import { DEFAULT_SLOW_MS, type FaultPlan } from './fault-plan';
+import { FaultTally } from './fault-tally';
 
 export type ConnectionFault =
   | { kind: 'refuse'; status: number; errorType: string; message: string }
@@ -13,11 +14,15 @@ export type ConnectionFault =
 /** Rolls the dice for one request: the fault it meets, or undefined. */
 export type ConnectionFaults = () => ConnectionFault | undefined;
 
-export function connectionFaults(plan: Pick<FaultPlan, 'connections' | 'seed'>): ConnectionFaults {
+export function connectionFaults(
+  plan: Pick<FaultPlan, 'connections' | 'seed'>,
+  tally = new FaultTally(),
+): ConnectionFaults {
   const dice = faultDice(plan.seed, 'connections');
   const rates = plan.connections ?? {};
   return () => {
     if (dice.roll(rates.throttleRate)) {
+      tally.count('connections.throttle');
       return {
         kind: 'refuse',
         status: 429,
@@ -26,6 +31,7 @@ export function connectionFaults(plan: Pick<FaultPlan, 'connections' | 'seed'>):
       };
     }
     if (dice.roll(rates.errorRate)) {
+      tally.count('connections.error');
       return {
         kind: 'refuse',
         status: 500,
@@ -33,7 +39,10 @@ export function connectionFaults(plan: Pick<FaultPlan, 'connections' | 'seed'>):
         message: 'Internal server error',
       };
     }
-    if (dice.roll(rates.slowRate)) return { kind: 'slow', ms: rates.slowMs ?? DEFAULT_SLOW_MS };
+    if (dice.roll(rates.slowRate)) {
+      tally.count('connections.slow');
+      return { kind: 'slow', ms: rates.slowMs ?? DEFAULT_SLOW_MS };
+    }
     return undefined;
   };
 }
