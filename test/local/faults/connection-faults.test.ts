@@ -104,6 +104,17 @@ describe('@connections faults', () => {
     await expect(delivery.post(id, 'x')).rejects.toBeInstanceOf(RetryableError);
   });
 
+  it('holds a slow answer back slowMs, or a second when the plan gives none', () => {
+    expect(connectionFaults({ connections: { slowRate: 1, slowMs: 50 } })()).toEqual({
+      kind: 'slow',
+      ms: 50,
+    });
+    expect(connectionFaults({ connections: { slowRate: 1 } })()).toEqual({
+      kind: 'slow',
+      ms: 1_000,
+    });
+  });
+
   it('still delivers a slow answer', async () => {
     const { post, frames } = await gatewayWith({ connections: { slowRate: 1, slowMs: 50 } });
     expect(await post('late')).toBe('ok');
