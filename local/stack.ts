@@ -12,6 +12,14 @@ import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
+import { connectionFaults } from './faults/connection-faults';
+import type { FaultPlan } from './faults/fault-plan';
+import { type FaultName, FaultTally } from './faults/fault-tally';
+import { handlerFaults } from './faults/handler-faults';
+import { startServiceFaults } from './faults/service-faults';
+
+export type { FaultPlan } from './faults/fault-plan';
+
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
@@ -64,6 +72,13 @@ export interface LocalStackOptions {
   pollSeconds?: number;
   /** Between sweeps of the local TTL (`ttl-sweeper.ts`); `DEFAULT_TTL_SWEEP_MS` unless given. */
   ttlSweepIntervalMs?: number;
+  /**
+   * The queues' visibility timeout, AWS's (180 s) when absent. Shorter brings a batch that a
+   * fault failed back sooner (tests, chaos runs); it must stay above a handler's run time.
+   */
+  visibilityTimeoutSeconds?: number;
+  /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
+  faults?: FaultPlan;
   log?: (message: string) => void;
 }
 
@@ -82,6 +97,8 @@ export interface LocalStack {
   topicArn: string;
   queues: Messaging['queues'];
   tables: TableNames;
+  /** How many of each fault the plan has injected so far (all 0 without a plan). */
+  injectedFaults(): Record<FaultName, number>;
   /** Stops everything this stack started, the java child included. Idempotent. */
   stop(): Promise<void>;
 }
@@ -130,7 +147,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
       sns.destroy();
     });
-    const messaging = await createMessaging({ sns, sqs });
+    const messaging = await createMessaging(
+      { sns, sqs },
+      { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
+    );
+    // Table creation above went direct; the handlers meet the planned faults.
+    const faults = options.faults;
+    const tally = new FaultTally();
+    const faulted = await startServiceFaults(services, faults, stops, tally);
 
     // The gateway must listen before the fan-out learns its callback URL, and the
     // handlers must see their configuration before their first invocation wires them.
@@ -140,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       stage: 'local',
       limits: options.gatewayLimits,
+      faults: faults?.connections ? connectionFaults(faults, tally) : undefined,
       handlers: {
         authorizer: (event, context) => required(handlers.current).authorizer(event, context),
         connect: (event) => required(handlers.current).connect(event),
@@ -153,10 +178,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: services.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB: faulted.dynamodb,
       AWS_ENDPOINT_URL_SQS: queueEndpoint,
       AWS_ENDPOINT_URL_SNS: services.sns,
-      AWS_ENDPOINT_URL_SES: services.ses,
+      AWS_ENDPOINT_URL_SES: faulted.ses,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       [ENV.connectionsTable]: tables.connections,
@@ -189,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // As Lambda's SQS event source starts: five batches in flight at once.
         concurrency: LAMBDA_SQS_POLLERS,
         log: quietRunnerLog(log),
+        faults: faults?.handlers ? handlerFaults(faults, `herald-${name}`, tally) : undefined,
       });
       stops.push(() => runner.stop());
     }
@@ -240,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topicArn: messaging.topicArn,
       queues: messaging.queues,
       tables,
+      injectedFaults: () => tally.snapshot(),
       stop,
     };
   } catch (error) {
