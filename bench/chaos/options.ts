@@ -89,6 +89,9 @@ export const USAGE = `usage: npm run chaos -- [flags]
   --deadline S        the run fails past S seconds (default 1800)
   --out FILE          also write the table to FILE`;
 
+/** The flags that take a value: every `--flag` of USAGE but `--no-faults`. */
+const VALUE_FLAGS = [...USAGE.matchAll(/^ {2}(--[a-z-]+) \S/gm)].map((match) => match[1]);
+
 /** Parses `npm run chaos -- …` flags over the defaults; throws on anything unknown. */
 export function parseChaosArgs(args: readonly string[]): ChaosOptions {
   const options: ChaosOptions = structuredClone(DEFAULT_OPTIONS);
@@ -99,6 +102,7 @@ export function parseChaosArgs(args: readonly string[]): ChaosOptions {
       options.noFaults = true;
       continue;
     }
+    if (!VALUE_FLAGS.includes(flag)) throw new Error(`unknown flag ${flag}\n${USAGE}`);
     const value = args[++i];
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
     const count = () => wholeNumber(flag, value);

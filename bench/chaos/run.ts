@@ -25,6 +25,8 @@ export interface ChaosResult {
   /** Warnings and errors the stack logged (failed batches, mostly the faults' doing). */
   stackWarnings: number;
   publishRetries: number;
+  /** Devices that went offline and came back with `resume`. */
+  resumedDevices: number;
   passed: boolean;
 }
 
@@ -110,6 +112,7 @@ export async function runChaos(
       drainSeconds: result.drainSeconds,
       stackWarnings,
       publishRetries: result.publishRetries,
+      resumedDevices: devices.filter((device) => device.tally.resumed).length,
       passed: rows.every((row) => row.pass),
     };
   } finally {
