@@ -15,6 +15,8 @@ export interface CheckRow {
 export interface Observed {
   /** By user index. */
   inboxes: InboxView[];
+  /** The notification ids each user (by index) marked read during the run. */
+  markedRead: Map<number, Set<string>>;
   devices: DeviceTally[];
   mails: Mail[];
   deadLetters: DeadLetter[];
@@ -66,11 +68,17 @@ function inboxCheck(plan: ChaosPlan, { inboxes }: Observed): CheckRow {
   };
 }
 
-function badgeCheck(plan: ChaosPlan, { inboxes }: Observed): CheckRow {
+function badgeCheck(plan: ChaosPlan, { inboxes, markedRead }: Observed): CheckRow {
   let exact = 0;
   let drift = 0;
+  let marked = 0;
+  let wrongFlags = 0;
   plan.users.forEach((_, user) => {
     const inbox = inboxes[user];
+    const read = markedRead.get(user) ?? new Set<string>();
+    marked += read.size;
+    // Read are exactly the rows marked read, the rest unread.
+    wrongFlags += inbox?.items.filter((item) => item.read !== read.has(item.id)).length ?? 0;
     const unreadRows = inbox?.items.filter((item) => !item.read).length ?? 0;
     const off = Math.abs((inbox?.unread ?? -1) - unreadRows);
     if (inbox !== undefined && off === 0) exact++;
@@ -78,8 +86,10 @@ function badgeCheck(plan: ChaosPlan, { inboxes }: Observed): CheckRow {
   });
   return {
     check: 'every badge exact (unread count = unread rows)',
-    figures: `${exact} of ${plural(plan.users.length, 'user')} exact; total drift ${drift}`,
-    pass: exact === plan.users.length,
+    figures:
+      `${exact} of ${plural(plan.users.length, 'user')} exact, total drift ${drift}; ` +
+      `${marked} marked read over sockets, ${wrongFlags} rows with the wrong read flag`,
+    pass: exact === plan.users.length && wrongFlags === 0,
   };
 }
 

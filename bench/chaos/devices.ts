@@ -100,6 +100,16 @@ export class Device {
     }
   }
 
+  /** Marks notifications read over the socket (`markRead`), asking again after a failure. */
+  async markRead(ids: string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const reply = await this.request('markRead', { ids });
+      if (reply.ok === true) return;
+      if (attempt >= 5) throw new Error(`markRead failed: ${reply.error?.code}`);
+      await sleep(200 * attempt);
+    }
+  }
+
   close(): void {
     this.socket?.terminate();
     this.socket = undefined;

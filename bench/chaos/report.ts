@@ -21,6 +21,8 @@ export function chaosTable(result: ChaosResult): string {
         `| ${row.check} | ${row.figures.replaceAll('|', '\\|')} | ${row.pass ? 'PASS' : 'FAIL'} |`,
     ),
     '',
+    ...deadLetterLines(result),
+    '',
     `Stack warnings logged (failed batches, retried): ${result.stackWarnings}; ` +
       `publishes retried: ${result.publishRetries}.`,
   ];
@@ -38,4 +40,20 @@ function faultSummary({ options }: ChaosResult): string {
     `SES errors ${percent(ses.errorRate)}`,
     `handler crashes ${percent(handlers.crashRate)}, overruns ${percent(handlers.overrunRate)}`,
   ].join('; ');
+}
+
+/** Each invalid envelope, where it was dead-lettered and with which `herald.reason`. */
+function deadLetterLines({ plan, deadLetters }: ChaosResult): string[] {
+  if (plan.invalid.length === 0) return ['No invalid envelopes published.'];
+  return [
+    'Invalid envelopes, dead-lettered:',
+    ...plan.invalid.map((invalid) => {
+      const letters = deadLetters.filter((letter) => letter.body.includes(invalid.marker));
+      const where =
+        letters.length === 0
+          ? 'not in any DLQ'
+          : letters.map((letter) => `${letter.queue} DLQ: "${letter.reason ?? 'no reason'}"`);
+      return `- ${invalid.kind}: ${[where].flat().join('; ')}`;
+    }),
+  ];
 }

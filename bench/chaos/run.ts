@@ -11,7 +11,7 @@ import { signDevToken } from '#local/dev-token';
 import { type FaultPlan, type LocalStack, startLocalStack } from '#local/stack';
 import { type CheckRow, runChecks } from './checks';
 import { connectWithRetries, Device, inTurns } from './devices';
-import { drainDeadLetters, mailsSent, readInbox, waitQuiet } from './observe';
+import { type DeadLetter, drainDeadLetters, mailsSent, readInbox, waitQuiet } from './observe';
 import type { ChaosOptions } from './options';
 import { createPublisher, thirds } from './publisher';
 import { type ChaosPlan, planChaos } from './scenario';
@@ -20,6 +20,8 @@ export interface ChaosResult {
   options: ChaosOptions;
   plan: ChaosPlan;
   rows: CheckRow[];
+  /** Everything the dead-letter queues held at the end. */
+  deadLetters: DeadLetter[];
   /** Seconds from the first publish until the queues were quiet. */
   drainSeconds: number;
   /** Warnings and errors the stack logged (failed batches, mostly the faults' doing). */
@@ -87,6 +89,10 @@ export async function runChaos(
     await inTurns([...plan.users.keys()], 16, async (user) => {
       inboxes[user] = await readInbox(stack.urls.http, tokens[user] as string);
     });
+    const deadLetters = await drainDeadLetters(sqs, {
+      'fan-out': stack.queues.fanOut.deadLetterUrl,
+      email: stack.queues.email.deadLetterUrl,
+    });
     const rows = [
       {
         check: 'queues drained before the deadline',
@@ -97,18 +103,17 @@ export async function runChaos(
       },
       ...runChecks(plan, {
         inboxes,
+        markedRead: result.markedRead,
         devices: devices.map((device) => device.tally),
         mails: await mailsSent(stack.urls.ses),
-        deadLetters: await drainDeadLetters(sqs, {
-          'fan-out': stack.queues.fanOut.deadLetterUrl,
-          email: stack.queues.email.deadLetterUrl,
-        }),
+        deadLetters,
       }),
     ];
     return {
       options,
       plan,
       rows,
+      deadLetters,
       drainSeconds: result.drainSeconds,
       stackWarnings,
       publishRetries: result.publishRetries,
@@ -165,7 +170,8 @@ async function drive(
   await publisher.publish(phaseTexts[1] ?? []);
   await settle();
   await inTurns(leaving, HANDSHAKES_AT_ONCE, (device) => connectWithRetries(() => device.resume()));
-  log('chaos: phase 2 published; the offline devices resumed');
+  const markedRead = await markSomeRead(plan, devices);
+  log('chaos: phase 2 published; the offline devices resumed, some notifications marked read');
 
   await publisher.publish(phaseTexts[2] ?? []);
   log('chaos: phase 3 published; waiting for the queues to be quiet');
@@ -174,5 +180,22 @@ async function drive(
     drained,
     drainSeconds: (Date.now() - started) / 1000,
     publishRetries: publisher.retries,
+    markedRead,
   };
+}
+
+/** Each user's first device marks every fourth notification it has read, over its socket. */
+async function markSomeRead(plan: ChaosPlan, devices: Device[]): Promise<Map<number, Set<string>>> {
+  const marked = new Map<number, Set<string>>();
+  const first = devices.filter((device, i) => plan.devices[i - 1]?.user !== device.tally.user);
+  await inTurns(first, HANDSHAKES_AT_ONCE, async (device) => {
+    const ids = [...device.tally.received]
+      .sort()
+      .filter((_, i) => i % 4 === 0)
+      .slice(0, 100);
+    if (ids.length === 0) return;
+    await device.markRead(ids);
+    marked.set(device.tally.user, new Set(ids));
+  });
+  return marked;
 }

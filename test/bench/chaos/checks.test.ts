@@ -18,12 +18,18 @@ const plan = planChaos({
 
 /** What a run that kept every promise would observe. */
 function perfect(): Observed {
+  // User 0 marked its first notification read.
   const inboxes = plan.users.map((_, user) => {
     const items = plan.envelopes
       .filter((envelope) => envelope.user === user)
-      .map((envelope) => ({ id: `n-${envelope.id}`, eventId: envelope.id, read: false }));
-    return { items, unread: items.length };
+      .map((envelope, i) => ({
+        id: `n-${envelope.id}`,
+        eventId: envelope.id,
+        read: user === 0 && i === 0,
+      }));
+    return { items, unread: items.filter((item) => !item.read).length };
   });
+  const markedRead = new Map([[0, new Set([inboxes[0]?.items[0]?.id as string])]]);
   const devices: DeviceTally[] = plan.devices.map((device) => ({
     user: device.user,
     resumed: false,
@@ -43,7 +49,7 @@ function perfect(): Observed {
     body: invalid.text,
     reason: 'invalid envelope',
   }));
-  return { inboxes, devices, mails, deadLetters };
+  return { inboxes, markedRead, devices, mails, deadLetters };
 }
 
 const failing = (observed: Observed) =>
@@ -72,6 +78,20 @@ describe('chaos checks', () => {
     const drifted = perfect();
     (drifted.inboxes[2] as { unread: number }).unread += 1;
     expect(failing(drifted)).toEqual(['every badge exact (unread count = unread rows)']);
+  });
+
+  it('fails the badge when a row marked read is unread, or one never marked is read', () => {
+    const lost = perfect();
+    const first = lost.inboxes[0] as Observed['inboxes'][0];
+    (first.items[0] as { read: boolean }).read = false;
+    first.unread += 1;
+    expect(failing(lost)).toEqual(['every badge exact (unread count = unread rows)']);
+
+    const extra = perfect();
+    const second = extra.inboxes[1] as Observed['inboxes'][0];
+    (second.items[0] as { read: boolean }).read = true;
+    second.unread -= 1;
+    expect(failing(extra)).toEqual(['every badge exact (unread count = unread rows)']);
   });
 
   it('fails the devices when one missed a notification, but only counts duplicate pushes', () => {
