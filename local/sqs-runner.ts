@@ -20,6 +20,7 @@ import type {
   SQSRecord,
   SQSRecordAttributes,
 } from 'aws-lambda';
+import { type HandlerFaults, invokeFaulted } from '#local/faults/handler-faults';
 import { lambdaContext } from './lambda-context';
 
 /** Compatible with `console` and with a Powertools `Logger`. */
@@ -50,6 +51,8 @@ export interface SqsRunnerOptions {
   /** Pollers working in parallel, each invoking the handler with its own batches. */
   concurrency?: number;
   log?: RunnerLog;
+  /** Crashes and overruns injected on demand (`FaultPlan.handlers`); none when absent. */
+  faults?: HandlerFaults;
 }
 
 export interface SqsRunner {
@@ -115,6 +118,16 @@ export function startSqsRunner(options: SqsRunnerOptions): SqsRunner {
   async function invoke(messages: Message[]): Promise<void> {
     const records = messages.flatMap((message) => toRecord(message, queueArn, awsRegion));
     const context = lambdaContext(functionName);
+    const fault = options.faults?.(records.length);
+    if (fault) {
+      await invokeFaulted(fault, handler, records, context);
+      log.info('injected handler fault; the batch returns after the visibility timeout', {
+        functionName,
+        awsRequestId: context.awsRequestId,
+        fault: fault.kind,
+      });
+      return;
+    }
     let response: unknown;
     try {
       response = await handler({ Records: records }, context);

@@ -12,7 +12,10 @@ import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
+import { connectionFaults } from './faults/connection-faults';
 import type { FaultPlan } from './faults/fault-plan';
+import { handlerFaults } from './faults/handler-faults';
+import { startServiceFaults } from './faults/service-faults';
 
 export type { FaultPlan } from './faults/fault-plan';
 
@@ -131,6 +134,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sns.destroy();
     });
     const messaging = await createMessaging({ sns, sqs });
+    // Table creation above went direct; the handlers meet the planned faults.
+    const faults = options.faults;
+    const faulted = await startServiceFaults(services, faults, stops);
 
     // The gateway must listen before the fan-out learns its callback URL, and the
     // handlers must see their configuration before their first invocation wires them.
@@ -140,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       stage: 'local',
       limits: options.gatewayLimits,
+      faults: faults?.connections ? connectionFaults(faults) : undefined,
       handlers: {
         authorizer: (event, context) => required(handlers.current).authorizer(event, context),
         connect: (event) => required(handlers.current).connect(event),
@@ -153,10 +160,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: services.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB: faulted.dynamodb,
       AWS_ENDPOINT_URL_SQS: queueEndpoint,
       AWS_ENDPOINT_URL_SNS: services.sns,
-      AWS_ENDPOINT_URL_SES: services.ses,
+      AWS_ENDPOINT_URL_SES: faulted.ses,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       [ENV.connectionsTable]: tables.connections,
@@ -189,6 +196,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // As Lambda's SQS event source starts: five batches in flight at once.
         concurrency: LAMBDA_SQS_POLLERS,
         log: quietRunnerLog(log),
+        faults: faults?.handlers ? handlerFaults(faults, `herald-${name}`) : undefined,
       });
       stops.push(() => runner.stop());
     }

@@ -4,6 +4,8 @@
  */
 import { ENV } from '#config/env-names';
 import { DEV_JWT_SECRET } from './dev-token';
+import type { FaultPlan } from './faults/fault-plan';
+import { describeFaults, FAULTS_VARIABLE, parseFaults } from './faults/parse-faults';
 import {
   gatewayLimitsFromEnvironment,
   portsFromEnvironment,
@@ -12,8 +14,13 @@ import {
 } from './settings';
 import { type LocalStack, startLocalStack } from './stack';
 
-function banner(stack: LocalStack, seconds: string): string {
+function banner(stack: LocalStack, seconds: string, faults: FaultPlan | undefined): string {
   const show = (url: string) => url.replace('127.0.0.1', 'localhost');
+  const injected = describeFaults(faults);
+  const faultLines =
+    injected.length === 0
+      ? ''
+      : `\nFaults injected (${FAULTS_VARIABLE}):\n${injected.map((line) => `  ${line}`).join('\n')}\n`;
   return `
 Herald is running locally (ready in ${seconds} s).
 
@@ -29,20 +36,22 @@ Herald is running locally (ready in ${seconds} s).
 Get a dev token:           npm run -s token -- alice --topics 'demo.*'
 Connect a client:          npx wscat -c "${show(stack.urls.websocket)}/?token=$(npm run -s token -- alice)"
 Publish a notification:    npm run -s notify -- --to alice --title "Hello"
-
+${faultLines}
 Ctrl-C stops everything.`;
 }
 
 async function main(): Promise<void> {
   quietSdkNodeNotice();
   const startedAt = Date.now();
+  const faults = parseFaults(process.env[FAULTS_VARIABLE]);
   const stack = await startLocalStack({
+    faults,
     ports: portsFromEnvironment(),
     gatewayLimits: gatewayLimitsFromEnvironment(),
     jwtSecret: process.env[ENV.jwtSecret] || DEV_JWT_SECRET,
     log: (message) => console.error(message),
   });
-  runUntilSignalled(stack, banner(stack, ((Date.now() - startedAt) / 1000).toFixed(1)));
+  runUntilSignalled(stack, banner(stack, ((Date.now() - startedAt) / 1000).toFixed(1), faults));
 }
 
 main().catch((error: unknown) => {

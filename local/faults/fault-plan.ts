@@ -32,3 +32,6 @@ export interface FaultPlan {
   /** Seed of the fault dice, so a run can be repeated. */
   seed?: number;
 }
+
+/** How long a slow `@connections` answer is held back when the plan gives no `slowMs`. */
+export const DEFAULT_SLOW_MS = 1_000;

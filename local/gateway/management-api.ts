@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ConnectionFaults } from '#local/faults/connection-faults';
 import { CLOSE_CAUSES, type GatewayConnection } from './connection';
 
 export type GatewayLog = (
@@ -21,6 +23,8 @@ export interface ManagementApiOptions {
   /** The live connection with this id, if any. */
   lookup: (connectionId: string) => GatewayConnection | undefined;
   log: GatewayLog;
+  /** Faults injected on demand (`FaultPlan.connections`); none when absent. */
+  faults?: ConnectionFaults;
 }
 
 export function managementApi(
@@ -32,6 +36,13 @@ export function managementApi(
       req.resume();
       return reply(res, 404, { message: 'Not Found' });
     }
+    const fault = options.faults?.();
+    if (fault?.kind === 'refuse') {
+      req.resume();
+      options.log('debug', 'injected @connections fault', { connectionId, status: fault.status });
+      return reply(res, fault.status, { message: fault.message }, fault.errorType);
+    }
+    if (fault?.kind === 'slow') await delay(fault.ms);
 
     if (req.method === 'POST') {
       const body = await readBody(req, options.maxMessageBytes);

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { ConnectionFaults } from '#local/faults/connection-faults';
 import { lambdaContext } from '#local/lambda-context';
 import { CLOSE_CAUSES, type CloseCause, GatewayConnection } from './connection';
 import { apiIdLike, type ConnectionScope, disconnectEvent, messageEvent } from './events';
@@ -48,6 +49,8 @@ export interface WebSocketGatewayOptions {
   handlers: WebSocketHandlers;
   limits?: Partial<GatewayLimits>;
   log?: GatewayLog;
+  /** `@connections` faults injected on demand; none when absent. */
+  faults?: ConnectionFaults;
 }
 
 export interface WebSocketGateway {
@@ -95,6 +98,7 @@ export async function startWebSocketGateway(
     maxMessageBytes: limits.maxMessageBytes,
     lookup: (connectionId) => connections.get(connectionId),
     log,
+    faults: options.faults,
   });
   const server = createServer((req, res) => {
     management(req, res).catch((error: unknown) => {
