@@ -10,6 +10,8 @@ export interface CheckRow {
   check: string;
   figures: string;
   pass: boolean;
+  /** A few examples of what failed, for the report. */
+  details?: string[];
 }
 
 export interface Observed {
@@ -97,13 +99,30 @@ function connectionCheck({ inboxes, devices }: Observed): CheckRow {
   let expected = 0;
   let received = 0;
   let short = 0;
+  /** Missed deliveries: on devices never offline; on resumed ones, behind or past the cursor. */
+  const missed = { live: 0, behindCursor: 0, afterCursor: 0 };
   let duplicates = 0;
   let resumed = 0;
   let replayed = 0;
   const failures: string[] = [];
+  const details: string[] = [];
   for (const device of devices) {
     const ids = (inboxes[device.user]?.items ?? []).map((item) => item.id);
-    const missing = ids.filter((id) => !device.received.has(id)).length;
+    const missingIds = ids.filter((id) => !device.received.has(id));
+    const missing = missingIds.length;
+    for (const id of missingIds) {
+      const cursor = device.resumedFrom;
+      const eventId = inboxes[device.user]?.items.find((item) => item.id === id)?.eventId;
+      if (details.length < 5) {
+        details.push(
+          `user ${device.user} missed ${id} (${eventId}) on a ` +
+            (device.resumed ? `device resumed from ${cursor}` : 'live device'),
+        );
+      }
+      if (!device.resumed || cursor === undefined) missed.live++;
+      else if (id < cursor) missed.behindCursor++;
+      else missed.afterCursor++;
+    }
     expected += ids.length;
     received += ids.length - missing;
     if (missing > 0) short++;
@@ -119,9 +138,11 @@ function connectionCheck({ inboxes, devices }: Observed): CheckRow {
     figures:
       `${received.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} deliveries ` +
       `on ${plural(devices.length, 'device')} (${resumed} resumed, ${replayed} replayed); ` +
-      `${short} devices short; ${plural(duplicates, 'duplicate push', 'duplicate pushes')} ` +
+      `${short} devices short (missed: ${missed.live} on live devices, ${missed.behindCursor} ` +
+      `older than a resumed device's cursor, ${missed.afterCursor} newer); ${plural(duplicates, 'duplicate push', 'duplicate pushes')} ` +
       `dropped by id${refused}`,
     pass: received === expected && short === 0,
+    details,
   };
 }
 

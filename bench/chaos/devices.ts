@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 export interface DeviceTally {
   user: number;
   resumed: boolean;
+  /** The cursor it resumed from: the newest id it had seen when it went offline. */
+  resumedFrom?: string;
   /** Distinct notification ids received. */
   received: Set<string>;
   /** Notification frames whose id the device already had (pushed twice, or pushed and replayed). */
@@ -83,6 +85,7 @@ export class Device {
   async resume(): Promise<void> {
     await this.connect();
     this.tally.resumed = true;
+    this.tally.resumedFrom ??= this.newestId;
     let since = this.newestId;
     let failures = 0;
     for (let round = 0; since !== undefined && round < 1_000; round++) {

@@ -21,6 +21,7 @@ export function chaosTable(result: ChaosResult): string {
         `| ${row.check} | ${row.figures.replaceAll('|', '\\|')} | ${row.pass ? 'PASS' : 'FAIL'} |`,
     ),
     '',
+    ...result.rows.flatMap((row) => (row.details ?? []).map((detail) => `- ${detail}`)),
     ...deadLetterLines(result),
     '',
     `Stack warnings logged (failed batches, retried): ${result.stackWarnings}; ` +
