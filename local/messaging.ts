@@ -21,29 +21,38 @@ export interface Messaging {
 
 const SECONDS_PER_DAY = 86_400;
 
-export async function createMessaging(clients: {
-  sns: SNSClient;
-  sqs: SQSClient;
-}): Promise<Messaging> {
+export interface MessagingOptions {
+  /** The queues' visibility timeout instead of TOPOLOGY's (AWS's): how soon a failed batch returns. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export async function createMessaging(
+  clients: { sns: SNSClient; sqs: SQSClient },
+  options: MessagingOptions = {},
+): Promise<Messaging> {
   const { sns, sqs } = clients;
   const topic = await sns.send(new CreateTopicCommand({ Name: TOPOLOGY.topic.name }));
   const topicArn = required(topic.TopicArn, 'CreateTopic returned no TopicArn');
 
-  const fanOut = await createQueuePair(sqs, TOPOLOGY.queues.fanOut);
-  const email = await createQueuePair(sqs, TOPOLOGY.queues.email);
+  const fanOut = await createQueuePair(sqs, TOPOLOGY.queues.fanOut, options);
+  const email = await createQueuePair(sqs, TOPOLOGY.queues.email, options);
   await subscribe(sns, topicArn, fanOut.arn, TOPOLOGY.queues.fanOut);
   await subscribe(sns, topicArn, email.arn, TOPOLOGY.queues.email);
 
   return { topicArn, queues: { fanOut, email } };
 }
 
-async function createQueuePair(sqs: SQSClient, queue: QueueTopology): Promise<QueueWiring> {
+async function createQueuePair(
+  sqs: SQSClient,
+  queue: QueueTopology,
+  options: MessagingOptions,
+): Promise<QueueWiring> {
   const deadLetterUrl = await createQueue(sqs, queue.deadLetterName, {
     MessageRetentionPeriod: String(TOPOLOGY.deadLetterRetentionDays * SECONDS_PER_DAY),
   });
   const deadLetterArn = await queueArn(sqs, deadLetterUrl);
   const url = await createQueue(sqs, queue.name, {
-    VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+    VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: deadLetterArn,
       maxReceiveCount: queue.maxReceiveCount,

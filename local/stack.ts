@@ -14,6 +14,7 @@ import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
 import { connectionFaults } from './faults/connection-faults';
 import type { FaultPlan } from './faults/fault-plan';
+import { type FaultName, FaultTally } from './faults/fault-tally';
 import { handlerFaults } from './faults/handler-faults';
 import { startServiceFaults } from './faults/service-faults';
 
@@ -65,6 +66,11 @@ export interface LocalStackOptions {
   gatewayLimits?: Partial<GatewayLimits>;
   /** Long-poll wait of the SQS runners; short keeps Ctrl-C quick. */
   pollSeconds?: number;
+  /**
+   * The queues' visibility timeout, AWS's (180 s) when absent. Shorter brings a batch that a
+   * fault failed back sooner (tests, chaos runs); it must stay above a handler's run time.
+   */
+  visibilityTimeoutSeconds?: number;
   /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
   faults?: FaultPlan;
   log?: (message: string) => void;
@@ -85,6 +91,8 @@ export interface LocalStack {
   topicArn: string;
   queues: Messaging['queues'];
   tables: TableNames;
+  /** How many of each fault the plan has injected so far (all 0 without a plan). */
+  injectedFaults(): Record<FaultName, number>;
   /** Stops everything this stack started, the java child included. Idempotent. */
   stop(): Promise<void>;
 }
@@ -133,10 +141,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
       sns.destroy();
     });
-    const messaging = await createMessaging({ sns, sqs });
+    const messaging = await createMessaging(
+      { sns, sqs },
+      { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
+    );
     // Table creation above went direct; the handlers meet the planned faults.
     const faults = options.faults;
-    const faulted = await startServiceFaults(services, faults, stops);
+    const tally = new FaultTally();
+    const faulted = await startServiceFaults(services, faults, stops, tally);
 
     // The gateway must listen before the fan-out learns its callback URL, and the
     // handlers must see their configuration before their first invocation wires them.
@@ -146,7 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       host,
       stage: 'local',
       limits: options.gatewayLimits,
-      faults: faults?.connections ? connectionFaults(faults) : undefined,
+      faults: faults?.connections ? connectionFaults(faults, tally) : undefined,
       handlers: {
         authorizer: (event, context) => required(handlers.current).authorizer(event, context),
         connect: (event) => required(handlers.current).connect(event),
@@ -196,7 +208,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // As Lambda's SQS event source starts: five batches in flight at once.
         concurrency: LAMBDA_SQS_POLLERS,
         log: quietRunnerLog(log),
-        faults: faults?.handlers ? handlerFaults(faults, `herald-${name}`) : undefined,
+        faults: faults?.handlers ? handlerFaults(faults, `herald-${name}`, tally) : undefined,
       });
       stops.push(() => runner.stop());
     }
@@ -229,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topicArn: messaging.topicArn,
       queues: messaging.queues,
       tables,
+      injectedFaults: () => tally.snapshot(),
       stop,
     };
   } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { faultDice } from './fault-dice';
 import { DEFAULT_SLOW_MS, type FaultPlan } from './fault-plan';
+import { type FaultName, FaultTally } from './fault-tally';
 
 export type ConnectionFault =
   | { kind: 'refuse'; status: number; errorType: string; message: string }
@@ -13,27 +14,51 @@ export type ConnectionFault =
 /** Rolls the dice for one request: the fault it meets, or undefined. */
 export type ConnectionFaults = () => ConnectionFault | undefined;
 
-export function connectionFaults(plan: Pick<FaultPlan, 'connections' | 'seed'>): ConnectionFaults {
+/** API Gateway's own answers when it throttles and when it fails, rolled for in this order. */
+const REFUSALS = [
+  {
+    rate: 'throttleRate',
+    name: 'connections.throttle',
+    answer: {
+      kind: 'refuse',
+      status: 429,
+      errorType: 'LimitExceededException',
+      message: 'Rate exceeded',
+    },
+  },
+  {
+    rate: 'errorRate',
+    name: 'connections.error',
+    answer: {
+      kind: 'refuse',
+      status: 500,
+      errorType: 'InternalServerErrorException',
+      message: 'Internal server error',
+    },
+  },
+] as const satisfies ReadonlyArray<{
+  rate: 'throttleRate' | 'errorRate';
+  name: FaultName;
+  answer: ConnectionFault;
+}>;
+
+export function connectionFaults(
+  plan: Pick<FaultPlan, 'connections' | 'seed'>,
+  tally = new FaultTally(),
+): ConnectionFaults {
   const dice = faultDice(plan.seed, 'connections');
   const rates = plan.connections ?? {};
   return () => {
-    if (dice.roll(rates.throttleRate)) {
-      return {
-        kind: 'refuse',
-        status: 429,
-        errorType: 'LimitExceededException',
-        message: 'Rate exceeded',
-      };
+    for (const refusal of REFUSALS) {
+      if (dice.roll(rates[refusal.rate])) {
+        tally.count(refusal.name);
+        return refusal.answer;
+      }
     }
-    if (dice.roll(rates.errorRate)) {
-      return {
-        kind: 'refuse',
-        status: 500,
-        errorType: 'InternalServerErrorException',
-        message: 'Internal server error',
-      };
+    if (dice.roll(rates.slowRate)) {
+      tally.count('connections.slow');
+      return { kind: 'slow', ms: rates.slowMs ?? DEFAULT_SLOW_MS };
     }
-    if (dice.roll(rates.slowRate)) return { kind: 'slow', ms: rates.slowMs ?? DEFAULT_SLOW_MS };
     return undefined;
   };
 }

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { faultDice } from './fault-dice';
 import type { FaultPlan } from './fault-plan';
 import { type FaultAnswer, type FaultProxy, startFaultProxy } from './fault-proxy';
+import { FaultTally } from './fault-tally';
 
 /** Operations that read or write items: the ones a table's throughput limits. */
 export const DATA_PLANE_OPERATIONS: ReadonlySet<string> = new Set([
@@ -55,6 +56,7 @@ export function throughputExceeded(): FaultAnswer {
 export function startDynamoDbFaults(
   target: string,
   plan: Pick<FaultPlan, 'dynamodb' | 'seed'>,
+  tally = new FaultTally(),
 ): Promise<FaultProxy> {
   const dice = faultDice(plan.seed, 'dynamodb');
   const rate = plan.dynamodb?.throttleRate;
@@ -63,7 +65,9 @@ export function startDynamoDbFaults(
     fault(request) {
       const operation = dynamoOperation(request);
       if (operation === undefined || !DATA_PLANE_OPERATIONS.has(operation)) return undefined;
-      return dice.roll(rate) ? throughputExceeded() : undefined;
+      if (!dice.roll(rate)) return undefined;
+      tally.count('dynamodb.throttle');
+      return throughputExceeded();
     },
   });
 }

@@ -9,6 +9,7 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { faultDice } from './fault-dice';
 import type { FaultPlan } from './fault-plan';
+import { FaultTally } from './fault-tally';
 
 export type HandlerFault = { kind: 'crash'; handledRecords: number } | { kind: 'overrun' };
 
@@ -19,12 +20,19 @@ export type HandlerFaults = (records: number) => HandlerFault | undefined;
 export function handlerFaults(
   plan: Pick<FaultPlan, 'handlers' | 'seed'>,
   functionName: string,
+  tally = new FaultTally(),
 ): HandlerFaults {
   const dice = faultDice(plan.seed, `handlers:${functionName}`);
   const rates = plan.handlers ?? {};
   return (records) => {
-    if (dice.roll(rates.crashRate)) return { kind: 'crash', handledRecords: dice.pick(records) };
-    if (dice.roll(rates.overrunRate)) return { kind: 'overrun' };
+    if (dice.roll(rates.crashRate)) {
+      tally.count('handlers.crash');
+      return { kind: 'crash', handledRecords: dice.pick(records) };
+    }
+    if (dice.roll(rates.overrunRate)) {
+      tally.count('handlers.overrun');
+      return { kind: 'overrun' };
+    }
     return undefined;
   };
 }

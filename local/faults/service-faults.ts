@@ -4,6 +4,7 @@
  */
 import { startDynamoDbFaults } from './dynamodb-faults';
 import type { FaultPlan } from './fault-plan';
+import type { FaultTally } from './fault-tally';
 import { startSesFaults } from './ses-faults';
 
 /** The endpoints the handlers should use: a fault proxy's, or the emulator's own. */
@@ -11,15 +12,16 @@ export async function startServiceFaults(
   endpoints: { dynamodb: string; ses: string },
   plan: FaultPlan | undefined,
   stops: Array<() => Promise<void>>,
+  tally: FaultTally,
 ): Promise<{ dynamodb: string; ses: string }> {
   const routed = { ...endpoints };
   if (plan?.dynamodb?.throttleRate) {
-    const proxy = await startDynamoDbFaults(endpoints.dynamodb, plan);
+    const proxy = await startDynamoDbFaults(endpoints.dynamodb, plan, tally);
     stops.push(() => proxy.stop());
     routed.dynamodb = proxy.url;
   }
   if (plan?.ses?.errorRate) {
-    const proxy = await startSesFaults(endpoints.ses, plan);
+    const proxy = await startSesFaults(endpoints.ses, plan, tally);
     stops.push(() => proxy.stop());
     routed.ses = proxy.url;
   }

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { faultDice } from './fault-dice';
 import type { FaultPlan } from './fault-plan';
 import { type FaultAnswer, type FaultProxy, startFaultProxy } from './fault-proxy';
+import { FaultTally } from './fault-tally';
 
 const SEND_ACTIONS = new Set([
   'SendEmail',
@@ -45,6 +46,7 @@ export function sesError(kind: 'throttling' | 'internal'): FaultAnswer {
 export function startSesFaults(
   target: string,
   plan: Pick<FaultPlan, 'ses' | 'seed'>,
+  tally = new FaultTally(),
 ): Promise<FaultProxy> {
   const dice = faultDice(plan.seed, 'ses');
   const rate = plan.ses?.errorRate;
@@ -52,6 +54,7 @@ export function startSesFaults(
     target,
     fault(request, body) {
       if (!isSend(request, body) || !dice.roll(rate)) return undefined;
+      tally.count('ses.error');
       // Throttling is what a busy sender mostly meets; now and then SES itself fails.
       return sesError(dice.pick(4) === 0 ? 'internal' : 'throttling');
     },

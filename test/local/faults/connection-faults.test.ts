@@ -10,24 +10,11 @@ import { SignedPostDelivery } from '#adapters/api-gateway-delivery';
 import { RetryableError } from '#core/errors';
 import { connectionFaults } from '#local/faults/connection-faults';
 import type { FaultPlan } from '#local/faults/fault-plan';
-import {
-  startWebSocketGateway,
-  type WebSocketGateway,
-  type WebSocketHandlers,
-} from '#local/gateway/websocket-gateway';
+import { startWebSocketGateway, type WebSocketGateway } from '#local/gateway/websocket-gateway';
+import { outcomeOf } from '#test/support/faults';
+import { recordingHandlers, until } from '#test/support/gateway-harness';
 
-const handlers: WebSocketHandlers = {
-  authorizer: async (event) => ({
-    principalId: 'alice',
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-    },
-  }),
-  connect: async () => ({ statusCode: 200 }),
-  default: async () => ({ statusCode: 200 }),
-  disconnect: async () => undefined,
-};
+const { handlers } = recordingHandlers();
 
 const started: Array<{
   gateway: WebSocketGateway;
@@ -56,7 +43,7 @@ async function gatewayWith(plan: FaultPlan) {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const ws = new WebSocket(gateway.url);
+  const ws = new WebSocket(`${gateway.url}/?token=alice`);
   const frames: string[] = [];
   ws.on('message', (data) => frames.push(data.toString()));
   started.push({ gateway, sdk, ws });
@@ -66,19 +53,8 @@ async function gatewayWith(plan: FaultPlan) {
   });
   const id = gateway.connectionIds()[0] ?? '';
   const post = (data: string) =>
-    sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: data })).then(
-      () => 'ok',
-      (error: Error) => error.name,
-    );
+    outcomeOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: data })));
   return { gateway, sdk, id, frames, post };
-}
-
-async function until<T>(probe: () => T | undefined): Promise<T> {
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('@connections faults', () => {
@@ -104,10 +80,23 @@ describe('@connections faults', () => {
     await expect(delivery.post(id, 'x')).rejects.toBeInstanceOf(RetryableError);
   });
 
+  it('holds a slow answer back slowMs, or a second when the plan gives none', () => {
+    expect(connectionFaults({ connections: { slowRate: 1, slowMs: 50 } })()).toEqual({
+      kind: 'slow',
+      ms: 50,
+    });
+    expect(connectionFaults({ connections: { slowRate: 1 } })()).toEqual({
+      kind: 'slow',
+      ms: 1_000,
+    });
+  });
+
   it('still delivers a slow answer', async () => {
     const { post, frames } = await gatewayWith({ connections: { slowRate: 1, slowMs: 50 } });
     expect(await post('late')).toBe('ok');
-    expect(await until(() => (frames.length > 0 ? frames : undefined))).toEqual(['late']);
+    expect(
+      await until(() => (frames.length > 0 ? frames : undefined), 'the slow frame', 30_000),
+    ).toEqual(['late']);
   });
 
   it('delivers exactly the posts it did not refuse, the same ones for the same seed', async () => {
@@ -117,7 +106,11 @@ describe('@connections faults', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 30; i++) outcomes.push(await post(String(i)));
       const accepted = outcomes.flatMap((each, i) => (each === 'ok' ? [String(i)] : []));
-      await until(() => (frames.length >= accepted.length ? true : undefined));
+      await until(
+        () => (frames.length >= accepted.length ? true : undefined),
+        'the accepted frames',
+        30_000,
+      );
       expect(frames).toEqual(accepted);
       return outcomes;
     };

@@ -11,6 +11,7 @@ import { startDynamoDbFaults } from '#local/faults/dynamodb-faults';
 import type { FaultPlan } from '#local/faults/fault-plan';
 import type { FaultProxy } from '#local/faults/fault-proxy';
 import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
+import { outcomeOf } from '#test/support/faults';
 
 let local: DynamoLocal;
 const proxies: FaultProxy[] = [];
@@ -43,15 +44,6 @@ const key = (id: string) => ({
   [TABLE_KEYS.partitionKey]: { S: `fault#${id}` },
   [TABLE_KEYS.sortKey]: { S: 'item' },
 });
-
-async function outcome(send: Promise<unknown>): Promise<string> {
-  try {
-    await send;
-    return 'ok';
-  } catch (error) {
-    return (error as Error).name;
-  }
-}
 
 describe('DynamoDB fault proxy (in front of DynamoDB Local)', () => {
   it('answers as AWS does when throttling: the SDK raises ProvisionedThroughputExceededException', async () => {
@@ -97,7 +89,7 @@ describe('DynamoDB fault proxy (in front of DynamoDB Local)', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 20; i++) {
         outcomes.push(
-          await outcome(
+          await outcomeOf(
             client.send(
               new GetItemCommand({ TableName: local.tables.notifications, Key: key('c') }),
             ),

@@ -1,16 +1,11 @@
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultPlan } from '#local/faults/fault-plan';
 import { handlerFaults, invokeFaulted } from '#local/faults/handler-faults';
 import { lambdaContext } from '#local/lambda-context';
 import { type SqsRunner, startSqsRunner } from '#local/sqs-runner';
+import { startTestQueues, type TestQueues } from '#test/support/fauxqs-queues';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -78,56 +73,35 @@ describe('invokeFaulted', () => {
 });
 
 describe.concurrent('SQS runner with handler faults (against fauxqs)', () => {
-  let server: FauxqsServer;
-  let sqs: SQSClient;
+  let queues: TestQueues;
   const runners: SqsRunner[] = [];
-  let queues = 0;
+  let created = 0;
 
   beforeAll(async () => {
-    server = await startFauxqs({ port: 0, logger: false });
-    sqs = new SQSClient({
-      endpoint: server.address,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    queues = await startTestQueues();
   });
 
   afterAll(async () => {
     await Promise.all(runners.map((runner) => runner.stop()));
-    sqs?.destroy();
-    await server?.stop();
+    await queues?.stop();
   });
 
+  const messagesIn = (url: string) => queues.messagesIn(url);
+
   async function queueOf(bodies: string[]) {
-    const { QueueUrl = '' } = await sqs.send(
+    const { QueueUrl = '' } = await queues.sqs.send(
       new CreateQueueCommand({
-        QueueName: `faults-${++queues}`,
+        QueueName: `faults-${++created}`,
         Attributes: { VisibilityTimeout: '1' },
       }),
     );
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    await sqs.send(
+    await queues.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl,
         Entries: bodies.map((body, index) => ({ Id: String(index), MessageBody: body })),
       }),
     );
-    return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
-  }
-
-  async function messagesIn(url: string): Promise<number> {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-    );
+    return { url: QueueUrl, arn: await queues.arnOf(QueueUrl) };
   }
 
   /** Runs a handler that always succeeds (and says so in a partial batch response) under `plan`. */
@@ -138,7 +112,7 @@ describe.concurrent('SQS runner with handler faults (against fauxqs)', () => {
     const batches: number[] = [];
     const roll = handlerFaults(plan, 'faulted');
     const runner = startSqsRunner({
-      sqs,
+      sqs: queues.sqs,
       queueUrl: queue.url,
       queueArn: queue.arn,
       functionName: 'faulted',

@@ -5,6 +5,7 @@ import type { FaultPlan } from '#local/faults/fault-plan';
 import type { FaultProxy } from '#local/faults/fault-proxy';
 import { startSesFaults } from '#local/faults/ses-faults';
 import { type SesServer, startSesServer } from '#local/ses-server';
+import { outcomeOf } from '#test/support/faults';
 
 let ses: SesServer;
 const proxies: FaultProxy[] = [];
@@ -45,15 +46,6 @@ async function storedSubjects(): Promise<string[]> {
   const response = await fetch(`${ses.url}/store`);
   const { emails } = (await response.json()) as { emails: Array<{ subject: string }> };
   return emails.map((email) => email.subject);
-}
-
-async function outcome(send: Promise<unknown>): Promise<string> {
-  try {
-    await send;
-    return 'ok';
-  } catch (error) {
-    return (error as Error).name;
-  }
 }
 
 describe('SES fault proxy (in front of aws-ses-v2-local)', () => {
@@ -102,7 +94,7 @@ describe('SES fault proxy (in front of aws-ses-v2-local)', () => {
     const sequence = async () => {
       const { client } = await through({ ses: { errorRate: 0.5 }, seed: 5 });
       const outcomes: string[] = [];
-      for (let i = 0; i < 20; i++) outcomes.push(await outcome(client.send(mail('seeded'))));
+      for (let i = 0; i < 20; i++) outcomes.push(await outcomeOf(client.send(mail('seeded'))));
       return outcomes;
     };
     const first = await sequence();
