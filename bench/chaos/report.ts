@@ -14,6 +14,12 @@ export function chaosTable(result: ChaosResult): string {
     '',
     `Faults: ${faultSummary(result)}.`,
     '',
+    `Faults injected: ${
+      Object.entries(result.injected)
+        .map(([fault, count]) => `${fault} ${count}`)
+        .join(', ') || 'none'
+    }.`,
+    '',
     '| Check | Figures | Result |',
     '| --- | --- | --- |',
     ...result.rows.map(

@@ -20,6 +20,8 @@ export interface ChaosResult {
   options: ChaosOptions;
   plan: ChaosPlan;
   rows: CheckRow[];
+  /** What the stack's fault injection points injected, by fault. */
+  injected: Record<string, number>;
   /** Everything the dead-letter queues held at the end. */
   deadLetters: DeadLetter[];
   /** Seconds from the first publish until the queues were quiet. */
@@ -113,6 +115,7 @@ export async function runChaos(
       options,
       plan,
       rows,
+      injected: stack.injectedFaults(),
       deadLetters,
       drainSeconds: result.drainSeconds,
       stackWarnings,
