@@ -44,5 +44,9 @@ describe('npm run chaos, small', () => {
     // The scenario did what it claims: devices went offline and resumed, mail was asked for.
     expect(result.plan.envelopes.some((envelope) => envelope.email)).toBe(true);
     expect(result.resumedDevices).toBeGreaterThan(0);
+    // And the faults were really injected, not only planned.
+    expect(Object.values(result.injected).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(
+      0,
+    );
   }, 600_000);
 });
