@@ -7,7 +7,7 @@ import type { Identity } from './model';
 import type { ConnectionStore } from './ports';
 import { MAX_PRESENCE_USERS, type Presence } from './presence';
 import type { Replay } from './replay';
-import { isValidTopic, mayAccessTopic } from './topics';
+import { isValidTopic, mayAccessTopic, presenceTopic } from './topics';
 
 export const MAX_TOPICS_PER_REQUEST = 20;
 
@@ -124,8 +124,20 @@ export function createMessageHandler(deps: MessageDeps) {
           `"users" must be an array of 1 to ${MAX_PRESENCE_USERS} user ids`,
         );
       }
+      const { users } = parsed.data;
+      // Asking is watching once: the same grant `subscribe` needs for `presence.<user>`. A
+      // user id that is not one topic token has no presence topic, so no grant covers it.
+      const denied = users.filter((userId) => {
+        const topic = presenceTopic(userId);
+        return topic === undefined || !mayAccessTopic(caller.identity, topic);
+      });
+      if (denied.length > 0) {
+        throw new ForbiddenError(
+          `your token does not allow presence of: ${[...new Set(denied)].slice(0, 10).join(', ')}`,
+        );
+      }
       // The caller's own tenant only: keys carry it, so other tenants' users are never seen.
-      return { online: await deps.presence.query(caller.identity.tenant, parsed.data.users) };
+      return { online: await deps.presence.query(caller.identity.tenant, users) };
     },
   };
 

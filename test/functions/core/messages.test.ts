@@ -47,9 +47,10 @@ class RecordingReadState
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
-async function setup() {
+async function setup(grant: Partial<Identity> = {}) {
   const store = new FakeConnectionStore();
-  await store.put(toConnection(identity, caller.connectionId, caller.connectedAt), 0);
+  const me: Caller = { ...caller, identity: { ...identity, ...grant } };
+  await store.put(toConnection(me.identity, me.connectionId, me.connectedAt), 0);
   const delivery = new FakeDelivery();
   const clock = new FakeClock(NOW);
   const source = new FakeReplaySource();
@@ -72,7 +73,7 @@ async function setup() {
   };
   const handle = createMessageHandler(deps);
   const send = (frame: unknown) =>
-    handle(typeof frame === 'string' ? frame : JSON.stringify(frame), caller);
+    handle(typeof frame === 'string' ? frame : JSON.stringify(frame), me);
   const topics = async () => (await store.get(caller.connectionId))?.topics;
   return { store, send, topics, deps, delivery, source, inbox };
 }
@@ -411,7 +412,7 @@ describe('handleMessage: markRead and state', () => {
 
 describe('handleMessage: presence', () => {
   it("says who is online in the caller's tenant only", async () => {
-    const { send, store } = await setup();
+    const { send, store } = await setup({ topicPatterns: ['presence.*'] });
     await store.put(toConnection({ ...identity, userId: 'bob' }, 'b1', 0), 0);
     await store.put(toConnection({ ...identity, tenant: 'globex', userId: 'carol' }, 'c1', 0), 0);
     const { frame } = await send({
@@ -432,10 +433,23 @@ describe('handleMessage: presence', () => {
     ['an empty user id', ['']],
     ['more than 100 users', Array.from({ length: 101 }, (_, i) => `u${i}`)],
   ])('refuses %s as bad_request', async (_what, users) => {
-    const { send } = await setup();
+    const { send } = await setup({ topicPatterns: ['presence.*'] });
     expect((await send({ action: 'presence', requestId: 'r1', users })).frame).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },
     });
+  });
+
+  it.each([
+    ['no presence grant', ['project.*'], ['bob']],
+    ['a grant for someone else', ['presence.carol'], ['carol', 'bob']],
+    ['a user id with no presence topic', ['presence.*', 'presence.>'], ['bob.smith']],
+  ])('refuses %s as forbidden, asking nothing', async (_what, topicPatterns, users) => {
+    const { send, store } = await setup({ topicPatterns });
+    await store.put(toConnection({ ...identity, userId: 'bob' }, 'b1', 0), 0);
+    const { frame, error } = await send({ action: 'presence', requestId: 'r1', users });
+    expect(frame).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(JSON.stringify(frame)).not.toContain('online');
+    expect(error).toBeUndefined();
   });
 });
