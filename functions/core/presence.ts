@@ -19,9 +19,6 @@ import type { Clock, ConnectionStore, Delivery } from './ports';
 import { createPusher, type Problem } from './push';
 import { presenceTopic } from './topics';
 
-/** Users one `presence` query may ask about. */
-export const MAX_PRESENCE_USERS = 100;
-
 export interface PresenceSettings {
   /** PostToConnection calls in flight while announcing a change. */
   concurrency: number;

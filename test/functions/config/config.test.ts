@@ -4,6 +4,7 @@ import {
   deliveryConcurrency,
   idempotencySeconds,
   intEnv,
+  messageLimits,
   optionalEnv,
   requireEnv,
   retentionSeconds,
@@ -70,6 +71,22 @@ describe('reading variables', () => {
     expect(idempotencySeconds({})).toBe(24 * 3600);
     expect(idempotencySeconds({ [ENV.idempotencySeconds]: '172800' })).toBe(172_800);
     expect(() => idempotencySeconds({ [ENV.idempotencySeconds]: '10' })).toThrow(ConfigError);
+  });
+});
+
+describe('messageLimits', () => {
+  const defaults = { subscriptionsPerConnection: 100, idsPerRequest: 100, presenceUsers: 100 };
+
+  it('takes the defaults, each overridden by its own variable, and refuses nonsense', () => {
+    expect(messageLimits(defaults, {})).toEqual(defaults);
+    expect(
+      messageLimits(defaults, {
+        [ENV.maxSubscriptionsPerConnection]: '5',
+        [ENV.maxIdsPerRequest]: '6',
+        [ENV.maxPresenceUsers]: '7',
+      }),
+    ).toEqual({ subscriptionsPerConnection: 5, idsPerRequest: 6, presenceUsers: 7 });
+    expect(() => messageLimits(defaults, { [ENV.maxIdsPerRequest]: '0' })).toThrow(ConfigError);
   });
 });
 
