@@ -121,6 +121,11 @@ export interface Delivery {
   post(connectionId: string, data: string): Promise<void>;
 }
 
+/** Closes a connection at API Gateway (DeleteConnection); one already gone is no error. */
+export interface Disconnector {
+  disconnect(connectionId: string): Promise<void>;
+}
+
 /**
  * Work the fan-out hands to a later invocation through its own queue: the next page of a
  * big topic broadcast, or a retry narrowed to what failed (so a retry never pushes twice

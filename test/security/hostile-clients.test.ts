@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DEFAULT_MESSAGE_LIMITS, MAX_TOPICS_PER_REQUEST } from '#core/messages';
+import { DEFAULT_MAX_CONNECTIONS_PER_USER } from '#handlers/connect';
 import { E2E_SECRET, type E2e, eventually, roundTrip, startE2e } from '#test/support/e2e';
 import { OTHER_SECRET, signHs256, unsecuredToken } from '#test/support/tokens';
 
@@ -125,5 +126,25 @@ describe('frames of a connected client', () => {
       ok: false,
       error: { code: 'too_many_users' },
     });
+  });
+
+  it('closes the oldest connection of a user who opens more than the cap, and keeps the new one', async () => {
+    const user = 'mallory-sockets';
+    const clients = [];
+    for (let i = 0; i < DEFAULT_MAX_CONNECTIONS_PER_USER; i++)
+      clients.push(await e2e.connect(user));
+    const [oldest] = clients;
+    const closed = new Promise<void>((resolve) => oldest?.socket.once('close', () => resolve()));
+
+    const newest = await e2e.connect(user);
+    await roundTrip(newest);
+    await eventually(async () => {
+      const listed = (await connections.listForUser('default', user)).items;
+      expect(listed).toHaveLength(DEFAULT_MAX_CONNECTIONS_PER_USER);
+    });
+    await closed;
+    expect(clients.slice(1).every((client) => client.socket.readyState === WebSocket.OPEN)).toBe(
+      true,
+    );
   });
 });
