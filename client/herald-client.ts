@@ -236,7 +236,7 @@ export class HeraldClient {
     return state;
   }
 
-  /** Which of these users (at most 100, in the caller's tenant) are online now. */
+  /** Which of these users (at most 100, in the caller's tenant, each under a `presence.*` grant) are online now. */
   async presence(users: string[]): Promise<Record<string, boolean>> {
     const { online } = await this.request('presence', { users });
     const result: Record<string, boolean> = {};

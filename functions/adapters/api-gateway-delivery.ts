@@ -5,7 +5,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectionGoneError, RetryableError } from '#core/errors';
-import type { Delivery } from '#core/ports';
+import type { Delivery, Disconnector } from '#core/ports';
 
 /** Node's network errors worth another try: the request may never have reached AWS. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -81,7 +81,7 @@ export class ManagementApiError extends Error {
  * post: the fan-out is CPU-bound (BENCHMARKS.md, Findings; the SDK path lives on as a
  * baseline in bench/sdk-delivery.ts). Outcomes are classified by `classifyPostError`.
  */
-export class SignedPostDelivery implements Delivery {
+export class SignedPostDelivery implements Delivery, Disconnector {
   private readonly signer: SignatureV4;
   private readonly url: URL;
   private readonly basePath: string;
@@ -104,11 +104,23 @@ export class SignedPostDelivery implements Delivery {
   }
 
   async post(connectionId: string, data: string): Promise<void> {
-    const body = Buffer.from(data);
+    await this.call('POST', connectionId, Buffer.from(data));
+  }
+
+  /** DeleteConnection: API Gateway closes the socket (and runs `$disconnect`). */
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.call('DELETE', connectionId, Buffer.alloc(0));
+    } catch (error) {
+      if (!(error instanceof ConnectionGoneError)) throw error;
+    }
+  }
+
+  private async call(method: 'POST' | 'DELETE', connectionId: string, body: Buffer) {
     let answer: Answer;
     try {
       const signed = await this.signer.sign({
-        method: 'POST',
+        method,
         protocol: this.url.protocol,
         hostname: this.url.hostname,
         path: `${this.basePath}/@connections/${encodeSegment(connectionId)}`,
@@ -122,7 +134,7 @@ export class SignedPostDelivery implements Delivery {
       });
       answer = await this.exchange(
         {
-          method: 'POST',
+          method,
           hostname: this.url.hostname,
           port: this.url.port,
           path: signed.path,

@@ -15,7 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BackoffPolicy, backoff } from '#core/backoff';
-import { NotFoundError, RetryableError } from '#core/errors';
+import { NotFoundError, RetryableError, tooManySubscriptions } from '#core/errors';
 import type { Connection, ConnectionRef, Page } from '#core/model';
 import { type ConnectionStore, systemClock, type TopicPages, type TopicRange } from '#core/ports';
 import {
@@ -188,31 +188,65 @@ export class DynamoConnectionStore implements ConnectionStore {
     return { pages };
   }
 
-  async subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void> {
-    const added = unique(topics);
-    if (added.length === 0) return;
-    // The set first, so a connection that is gone gets no orphaned topic entries.
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: connectionEntryKey(connection.connectionId),
-          UpdateExpression: 'ADD #topics :topics',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#topics': 'topics' },
-          ExpressionAttributeValues: { ':topics': new Set(added) },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new NotFoundError('connection not found', { cause: error });
+  async subscribe(
+    connection: Connection,
+    topics: string[],
+    expiresAt: number,
+    limits?: { maxTopics: number },
+  ): Promise<void> {
+    const wanted = unique(topics);
+    if (wanted.length === 0) return;
+    if (limits !== undefined && wanted.length > limits.maxTopics) {
+      throw tooManySubscriptions(limits.maxTopics);
+    }
+    // The set first, so a connection that is gone (or over its cap) gets no topic entries.
+    // The cheap condition counts topics already held as new; only a refusal reads, then
+    // adds just the new ones (a second refusal means another frame changed the set).
+    let added = wanted;
+    for (let attempt = 1; added.length > 0; attempt++) {
+      try {
+        await this.addTopics(connection.connectionId, added, limits);
+        break;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const current = await this.get(connection.connectionId);
+        if (current === undefined || limits === undefined) {
+          throw new NotFoundError('connection not found', { cause: error });
+        }
+        added = wanted.filter((topic) => !current.topics.includes(topic));
+        if (current.topics.length + added.length > limits.maxTopics || attempt > 1) {
+          throw tooManySubscriptions(limits.maxTopics);
+        }
       }
-      throw error;
     }
     await this.batchWrite(
-      added.map((topic) => ({
+      wanted.map((topic) => ({
         PutRequest: { Item: this.topicEntry(connection, topic, expiresAt) },
       })),
+    );
+  }
+
+  /** ADDs to the topic set of a live connection that then holds at most `maxTopics`. */
+  private async addTopics(
+    connectionId: string,
+    added: string[],
+    limits: { maxTopics: number } | undefined,
+  ): Promise<void> {
+    const capped = limits !== undefined;
+    await this.documentClient.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: connectionEntryKey(connectionId),
+        UpdateExpression: 'ADD #topics :topics',
+        ConditionExpression: capped
+          ? 'attribute_exists(pk) AND (attribute_not_exists(#topics) OR size(#topics) <= :room)'
+          : 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#topics': 'topics' },
+        ExpressionAttributeValues: {
+          ':topics': new Set(added),
+          ...(capped ? { ':room': limits.maxTopics - added.length } : {}),
+        },
+      }),
     );
   }
 

@@ -87,3 +87,20 @@ export function idempotencySeconds(env: Env = process.env): number {
   }
   return horizon;
 }
+
+/** The caps on a client's frames, each within bounds a WebSocket frame (32 KB) can reach. */
+export function messageLimits(
+  defaults: { subscriptionsPerConnection: number; idsPerRequest: number; presenceUsers: number },
+  env: Env = process.env,
+) {
+  return {
+    subscriptionsPerConnection: intEnv(
+      ENV.maxSubscriptionsPerConnection,
+      defaults.subscriptionsPerConnection,
+      { min: 1, max: 1000 },
+      env,
+    ),
+    idsPerRequest: intEnv(ENV.maxIdsPerRequest, defaults.idsPerRequest, { min: 1, max: 1000 }, env),
+    presenceUsers: intEnv(ENV.maxPresenceUsers, defaults.presenceUsers, { min: 1, max: 1000 }, env),
+  };
+}

@@ -44,6 +44,14 @@ export const ENV = {
    * a re-publish of the id within them changes nothing; after them it is a new notification.
    */
   idempotencySeconds: 'HERALD_IDEMPOTENCY_SECONDS',
+  /** Topics one connection may hold (README "Security"). */
+  maxSubscriptionsPerConnection: 'HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  /** Connections one user may hold; `$connect` past it closes their oldest. */
+  maxConnectionsPerUser: 'HERALD_MAX_CONNECTIONS_PER_USER',
+  /** Notification ids one `markRead` frame may name. */
+  maxIdsPerRequest: 'HERALD_MAX_IDS_PER_REQUEST',
+  /** Users one `presence` query may ask about. */
+  maxPresenceUsers: 'HERALD_MAX_PRESENCE_USERS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

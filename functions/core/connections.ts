@@ -1,5 +1,6 @@
+import { mapLimited } from './limiter';
 import type { Connection, ConnectionRef, Identity } from './model';
-import type { ConnectionStore } from './ports';
+import type { ConnectionStore, Disconnector } from './ports';
 
 /**
  * API Gateway closes every WebSocket after two hours at most and calls `$disconnect`
@@ -73,4 +74,39 @@ export async function isUserOnline(
     if (items.some((connection) => connection.connectionId !== options.except)) return true;
   }
   return false;
+}
+
+/** Connection reads in flight while finding a user's oldest connections. */
+const AGE_LOOKUP_CONCURRENCY = 8;
+
+/**
+ * The cap on a user's connections, after `$connect` recorded `keep`: when the user then
+ * holds more than `max`, their oldest others are closed at API Gateway and their records
+ * removed (the new one always stays). Costs one Query per connect; only a user over the
+ * cap has their connections read, to learn which are oldest. Returns the ids closed.
+ */
+export async function closeOldestBeyond(
+  deps: { connections: ConnectionStore; disconnector: Disconnector },
+  identity: Pick<Identity, 'tenant' | 'userId'>,
+  keep: string,
+  max: number,
+): Promise<string[]> {
+  const listed = await listAllForUser(deps.connections, identity.tenant, identity.userId);
+  if (listed.length <= max) return [];
+  const others = listed.filter((ref) => ref.connectionId !== keep);
+  const found = await mapLimited(others, AGE_LOOKUP_CONCURRENCY, (ref) =>
+    deps.connections.get(ref.connectionId),
+  );
+  const live = found.filter((connection) => connection !== undefined);
+  const excess = live.length + 1 - max;
+  if (excess <= 0) return [];
+  const oldest = live
+    .sort((a, b) => a.connectedAt - b.connectedAt || a.connectionId.localeCompare(b.connectionId))
+    .slice(0, excess)
+    .map((connection) => connection.connectionId);
+  for (const connectionId of oldest) {
+    await deps.disconnector.disconnect(connectionId);
+    await deps.connections.remove(connectionId);
+  }
+  return oldest;
 }

@@ -29,6 +29,21 @@ export class ForbiddenError extends HeraldError {
   }
 }
 
+/**
+ * The caller asked for more than a configured cap allows (subscriptions per connection, ids
+ * per request, users per query); the code names which cap.
+ */
+export class LimitExceededError extends HeraldError {
+  override name = 'LimitExceededError';
+}
+
+export function tooManySubscriptions(maxTopics: number): LimitExceededError {
+  return new LimitExceededError(
+    'too_many_subscriptions',
+    `a connection may hold at most ${maxTopics} subscriptions: unsubscribe some first`,
+  );
+}
+
 /** No valid credentials: missing, expired, badly signed or otherwise invalid token. */
 export class UnauthorizedError extends HeraldError {
   override name = 'UnauthorizedError';

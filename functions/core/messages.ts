@@ -1,15 +1,38 @@
 import * as z from 'zod';
 import { connectionExpiresAt, toConnection } from './connections';
-import { BadRequestError, ForbiddenError, HeraldError, toErrorBody } from './errors';
+import {
+  BadRequestError,
+  ForbiddenError,
+  HeraldError,
+  LimitExceededError,
+  toErrorBody,
+} from './errors';
 import type { ErrorBody, ServerFrame } from './frames';
 import type { InboxService } from './inbox';
 import type { Identity } from './model';
 import type { ConnectionStore } from './ports';
-import { MAX_PRESENCE_USERS, type Presence } from './presence';
+import type { Presence } from './presence';
 import type { Replay } from './replay';
-import { isValidTopic, mayAccessTopic } from './topics';
+import { isValidTopic, mayAccessTopic, presenceTopic } from './topics';
 
+/** Fixed: the browser client sends its topics in chunks of this many. */
 export const MAX_TOPICS_PER_REQUEST = 20;
+
+/** The caps a client's frames are held to (README "Security"); configurable per stage. */
+export interface MessageLimits {
+  /** Topics one connection may hold at once. */
+  subscriptionsPerConnection: number;
+  /** Notification ids one `markRead` may name. */
+  idsPerRequest: number;
+  /** Users one `presence` query may ask about. */
+  presenceUsers: number;
+}
+
+export const DEFAULT_MESSAGE_LIMITS: MessageLimits = {
+  subscriptionsPerConnection: 100,
+  idsPerRequest: 100,
+  presenceUsers: 100,
+};
 
 /** Who sent a frame: carried on every route by API Gateway from the authorizer. */
 export interface Caller {
@@ -35,8 +58,9 @@ const topicsArgs = z.looseObject({
 
 const resumeArgs = z.looseObject({ since: z.string() });
 
+// Counts are checked against the configured caps after parsing, with their own codes.
 const presenceArgs = z.looseObject({
-  users: z.array(z.string().min(1).max(256)).min(1).max(MAX_PRESENCE_USERS),
+  users: z.array(z.string().min(1).max(256)).min(1),
 });
 
 // Either ids or all, never both: the service checks the ids themselves.
@@ -51,6 +75,8 @@ export interface MessageDeps {
   presence: Pick<Presence, 'query'>;
   /** The inbox service's read-state side; it pushes `state` to the user's connections. */
   inbox: Pick<InboxService, 'markRead' | 'markAllRead' | 'state'>;
+  /** DEFAULT_MESSAGE_LIMITS when left out. */
+  limits?: MessageLimits;
 }
 
 type Action = (args: unknown, caller: Caller) => Promise<Record<string, unknown>>;
@@ -60,6 +86,8 @@ type Action = (args: unknown, caller: Caller) => Promise<Record<string, unknown>
  * an error reply; nothing here closes the socket.
  */
 export function createMessageHandler(deps: MessageDeps) {
+  const limits = deps.limits ?? DEFAULT_MESSAGE_LIMITS;
+
   function parseTopics(args: unknown, caller: Caller): string[] {
     const parsed = topicsArgs.safeParse(args);
     if (!parsed.success) {
@@ -81,7 +109,10 @@ export function createMessageHandler(deps: MessageDeps) {
     async subscribe(args, caller) {
       const topics = parseTopics(args, caller);
       const connection = toConnection(caller.identity, caller.connectionId, caller.connectedAt);
-      await deps.connections.subscribe(connection, topics, connectionExpiresAt(caller.connectedAt));
+      const expiresAt = connectionExpiresAt(caller.connectedAt);
+      await deps.connections.subscribe(connection, topics, expiresAt, {
+        maxTopics: limits.subscriptionsPerConnection,
+      });
       return { topics };
     },
     async unsubscribe(args, caller) {
@@ -111,6 +142,12 @@ export function createMessageHandler(deps: MessageDeps) {
         throw new BadRequestError('give either "ids" (notification ids) or "all": true');
       }
       const { all, ids = [] } = parsed.data;
+      if (ids.length > limits.idsPerRequest) {
+        throw new LimitExceededError(
+          'too_many_ids',
+          `"ids" may name at most ${limits.idsPerRequest} notifications: send several frames`,
+        );
+      }
       if (all === true) return { ...(await deps.inbox.markAllRead(caller.identity)) };
       return { ...(await deps.inbox.markRead(caller.identity, ids)) };
     },
@@ -120,12 +157,28 @@ export function createMessageHandler(deps: MessageDeps) {
     async presence(args, caller) {
       const parsed = presenceArgs.safeParse(args);
       if (!parsed.success) {
-        throw new BadRequestError(
-          `"users" must be an array of 1 to ${MAX_PRESENCE_USERS} user ids`,
+        throw new BadRequestError('"users" must be an array of user ids');
+      }
+      const { users } = parsed.data;
+      if (users.length > limits.presenceUsers) {
+        throw new LimitExceededError(
+          'too_many_users',
+          `"users" may name at most ${limits.presenceUsers} users: ask in several frames`,
+        );
+      }
+      // Asking is watching once: the same grant `subscribe` needs for `presence.<user>`. A
+      // user id that is not one topic token has no presence topic, so no grant covers it.
+      const denied = users.filter((userId) => {
+        const topic = presenceTopic(userId);
+        return topic === undefined || !mayAccessTopic(caller.identity, topic);
+      });
+      if (denied.length > 0) {
+        throw new ForbiddenError(
+          `your token does not allow presence of: ${[...new Set(denied)].slice(0, 10).join(', ')}`,
         );
       }
       // The caller's own tenant only: keys carry it, so other tenants' users are never seen.
-      return { online: await deps.presence.query(caller.identity.tenant, parsed.data.users) };
+      return { online: await deps.presence.query(caller.identity.tenant, users) };
     },
   };
 

@@ -40,7 +40,17 @@ export interface ConnectionStore {
     topic: string,
     walk: { cursor?: string; pageSize: number; maxPages: number },
   ): Promise<TopicPages>;
-  subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void>;
+  /**
+   * Adds `topics` to the connection. With `maxTopics`, refuses the whole call with a
+   * `LimitExceededError` (`too_many_subscriptions`) when the connection would then hold
+   * more, checked in the same conditional write, so concurrent frames cannot overshoot it.
+   */
+  subscribe(
+    connection: Connection,
+    topics: string[],
+    expiresAt: number,
+    limits?: { maxTopics: number },
+  ): Promise<void>;
   unsubscribe(connection: Connection, topics: string[]): Promise<void>;
 }
 
@@ -109,6 +119,11 @@ export interface OwnerInbox {
 /** Posts one frame to one connection. Throws ConnectionGoneError or RetryableError. */
 export interface Delivery {
   post(connectionId: string, data: string): Promise<void>;
+}
+
+/** Closes a connection at API Gateway (DeleteConnection); one already gone is no error. */
+export interface Disconnector {
+  disconnect(connectionId: string): Promise<void>;
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Presence (after Daheim): a user is online while they hold at least one live connection.
- * Anyone in the tenant may ask who is online; changes are pushed as
- * `{"type":"presence","user","online"}` to the connections subscribed to the topic
- * `presence.<user>`, which the normal `subscribe` grants only under the token's `topics`
- * patterns (e.g. `presence.*`).
+ * Changes are pushed as `{"type":"presence","user","online"}` to the connections
+ * subscribed to the topic `presence.<user>`, which the normal `subscribe` grants only
+ * under the token's `topics` patterns (e.g. `presence.*`); the `presence` query asks for
+ * the same grant per user (checked by the message handler).
  *
  * Topic tokens are `[A-Za-z0-9_-]+` while user ids are free-form, so only a user id that
- * is itself one topic token has a presence topic; other users can be asked about but not
- * watched. Change pushes are best effort (API Gateway's `$disconnect` is, too): the
+ * is itself one topic token has a presence topic; other users can be neither watched nor
+ * asked about. Change pushes are best effort (API Gateway's `$disconnect` is, too): the
  * query is the truth, the pushes keep it fresh.
  */
 import { isUserOnline, openConnection } from './connections';
@@ -18,9 +18,6 @@ import type { ConnectionRef, Identity, Page } from './model';
 import type { Clock, ConnectionStore, Delivery } from './ports';
 import { createPusher, type Problem } from './push';
 import { presenceTopic } from './topics';
-
-/** Users one `presence` query may ask about. */
-export const MAX_PRESENCE_USERS = 100;
 
 export interface PresenceSettings {
   /** PostToConnection calls in flight while announcing a change. */

@@ -3,9 +3,10 @@ import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-cl
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
 import { logger } from '#adapters/powertools';
-import { requireEnv, wiredOnFirstCall } from '#config/config';
+import { intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
-import { type Directory, systemClock } from '#core/ports';
+import { closeOldestBeyond } from '#core/connections';
+import { type ConnectionStore, type Directory, type Disconnector, systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
 import { logPresenceReport } from './presence-log';
 import { callerOf, type WebSocketEvent } from './websocket-event';
@@ -13,7 +14,11 @@ import { callerOf, type WebSocketEvent } from './websocket-event';
 export interface ConnectDeps {
   presence: Pick<Presence, 'connect'>;
   directory: Directory;
+  /** The cap on a user's connections; none when left out. */
+  cap?: { connections: ConnectionStore; disconnector: Disconnector; maxPerUser: number };
 }
+
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 20;
 
 /**
  * `$connect`, after the authorizer allowed it: record who holds the socket, and tell the
@@ -28,6 +33,17 @@ export function makeHandler(deps: ConnectDeps) {
       await deps.directory.rememberEmail(identity.tenant, identity.userId, identity.email);
     logger.info('connected', { connectionId, tenant: identity.tenant, userId: identity.userId });
     logPresenceReport(connectionId, report);
+    if (deps.cap !== undefined) {
+      const { maxPerUser } = deps.cap;
+      // The new socket is accepted whatever happens here: a failure leaves the user over
+      // the cap until their next connect, never locked out.
+      try {
+        const closed = await closeOldestBeyond(deps.cap, identity, connectionId, maxPerUser);
+        if (closed.length > 0) logger.info('closed oldest connections', { connectionId, closed });
+      } catch (error) {
+        logger.warn('connection cap not applied', { connectionId, error });
+      }
+    }
     return { statusCode: 200 };
   };
 }
@@ -35,13 +51,15 @@ export function makeHandler(deps: ConnectDeps) {
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const settings = DEFAULT_PRESENCE_SETTINGS;
+  const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
+  const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), settings.concurrency);
+  const maxPerUser = intEnv(ENV.maxConnectionsPerUser, DEFAULT_MAX_CONNECTIONS_PER_USER, {
+    min: 1,
+    max: 1000,
+  });
   return makeHandler({
-    presence: createPresence({
-      connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), settings.concurrency),
-      clock: systemClock,
-      settings,
-    }),
+    presence: createPresence({ connections, delivery, clock: systemClock, settings }),
     directory: new DynamoDirectory(doc, requireEnv(ENV.notificationsTable)),
+    cap: { connections, disconnector: delivery, maxPerUser },
   });
 });

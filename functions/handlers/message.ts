@@ -4,12 +4,12 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { logger } from '#adapters/powertools';
-import { requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import { messageLimits, requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import { encodeFrame } from '#core/frames';
 import { createInboxService, DEFAULT_INBOX_SETTINGS } from '#core/inbox';
 import { createLimiter } from '#core/limiter';
-import { createMessageHandler, type MessageDeps } from '#core/messages';
+import { createMessageHandler, DEFAULT_MESSAGE_LIMITS, type MessageDeps } from '#core/messages';
 import { systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
 import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
@@ -45,6 +45,7 @@ export const handler = wiredOnFirstCall(() => {
   const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), POST_CONCURRENCY);
   return makeHandler({
     connections,
+    limits: messageLimits(DEFAULT_MESSAGE_LIMITS),
     replay: createReplay({
       source: new DynamoReplaySource(doc, notificationsTable),
       delivery,

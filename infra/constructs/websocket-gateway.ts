@@ -122,8 +122,9 @@ export class WebSocketGateway extends Construct {
       },
     });
 
-    // Replays and `state` pushes (message), presence changes (connect, disconnect) go out
-    // through this stage's management API, named by configuration, never the request.
+    // Replays and `state` pushes (message), presence changes (connect, disconnect) and the
+    // closing of a user's oldest connection past the cap (connect) go through this stage's
+    // management API, named by configuration, never the request.
     for (const fn of [this.connectFunction, this.disconnectFunction, this.messageFunction]) {
       fn.addEnvironment(ENV.callbackUrl, this.stage.callbackUrl);
       this.stage.grantManagementApiAccess(fn);

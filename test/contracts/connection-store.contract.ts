@@ -162,6 +162,25 @@ export function connectionStoreContract(
         expect((await topicIds('project.2')).ids).toEqual([made.connectionId]);
       });
 
+      it('refuses a subscribe past maxTopics as a whole, counting held topics once', async () => {
+        const made = await connect({ topics: ['a', 'b'] });
+        const limits = { maxTopics: 3 };
+
+        await expect(
+          store.subscribe(made, ['b', 'c', 'd'], inAnHour(), limits),
+        ).rejects.toMatchObject({ code: 'too_many_subscriptions' });
+        expect((await store.get(made.connectionId))?.topics).toEqual(['a', 'b']);
+        expect((await topicIds('c')).ids).toEqual([]);
+
+        await store.subscribe(made, ['b', 'c'], inAnHour(), limits);
+        expect((await store.get(made.connectionId))?.topics).toEqual(['a', 'b', 'c']);
+        expect((await topicIds('c')).ids).toEqual([made.connectionId]);
+        await store.subscribe(made, ['a'], inAnHour(), limits);
+        await expect(
+          store.subscribe(connection(), ['x'], inAnHour(), limits),
+        ).rejects.toBeInstanceOf(NotFoundError);
+      });
+
       it('refuses to subscribe a connection that is gone, and unsubscribes it quietly', async () => {
         const gone = connection();
 

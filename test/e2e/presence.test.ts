@@ -73,7 +73,8 @@ describe('presence', () => {
   });
 
   it('answers who is online among the users asked about', async () => {
-    const asker = await e2e.connect('erin-presence');
+    // The query asks for the grant `subscribe` needs: `presence.*` covers all three.
+    const asker = await e2e.connect('erin-presence', WATCHER);
     await e2e.connect('frank-presence');
     const reply = await asker.request('presence', {
       users: ['frank-presence', 'nobody-presence', 'erin-presence'],

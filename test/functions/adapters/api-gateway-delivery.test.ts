@@ -514,3 +514,29 @@ describe('SignedPostDelivery over https', () => {
     expect(await rejectionOf(delivery.post('conn-1', 'x'))).toBeInstanceOf(ConnectionGoneError);
   });
 });
+
+describe('SignedPostDelivery.disconnect', () => {
+  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
+  beforeAll(async () => {
+    endpoint = await startEndpoint();
+  });
+  afterAll(() => endpoint.close());
+
+  it('DELETEs {callbackUrl}/@connections/{id}, signed', async () => {
+    endpoint.respond((_req, res) => res.writeHead(204).end());
+    await signedDelivery(`${endpoint.url}/prod`).disconnect('conn-1');
+    const [request] = endpoint.received;
+    expect(request?.method).toBe('DELETE');
+    expect(request?.path).toBe('/prod/@connections/conn-1');
+    await expectValidSignature(request as Received);
+  });
+
+  it('takes a connection already gone (410) as done, and rejects other failures', async () => {
+    endpoint.respond((_req, res) => res.writeHead(410).end());
+    await expect(signedDelivery(endpoint.url).disconnect('gone')).resolves.toBeUndefined();
+    endpoint.respond((_req, res) => res.writeHead(503).end());
+    expect(await rejectionOf(signedDelivery(endpoint.url).disconnect('c'))).toBeInstanceOf(
+      RetryableError,
+    );
+  });
+});

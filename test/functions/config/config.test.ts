@@ -4,6 +4,7 @@ import {
   deliveryConcurrency,
   idempotencySeconds,
   intEnv,
+  messageLimits,
   optionalEnv,
   requireEnv,
   retentionSeconds,
@@ -83,6 +84,22 @@ describe('reading variables', () => {
         [ENV.retentionDays]: '2',
       }),
     ).toBe(2 * 86_400);
+  });
+});
+
+describe('messageLimits', () => {
+  const defaults = { subscriptionsPerConnection: 100, idsPerRequest: 100, presenceUsers: 100 };
+
+  it('takes the defaults, each overridden by its own variable, and refuses nonsense', () => {
+    expect(messageLimits(defaults, {})).toEqual(defaults);
+    expect(
+      messageLimits(defaults, {
+        [ENV.maxSubscriptionsPerConnection]: '5',
+        [ENV.maxIdsPerRequest]: '6',
+        [ENV.maxPresenceUsers]: '7',
+      }),
+    ).toEqual({ subscriptionsPerConnection: 5, idsPerRequest: 6, presenceUsers: 7 });
+    expect(() => messageLimits(defaults, { [ENV.maxIdsPerRequest]: '0' })).toThrow(ConfigError);
   });
 });
 

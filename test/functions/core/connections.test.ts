@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CONNECTION_TTL_MARGIN_SECONDS,
+  closeOldestBeyond,
   connectionExpiresAt,
   isUserOnline,
   listAllForUser,
@@ -106,5 +107,37 @@ describe('listing a user’s connections', () => {
     expect(await isUserOnline(store, 'acme', 'alice', { except: 'a1' })).toBe(false);
     expect(await isUserOnline(store, 'acme', 'alice', { except: 'other' })).toBe(true);
     expect(await isUserOnline(new FakeConnectionStore(), 'acme', 'alice')).toBe(false);
+  });
+});
+
+describe('closeOldestBeyond', () => {
+  async function holding(count: number) {
+    const connections = new FakeConnectionStore();
+    for (let i = 1; i <= count; i++) {
+      await openConnection(connections, identity, `c${i}`, CONNECTED_AT + i * 1000);
+    }
+    // Someone else's connections never count.
+    await openConnection(connections, { ...identity, userId: 'bob' }, 'b1', 0);
+    await openConnection(connections, { ...identity, tenant: 'globex' }, 'g1', 0);
+    const closed: string[] = [];
+    const disconnector = { disconnect: async (id: string) => void closed.push(id) };
+    return { deps: { connections, disconnector }, closed };
+  }
+
+  it('leaves a user at or under the cap alone', async () => {
+    const { deps, closed } = await holding(3);
+    expect(await closeOldestBeyond(deps, identity, 'c3', 3)).toEqual([]);
+    expect(closed).toEqual([]);
+  });
+
+  it('closes and removes the oldest past the cap, never the new one', async () => {
+    const { deps, closed } = await holding(4);
+    // The newest may be any of them by id: "new" is what just connected.
+    expect(await closeOldestBeyond(deps, identity, 'c1', 2)).toEqual(['c2', 'c3']);
+    expect(closed).toEqual(['c2', 'c3']);
+    const left = await listAllForUser(deps.connections, 'acme', 'alice');
+    expect(left.map((ref) => ref.connectionId).sort()).toEqual(['c1', 'c4']);
+    expect(await deps.connections.get('b1')).toBeDefined();
+    expect(await deps.connections.get('g1')).toBeDefined();
   });
 });

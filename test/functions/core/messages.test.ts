@@ -6,6 +6,7 @@ import {
   createMessageHandler,
   MAX_TOPICS_PER_REQUEST,
   type MessageDeps,
+  type MessageLimits,
 } from '#core/messages';
 import type { Identity, Notification } from '#core/model';
 import { notificationId } from '#core/notification-id';
@@ -47,9 +48,10 @@ class RecordingReadState
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
-async function setup() {
+async function setup(grant: Partial<Identity> = {}, limits?: MessageLimits) {
   const store = new FakeConnectionStore();
-  await store.put(toConnection(identity, caller.connectionId, caller.connectedAt), 0);
+  const me: Caller = { ...caller, identity: { ...identity, ...grant } };
+  await store.put(toConnection(me.identity, me.connectionId, me.connectedAt), 0);
   const delivery = new FakeDelivery();
   const clock = new FakeClock(NOW);
   const source = new FakeReplaySource();
@@ -69,10 +71,11 @@ async function setup() {
       settings: DEFAULT_PRESENCE_SETTINGS,
     }),
     inbox,
+    limits,
   };
   const handle = createMessageHandler(deps);
   const send = (frame: unknown) =>
-    handle(typeof frame === 'string' ? frame : JSON.stringify(frame), caller);
+    handle(typeof frame === 'string' ? frame : JSON.stringify(frame), me);
   const topics = async () => (await store.get(caller.connectionId))?.topics;
   return { store, send, topics, deps, delivery, source, inbox };
 }
@@ -227,6 +230,25 @@ describe('handleMessage: subscribe and unsubscribe', () => {
     expect(await topics()).toEqual([]);
   });
 
+  it("refuses a subscribe past the connection's cap as a whole, keeping what it held", async () => {
+    const limits = { subscriptionsPerConnection: 3, idsPerRequest: 5, presenceUsers: 5 };
+    const { send, topics } = await setup({}, limits);
+    await send({ action: 'subscribe', topics: ['project.1', 'project.2'] });
+
+    const { frame, error } = await send({
+      action: 'subscribe',
+      requestId: 'r1',
+      topics: ['project.2', 'project.3', 'project.4'],
+    });
+    expect(frame).toMatchObject({ ok: false, error: { code: 'too_many_subscriptions' } });
+    expect(error).toBeUndefined();
+    expect(await topics()).toEqual(['project.1', 'project.2']);
+    // Topics already held do not count twice: this fills the cap exactly.
+    const fits = await send({ action: 'subscribe', topics: ['project.2', 'project.3'] });
+    expect(fits.frame).toMatchObject({ ok: true });
+    expect(await topics()).toEqual(['project.1', 'project.2', 'project.3']);
+  });
+
   it('accepts exactly the limit of topics', async () => {
     const { send, topics } = await setup();
     const list = Array.from({ length: MAX_TOPICS_PER_REQUEST }, (_, i) => `project.${i}`);
@@ -357,6 +379,15 @@ describe('handleMessage: resume', () => {
 });
 
 describe('handleMessage: markRead and state', () => {
+  it('refuses more ids than its cap as too_many_ids, marking nothing', async () => {
+    const limits = { subscriptionsPerConnection: 3, idsPerRequest: 2, presenceUsers: 5 };
+    const { send, inbox } = await setup({}, limits);
+    const ids = ['a', 'b', 'c'];
+    const { frame } = await send({ action: 'markRead', requestId: 'r1', ids });
+    expect(frame).toMatchObject({ ok: false, error: { code: 'too_many_ids' } });
+    expect(inbox.calls).toEqual([]);
+  });
+
   it('marks the given ids read as the caller, and replies with the new count', async () => {
     const { send, inbox } = await setup();
     const id = notificationId(NOW, 'acme', 'e1');
@@ -411,7 +442,7 @@ describe('handleMessage: markRead and state', () => {
 
 describe('handleMessage: presence', () => {
   it("says who is online in the caller's tenant only", async () => {
-    const { send, store } = await setup();
+    const { send, store } = await setup({ topicPatterns: ['presence.*'] });
     await store.put(toConnection({ ...identity, userId: 'bob' }, 'b1', 0), 0);
     await store.put(toConnection({ ...identity, tenant: 'globex', userId: 'carol' }, 'c1', 0), 0);
     const { frame } = await send({
@@ -430,12 +461,34 @@ describe('handleMessage: presence', () => {
   it.each([
     ['no users', []],
     ['an empty user id', ['']],
-    ['more than 100 users', Array.from({ length: 101 }, (_, i) => `u${i}`)],
   ])('refuses %s as bad_request', async (_what, users) => {
-    const { send } = await setup();
+    const { send } = await setup({ topicPatterns: ['presence.*'] });
     expect((await send({ action: 'presence', requestId: 'r1', users })).frame).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },
     });
+  });
+
+  // The count now has its own code (it was bad_request), as every configurable cap does.
+  it('refuses more users than its cap as too_many_users', async () => {
+    const { send } = await setup({ topicPatterns: ['presence.*'] });
+    const users = Array.from({ length: 101 }, (_, i) => `u${i}`);
+    expect((await send({ action: 'presence', requestId: 'r1', users })).frame).toMatchObject({
+      ok: false,
+      error: { code: 'too_many_users' },
+    });
+  });
+
+  it.each([
+    ['no presence grant', ['project.*'], ['bob']],
+    ['a grant for someone else', ['presence.carol'], ['carol', 'bob']],
+    ['a user id with no presence topic', ['presence.*', 'presence.>'], ['bob.smith']],
+  ])('refuses %s as forbidden, asking nothing', async (_what, topicPatterns, users) => {
+    const { send, store } = await setup({ topicPatterns });
+    await store.put(toConnection({ ...identity, userId: 'bob' }, 'b1', 0), 0);
+    const { frame, error } = await send({ action: 'presence', requestId: 'r1', users });
+    expect(frame).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(JSON.stringify(frame)).not.toContain('online');
+    expect(error).toBeUndefined();
   });
 });

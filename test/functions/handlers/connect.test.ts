@@ -112,3 +112,42 @@ describe('connect handler', () => {
     ]);
   });
 });
+
+describe('connect handler: connections per user', () => {
+  it('accepts a connection past the cap and closes the oldest one', async () => {
+    const connections = new FakeConnectionStore();
+    const presence = createPresence({
+      connections,
+      delivery: new FakeDelivery(),
+      clock: new FakeClock(),
+      settings: DEFAULT_PRESENCE_SETTINGS,
+    });
+    const closed: string[] = [];
+    const handler = makeConnectHandler({
+      presence,
+      directory: new FakeDirectory(),
+      cap: {
+        connections,
+        disconnector: { disconnect: async (id) => void closed.push(id) },
+        maxPerUser: 2,
+      },
+    });
+    const identity: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
+    for (const [id, at] of [
+      ['old', 1],
+      ['mid', 2],
+      ['new', 3],
+    ] as const) {
+      const event = webSocketEvent({
+        routeKey: '$connect',
+        connectionId: id,
+        connectedAt: CONNECTED_AT + at,
+        authorizer: toAuthorizerContext(identity),
+      });
+      expect(await handler(event)).toEqual({ statusCode: 200 });
+    }
+    expect(closed).toEqual(['old']);
+    expect(await connections.get('old')).toBeUndefined();
+    expect(await connections.get('new')).toBeDefined();
+  });
+});

@@ -1,4 +1,4 @@
-import { NotFoundError } from '#core/errors';
+import { NotFoundError, tooManySubscriptions } from '#core/errors';
 import type { Connection, ConnectionRef, Page } from '#core/model';
 import type { ConnectionStore, TopicPages, TopicRange } from '#core/ports';
 
@@ -124,11 +124,19 @@ export class FakeConnectionStore implements ConnectionStore {
     return { pages };
   }
 
-  async subscribe(connection: Connection, topics: string[], expiresAt: number): Promise<void> {
+  async subscribe(
+    connection: Connection,
+    topics: string[],
+    expiresAt: number,
+    limits?: { maxTopics: number },
+  ): Promise<void> {
     const added = unique(topics);
     if (added.length === 0) return;
     const stored = this.connections.get(connection.connectionId);
     if (stored === undefined) throw new NotFoundError('connection not found');
+    if (limits !== undefined && unique([...stored.topics, ...added]).length > limits.maxTopics) {
+      throw tooManySubscriptions(limits.maxTopics);
+    }
     stored.topics = unique([...stored.topics, ...added]);
     const { connectionId, userId } = connection;
     for (const topic of added) {
