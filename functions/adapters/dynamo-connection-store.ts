@@ -209,7 +209,8 @@ export class DynamoConnectionStore implements ConnectionStore {
         break;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const current = await this.get(connection.connectionId);
+        // Uncapped, the condition is only "the connection exists": nothing to read.
+        const current = limits === undefined ? undefined : await this.get(connection.connectionId);
         if (current === undefined || limits === undefined) {
           throw new NotFoundError('connection not found', { cause: error });
         }
