@@ -4,13 +4,11 @@
  * still delivers each notification to a live `ws` client, into the inbox exactly once with an
  * exact badge, and mails each recipient once. Only eventual outcomes are asserted.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws-clients';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
 import type { FaultPlan } from '#local/faults/fault-plan';
-import { type E2e, eventually, LOCAL_CREDENTIALS, queuesEmpty, startE2e } from '#test/support/e2e';
+import { type E2e, eventually, inboxEventIds, queuesEmpty, startE2e } from '#test/support/e2e';
 
 const FAULTS: FaultPlan = {
   connections: { throttleRate: 0.1, errorRate: 0.1, slowRate: 0.1, slowMs: 200 },
@@ -32,35 +30,12 @@ let doc: DynamoDBDocumentClient;
 beforeAll(async () => {
   // A failed batch returns in seconds rather than AWS's 180.
   e2e = await startE2e({ faults: FAULTS, visibilityTimeoutSeconds: 5 });
-  doc = createDocumentClient(
-    new DynamoDBClient({
-      endpoint: e2e.stack.urls.dynamodb,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  doc = e2e.doc;
 }, 120_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await e2e?.stop();
 });
-
-async function get(path: string, userId: string) {
-  const token = await e2e.token(userId);
-  const response = await fetch(`${e2e.stack.urls.http}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-}
-
-async function inboxEventIds(userId: string): Promise<string[]> {
-  const page = (await get('/notifications?limit=100', userId)) as {
-    items: Array<{ eventId: string }>;
-  };
-  return page.items.map((item) => item.eventId);
-}
 
 async function mailedWith(subject: string): Promise<string[]> {
   const response = await fetch(`${e2e.stack.urls.ses}/store`);
@@ -94,7 +69,7 @@ describe('the local stack under every fault at once', () => {
 
     const { fanOut, email } = e2e.stack.queues;
     await eventually(async () => {
-      expect(new Set(await inboxEventIds(user))).toEqual(new Set(ids));
+      expect(new Set(await inboxEventIds(e2e, user))).toEqual(new Set(ids));
       expect((await mailedWith('Under faults')).length).toBeGreaterThanOrEqual(2);
       await queuesEmpty(e2e.sqs, [
         fanOut.url,
@@ -104,8 +79,8 @@ describe('the local stack under every fault at once', () => {
       ]);
     }, 240_000);
 
-    expect((await inboxEventIds(user)).sort()).toEqual([...ids].sort());
-    expect(await get('/notifications/unread-count', user)).toEqual({ unread: ids.length });
+    expect((await inboxEventIds(e2e, user)).sort()).toEqual([...ids].sort());
+    expect(await e2e.getJson('/notifications/unread-count', user)).toEqual({ unread: ids.length });
     // A push the gateway refused is not retried by every design; each id reached the client.
     const pushed = client.notifications().map((note) => String(note.eventId));
     expect(new Set(pushed)).toEqual(new Set(ids));

@@ -6,13 +6,7 @@
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type E2e,
-  eventually,
-  startE2e,
-  type TestClient,
-  type TokenClaims,
-} from '#test/support/e2e';
+import { type E2e, eventually, inboxEventIds, startE2e, type TestClient } from '#test/support/e2e';
 
 let e2e: E2e;
 
@@ -25,22 +19,6 @@ afterAll(async () => {
 });
 
 const BETWEEN = 40;
-
-async function get(path: string, userId: string, claims?: TokenClaims) {
-  const token = await e2e.token(userId, claims);
-  const response = await fetch(`${e2e.stack.urls.http}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-}
-
-async function inboxEventIds(userId: string): Promise<string[]> {
-  const page = (await get('/notifications?limit=100', userId)) as {
-    items: Array<{ eventId: string }>;
-  };
-  return page.items.map((item) => item.eventId);
-}
 
 const pushedIds = (client: TestClient) =>
   client.notifications().map((notification) => String(notification.eventId));
@@ -102,10 +80,10 @@ describe('an envelope id re-published after 40 other notifications', () => {
     await e2e.publish(envelope('user-marker'));
     await fanOutDrained(alice, 'user-marker');
 
-    const stored = await inboxEventIds('idem-alice');
+    const stored = await inboxEventIds(e2e, 'idem-alice');
     expect(stored).toHaveLength(BETWEEN + 2);
     expect(stored.filter((id) => id === x)).toHaveLength(1);
-    expect(await get('/notifications/unread-count', 'idem-alice')).toEqual({
+    expect(await e2e.getJson('/notifications/unread-count', 'idem-alice')).toEqual({
       unread: BETWEEN + 2,
     });
     expect(pushedIds(alice).filter((id) => id === x)).toHaveLength(1);
@@ -154,10 +132,10 @@ describe('an envelope id re-published after 40 other notifications', () => {
     await e2e.publish(envelope('collapse-marker'));
     await fanOutDrained(erin, 'collapse-marker');
 
-    const stored = await inboxEventIds('idem-erin');
+    const stored = await inboxEventIds(e2e, 'idem-erin');
     expect(stored).toHaveLength(BETWEEN + 2);
     expect(stored.filter((id) => id === x)).toHaveLength(1);
-    expect(await get('/notifications/unread-count', 'idem-erin')).toEqual({
+    expect(await e2e.getJson('/notifications/unread-count', 'idem-erin')).toEqual({
       unread: BETWEEN + 2,
     });
     expect(pushedIds(erin).filter((id) => id === x)).toHaveLength(1);

@@ -24,6 +24,8 @@ export interface E2e {
   connect(userId: string, claims?: TokenClaims): Promise<TestClient>;
   token(userId: string, claims?: TokenClaims): Promise<string>;
   publish(envelope: Record<string, unknown>): Promise<void>;
+  /** GETs an HTTP API path as `userId`, expecting 200, and returns the JSON body. */
+  getJson(path: string, userId: string, claims?: TokenClaims): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,13 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
         new PublishCommand({ TopicArn: stack.topicArn, Message: JSON.stringify(envelope) }),
       );
     },
+    async getJson(path, userId, claims) {
+      const response = await fetch(`${stack.urls.http}${path}`, {
+        headers: { authorization: `Bearer ${await token(userId, claims)}` },
+      });
+      if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    },
     async stop() {
       for (const socket of sockets) socket.terminate();
       sns.destroy();
@@ -168,4 +177,12 @@ export async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]):
     const held = Object.entries(Attributes).filter(([, count]) => count !== '0');
     if (held.length > 0) throw new Error(`${QueueUrl} holds ${JSON.stringify(held)}`);
   }
+}
+
+/** The event ids in the first 100 items of `userId`'s inbox, newest first. */
+export async function inboxEventIds(e2e: E2e, userId: string): Promise<string[]> {
+  const page = (await e2e.getJson('/notifications?limit=100', userId)) as {
+    items: Array<{ eventId: string }>;
+  };
+  return page.items.map((item) => item.eventId);
 }
