@@ -3,29 +3,10 @@
  * dead letters with their `herald.reason`, the mails in aws-ses-v2-local's store, and each
  * user's inbox and unread count through the HTTP API, as a client would see them.
  */
-import {
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { heldIn } from '#local/queue-depth';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Messages a queue holds: waiting, in flight or delayed. */
-export async function heldIn(sqs: SQSClient, QueueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return Object.values(Attributes).reduce((sum, count) => sum + Number(count), 0);
-}
 
 /**
  * Waits until every queue has held nothing (not even in flight) for `quietPolls` polls in a

@@ -4,11 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import { createDocumentClient } from '#adapters/aws-clients';
 import { signDevToken } from '#local/dev-token';
+import { heldIn } from '#local/queue-depth';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
 
 export const E2E_SECRET = 'e2e-test-secret-of-at-least-thirty-two-bytes';
@@ -163,19 +164,9 @@ export async function roundTrip(client: TestClient): Promise<void> {
  * of something (a second mail) can be asserted.
  */
 export async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]): Promise<void> {
-  for (const QueueUrl of queueUrls) {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: [
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-          'ApproximateNumberOfMessagesDelayed',
-        ],
-      }),
-    );
-    const held = Object.entries(Attributes).filter(([, count]) => count !== '0');
-    if (held.length > 0) throw new Error(`${QueueUrl} holds ${JSON.stringify(held)}`);
+  for (const url of queueUrls) {
+    const held = await heldIn(sqs, url);
+    if (held > 0) throw new Error(`${url} holds ${held} message(s)`);
   }
 }
 
