@@ -32,7 +32,7 @@ export interface ResumeEvents {
 
 export interface ResumeDeps {
   /** Sends a request on the active socket (waiting for one while reconnecting). */
-  request(action: 'resume', args: { since: string }): Promise<RequestResult>;
+  request(action: 'resume', args: { since: string; after?: string }): Promise<RequestResult>;
   events: EventSink<ResumeEvents>;
   /** How many recent notification ids are remembered to drop duplicates. */
   recentIdsLimit: number;
@@ -129,12 +129,17 @@ export class ResumeTracker {
   }
 
   private async replay(since: string): Promise<ResumeOutcome> {
-    let cursor = since;
+    // Every round keeps the cursor (the server looks back from it for late-filed ones) and
+    // goes on from where the previous round stopped.
+    let after: string | undefined;
     let replayed = 0;
     for (let round = 0; round < MAX_RESUME_ROUNDS; round++) {
       let result: RequestResult;
       try {
-        result = await this.deps.request('resume', { since: cursor });
+        result = await this.deps.request(
+          'resume',
+          after === undefined ? { since } : { since, after },
+        );
       } catch (error) {
         if (error instanceof HeraldRequestError && error.code === RESUME_GAP) {
           // An unusable cursor would be refused again after every reconnect.
@@ -145,7 +150,7 @@ export class ResumeTracker {
       }
       if (typeof result.replayed === 'number') replayed += result.replayed;
       if (result.more !== true || typeof result.last !== 'string') break;
-      cursor = result.last;
+      after = result.last;
     }
     return { replayed };
   }

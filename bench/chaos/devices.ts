@@ -86,10 +86,16 @@ export class Device {
     await this.connect();
     this.tally.resumed = true;
     this.tally.resumedFrom ??= this.newestId;
-    let since = this.newestId;
+    const since = this.newestId;
+    if (since === undefined) return;
+    // Each round keeps the cursor and goes on after where the last one stopped.
+    let after: string | undefined;
     let failures = 0;
-    for (let round = 0; since !== undefined && round < 1_000; round++) {
-      const reply = await this.request('resume', { since });
+    for (let round = 0; round < 1_000; round++) {
+      const reply = await this.request(
+        'resume',
+        after === undefined ? { since } : { since, after },
+      );
       if (reply.ok !== true) {
         this.tally.resumeFailures.push(`${reply.error?.code}: ${reply.error?.message}`);
         // A gap cannot be replayed; anything else (a throttled read) is asked again.
@@ -99,7 +105,7 @@ export class Device {
       }
       this.tally.replayed += reply.result?.replayed ?? 0;
       if (reply.result?.more !== true) return;
-      since = reply.result.last;
+      after = reply.result.last;
     }
   }
 

@@ -13,7 +13,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification, Recipient } from '#core/model';
 import type { FanOutInbox, StoreOutcome } from '#core/ports';
 import { InboxRetry, type InboxRetryOptions } from './dynamo-inbox-retry';
-import { notificationKey, toItem } from './dynamo-notification-items';
+import { notificationKey, STORED_AT, toItem } from './dynamo-notification-items';
 
 export class DynamoFanOutInbox implements FanOutInbox {
   private readonly retry: InboxRetry;
@@ -22,6 +22,7 @@ export class DynamoFanOutInbox implements FanOutInbox {
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
     options: InboxRetryOptions = {},
+    private readonly now: () => number = Date.now,
   ) {
     this.retry = new InboxRetry(options);
   }
@@ -42,6 +43,7 @@ export class DynamoFanOutInbox implements FanOutInbox {
               ...toItem(recipient, notification),
               ...notificationKey(recipient, notification.id),
               expiresAt,
+              [STORED_AT]: this.now(),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),

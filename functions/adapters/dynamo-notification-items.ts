@@ -40,11 +40,17 @@ export function toItem(recipient: Recipient, notification: Notification): Record
   return item;
 }
 
+/**
+ * When the fan-out filed the row (epoch ms), beside the publish time its id carries: what
+ * `resume` tells a late-filed notification by. Bookkeeping, never part of the notification.
+ */
+export const STORED_AT = 'storedAt';
+
 /** The marker attribute of a tombstone. */
 export const TOMBSTONE_MARKER = 'deleted';
 
 /**
- * What a tombstone drops of its row: every attribute `toItem` may write. Keys and
+ * What a tombstone drops of its row: every attribute `toItem` and the fan-out write. Keys and
  * `expiresAt` stay, so the TTL removes the tombstone when it would have removed the row.
  */
 export const NOTIFICATION_ATTRIBUTES = [
@@ -59,6 +65,7 @@ export const NOTIFICATION_ATTRIBUTES = [
   'createdAt',
   'read',
   UNREAD_INDEX.sortKey,
+  STORED_AT,
 ] as const;
 
 /** Whether an item read back is a deleted notification's tombstone. */

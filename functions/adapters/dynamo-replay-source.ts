@@ -6,10 +6,11 @@
  * tombstone is none of them: not replayed, and not a cursor to resume from.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Notification, Recipient } from '#core/model';
-import type { ReplaySource } from '#core/ports';
+import type { Recipient } from '#core/model';
+import { notificationTime } from '#core/notification-id';
+import type { ReplaySource, StoredNotification } from '#core/ports';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
-import { fromItem, isTombstone, TOMBSTONE_MARKER } from './dynamo-notification-items';
+import { fromItem, isTombstone, STORED_AT, TOMBSTONE_MARKER } from './dynamo-notification-items';
 
 /**
  * The upper end of the notification sort keys: ids are Crockford base32 (`0-9`, `A-Z`) and
@@ -24,24 +25,24 @@ export class DynamoReplaySource implements ReplaySource {
     private readonly tableName: string,
   ) {}
 
-  async has(recipient: Recipient, id: string): Promise<boolean> {
+  async storedAt(recipient: Recipient, id: string): Promise<number | undefined> {
     const { Item } = await this.documentClient.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { pk: recipientPartition(recipient), sk: notificationSortKey(id) },
-        ProjectionExpression: 'pk, #deleted',
-        ExpressionAttributeNames: { '#deleted': TOMBSTONE_MARKER },
+        ProjectionExpression: 'pk, id, #deleted, #storedAt',
+        ExpressionAttributeNames: { '#deleted': TOMBSTONE_MARKER, '#storedAt': STORED_AT },
         // The id came from a push that followed the write: a stale read would be a false gap.
         ConsistentRead: true,
       }),
     );
-    return Item !== undefined && !isTombstone(Item);
+    return Item === undefined || isTombstone(Item) ? undefined : filedAt(Item);
   }
 
-  async after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]> {
+  async after(recipient: Recipient, afterId: string, limit: number): Promise<StoredNotification[]> {
     const pk = recipientPartition(recipient);
     const from = notificationSortKey(afterId);
-    const found: Notification[] = [];
+    const found: StoredNotification[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
@@ -60,11 +61,17 @@ export class DynamoReplaySource implements ReplaySource {
         // Tombstones are skipped here, not filtered by the Query, so `Limit` stays a bound on
         // what one request reads; the loop reads on past them.
         if (item.sk === from || isTombstone(item)) continue;
-        found.push(fromItem(item));
+        found.push({ notification: fromItem(item), storedAt: filedAt(item) });
         if (found.length === limit) return found;
       }
       startKey = LastEvaluatedKey;
     } while (startKey !== undefined);
     return found;
   }
+}
+
+/** When the item was filed; one filed before the time was recorded counts from its id's time. */
+function filedAt(item: Record<string, unknown>): number {
+  const at = item[STORED_AT];
+  return typeof at === 'number' ? at : (notificationTime(String(item.id)) ?? 0);
 }

@@ -4,6 +4,7 @@
  * name, instead of surfacing as an odd failure on some later request.
  */
 import { ENV, type EnvName } from './env-names';
+import { TOPOLOGY } from './topology';
 
 type Env = Record<string, string | undefined>;
 
@@ -86,6 +87,17 @@ export function idempotencySeconds(env: Env = process.env): number {
     );
   }
   return horizon;
+}
+
+/**
+ * How far before its cursor a `resume` looks for notifications filed late (an hour unless
+ * configured): at least the longest a publish can wait to be filed, that is the fan-out
+ * queue's visibility timeout times its receive count, with room for split tasks.
+ */
+export function resumeLookbackSeconds(env: Env = process.env): number {
+  const { visibilityTimeoutSeconds, maxReceiveCount } = TOPOLOGY.queues.fanOut;
+  const floor = visibilityTimeoutSeconds * maxReceiveCount;
+  return intEnv(ENV.resumeLookbackSeconds, 3600, { min: floor, max: 7 * 24 * 3600 }, env);
 }
 
 /** The caps on a client's frames, each within bounds a WebSocket frame (32 KB) can reach. */

@@ -44,6 +44,8 @@ export const ENV = {
    * a re-publish of the id within them changes nothing; after them it is a new notification.
    */
   idempotencySeconds: 'HERALD_IDEMPOTENCY_SECONDS',
+  /** Seconds a `resume` looks back before its cursor for notifications filed late. */
+  resumeLookbackSeconds: 'HERALD_RESUME_LOOKBACK_SECONDS',
   /** Topics one connection may hold (README "Security"). */
   maxSubscriptionsPerConnection: 'HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION',
   /** Connections one user may hold; `$connect` past it closes their oldest. */

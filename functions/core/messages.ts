@@ -10,6 +10,7 @@ import {
 import type { ErrorBody, ServerFrame } from './frames';
 import type { InboxService } from './inbox';
 import type { Identity } from './model';
+import { isNotificationId } from './notification-id';
 import type { ConnectionStore } from './ports';
 import type { Presence } from './presence';
 import type { Replay } from './replay';
@@ -56,7 +57,7 @@ const topicsArgs = z.looseObject({
   topics: z.array(z.string()).min(1).max(MAX_TOPICS_PER_REQUEST),
 });
 
-const resumeArgs = z.looseObject({ since: z.string() });
+const resumeArgs = z.looseObject({ since: z.string(), after: z.string().optional() });
 
 // Counts are checked against the configured caps after parsing, with their own codes.
 const presenceArgs = z.looseObject({
@@ -123,7 +124,13 @@ export function createMessageHandler(deps: MessageDeps) {
     },
     async resume(args, caller) {
       const parsed = resumeArgs.safeParse(args);
-      if (!parsed.success) throw new BadRequestError('"since" must be a notification id');
+      if (!parsed.success) {
+        throw new BadRequestError('"since" (and "after", when given) must be notification ids');
+      }
+      const { since, after } = parsed.data;
+      if (after !== undefined && !isNotificationId(after)) {
+        throw new BadRequestError('"after" must be the "last" of an earlier reply');
+      }
       const { identity, connectionId } = caller;
       // Subscribed topics come from the store: the authorizer context knows none.
       const connection = await deps.connections.get(connectionId);
@@ -132,7 +139,8 @@ export function createMessageHandler(deps: MessageDeps) {
         userId: identity.userId,
         connectionId,
         topics: connection?.topics ?? [],
-        since: parsed.data.since,
+        since,
+        ...(after === undefined ? {} : { after }),
       });
       return { ...result };
     },

@@ -12,16 +12,28 @@ const HASH_CHARS = 16;
  * lets the conditional inbox write act as the idempotency check.
  */
 export function notificationId(publishedAt: number, tenant: string, eventId: string): string {
-  let time = '';
-  let rest = Math.max(0, Math.floor(publishedAt));
-  for (let i = 0; i < TIME_CHARS; i++) {
-    time = CROCKFORD.charAt(rest % 32) + time;
-    rest = Math.floor(rest / 32);
-  }
   const digest = createHash('sha256').update(tenant).update('\u0000').update(eventId).digest();
   let hash = '';
   for (let i = 0; i < HASH_CHARS; i++) hash += CROCKFORD.charAt((digest[i] ?? 0) % 32);
-  return time + hash;
+  return timePart(publishedAt) + hash;
+}
+
+/**
+ * The lowest id a notification published at `time` (epoch ms) can have: every id of that
+ * millisecond or later sorts at or after it, every earlier one before it.
+ */
+export function lowestIdAt(time: number): string {
+  return timePart(time) + CROCKFORD.charAt(0).repeat(HASH_CHARS);
+}
+
+function timePart(time: number): string {
+  let encoded = '';
+  let rest = Math.max(0, Math.floor(time));
+  for (let i = 0; i < TIME_CHARS; i++) {
+    encoded = CROCKFORD.charAt(rest % 32) + encoded;
+    rest = Math.floor(rest / 32);
+  }
+  return encoded;
 }
 
 /** The publish time encoded in a notification id, or undefined if it is not one. */

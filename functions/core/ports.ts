@@ -282,11 +282,24 @@ export interface PreferenceStore {
  * Reads a recipient's stored notifications forwards from a cursor, oldest first: what
  * `resume` replays to a connection that was away.
  */
+/** A notification as its history holds it: with the time it was filed (not published). */
+export interface StoredNotification {
+  notification: Notification;
+  /**
+   * When the fan-out filed it (epoch ms). A retried batch files a notification long after
+   * its id's publish time; this is what tells a late one from one the client already had.
+   */
+  storedAt: number;
+}
+
 export interface ReplaySource {
-  /** Whether the recipient's history holds the notification with this id. */
-  has(recipient: Recipient, id: string): Promise<boolean>;
+  /**
+   * When the recipient's history filed the notification with this id (epoch ms), or
+   * undefined when it holds no such notification.
+   */
+  storedAt(recipient: Recipient, id: string): Promise<number | undefined>;
   /** Up to `limit` of the recipient's notifications with an id after `afterId`, oldest first. */
-  after(recipient: Recipient, afterId: string, limit: number): Promise<Notification[]>;
+  after(recipient: Recipient, afterId: string, limit: number): Promise<StoredNotification[]>;
 }
 
 /** Where envelopes of one collapse key meet: one slot per recipient (user or topic) and key. */

@@ -2,9 +2,9 @@ import { DEFAULT_RETRY, deliverFrame, type RetryPolicy } from './deliver';
 import { HeraldError, RetryableError } from './errors';
 import { notificationFrame } from './frames';
 import { createLimiter, mapLimited } from './limiter';
-import type { Notification, Recipient } from './model';
-import { notificationTime } from './notification-id';
-import type { Clock, Delivery, ReplaySource } from './ports';
+import type { Recipient } from './model';
+import { lowestIdAt, notificationTime } from './notification-id';
+import type { Clock, Delivery, ReplaySource, StoredNotification } from './ports';
 
 export interface ReplaySettings {
   /** How long notifications are kept: a cursor older than this may have lost what followed it. */
@@ -21,6 +21,19 @@ export interface ReplaySettings {
   /** Histories (the user's and each subscribed topic's) read in parallel. */
   sourceConcurrency: number;
   retry: RetryPolicy;
+  /**
+   * How long after its publish a notification may still be filed: a batch retried after
+   * its visibility timeouts, a split task queued behind others. Ids sort by publish time,
+   * so such a late one can sort before the cursor of a client that was offline when it was
+   * filed; a resume reads this far back before its cursor to find them.
+   */
+  lookbackSeconds: number;
+  /**
+   * How long a filed notification may take to reach the connections it is pushed to (one
+   * fan-out invocation). A client holding the cursor may have been gone before one filed up
+   * to this long before the cursor's own reached it: those are replayed too.
+   */
+  deliveryMarginSeconds: number;
 }
 
 export const DEFAULT_REPLAY_SETTINGS: ReplaySettings = {
@@ -30,6 +43,10 @@ export const DEFAULT_REPLAY_SETTINGS: ReplaySettings = {
   budgetMs: 5000,
   sourceConcurrency: 8,
   retry: DEFAULT_RETRY,
+  // Five receives of a 180 s visibility timeout, and room for split tasks queued behind them.
+  lookbackSeconds: 3600,
+  // Twice the fan-out's 30 s timeout.
+  deliveryMarginSeconds: 60,
 };
 
 export interface ReplayDeps {
@@ -47,17 +64,23 @@ export interface ResumeRequest {
   connectionId: string;
   /** Topics the connection is subscribed to: their histories are replayed too. */
   topics: string[];
-  /** The last notification id the client has. */
+  /** The client's cursor: the newest notification id it has. */
   since: string;
+  /**
+   * Where an earlier round of this resume stopped (its reply's `last`): the replay goes on
+   * from there with the same cursor, rather than looking back from `last` again.
+   */
+  after?: string;
 }
 
 export interface ResumeResult {
   replayed: number;
-  /** True when the replay stopped at its cap: resume again from `last`. */
+  /** True when the replay stopped at its cap: resume again, the same `since` and `after: last`. */
   more: boolean;
   /**
-   * The id of the last notification replayed, when any was: where a further `resume`
-   * continues (live pushes arriving meanwhile may carry newer ids than this).
+   * The id of the last notification the replay went past (replayed, or skipped as one the
+   * client has), when any: where a further round continues. Live pushes arriving meanwhile
+   * may carry newer ids than this.
    */
   last?: string;
 }
@@ -80,7 +103,7 @@ export class ResumeGapError extends HeraldError {
 
 /** One recipient's history, read forwards a page at a time as the merge consumes it. */
 class History {
-  private buffer: Notification[] = [];
+  private buffer: StoredNotification[] = [];
   private exhausted = false;
 
   constructor(
@@ -90,13 +113,13 @@ class History {
     private readonly pageSize: number,
   ) {}
 
-  async head(): Promise<Notification | undefined> {
+  async head(): Promise<StoredNotification | undefined> {
     if (this.buffer.length === 0 && !this.exhausted) {
       const page = await this.source.after(this.recipient, this.after, this.pageSize);
       this.exhausted = page.length < this.pageSize;
       this.buffer = page;
       const last = page.at(-1);
-      if (last !== undefined) this.after = last.id;
+      if (last !== undefined) this.after = last.notification.id;
     }
     return this.buffer[0];
   }
@@ -107,16 +130,19 @@ class History {
 }
 
 /**
- * `resume`: replays to one connection every notification stored after the client's last
- * id, oldest first, from the user's inbox and the connection's topics merged by id. Each
- * is pushed through the management API and awaited before the next, so they arrive in
- * order; the reply (the route response) follows them.
+ * `resume`: replays to one connection every notification the client missed, oldest first,
+ * from the user's inbox and the connection's topics merged by id. Missed means filed after
+ * the client's cursor: every id after it, and, within the look-back, an older id filed late
+ * (after the cursor's own was filed, less the delivery margin). Each is pushed through the
+ * management API and awaited before the next, so they arrive in order; the reply (the route
+ * response) follows them.
  */
 export function createReplay(deps: ReplayDeps) {
   const { settings } = deps;
   const random = deps.random ?? Math.random;
 
-  async function check(request: ResumeRequest, recipients: Recipient[]): Promise<void> {
+  /** When the cursor's notification was filed; refuses a cursor it cannot resume from. */
+  async function cursorFiledAt(request: ResumeRequest, recipients: Recipient[]): Promise<number> {
     const time = notificationTime(request.since);
     if (time === undefined) throw new ResumeGapError('"since" is not a notification id');
     if (time < deps.clock.now() - settings.retentionSeconds * 1000) {
@@ -124,11 +150,14 @@ export function createReplay(deps: ReplayDeps) {
     }
     // The user's inbox first: that is where nearly every cursor comes from.
     const [user, ...topics] = recipients;
-    if (user !== undefined && (await deps.source.has(user, request.since))) return;
+    const own = user === undefined ? undefined : await deps.source.storedAt(user, request.since);
+    if (own !== undefined) return own;
     const found = await mapLimited(topics, settings.sourceConcurrency, (recipient) =>
-      deps.source.has(recipient, request.since),
+      deps.source.storedAt(recipient, request.since),
     );
-    if (!found.includes(true)) throw new ResumeGapError('"since" is not a notification of yours');
+    const filedAt = found.find((at) => at !== undefined);
+    if (filedAt === undefined) throw new ResumeGapError('"since" is not a notification of yours');
+    return filedAt;
   }
 
   return {
@@ -140,11 +169,19 @@ export function createReplay(deps: ReplayDeps) {
           (topic): Recipient => ({ kind: 'topic', tenant, topic }),
         ),
       ];
-      await check(request, recipients);
+      const filedAt = await cursorFiledAt(request, recipients);
+      const filedFrom = filedAt - settings.deliveryMarginSeconds * 1000;
+      const missed = ({ notification: { id }, storedAt }: StoredNotification): boolean =>
+        id > since || (id !== since && storedAt >= filedFrom);
+      const lookedBack = lowestIdAt(
+        (notificationTime(since) ?? 0) - settings.lookbackSeconds * 1000,
+      );
+      const from =
+        request.after !== undefined && request.after > lookedBack ? request.after : lookedBack;
 
       const started = deps.clock.now();
       const histories = recipients.map(
-        (recipient) => new History(deps.source, recipient, since, settings.pageSize),
+        (recipient) => new History(deps.source, recipient, from, settings.pageSize),
       );
       // One connection, one post at a time: order is the point.
       const deliverDeps = {
@@ -161,16 +198,25 @@ export function createReplay(deps: ReplayDeps) {
         last === undefined ? { replayed, more } : { replayed, more, last };
       for (;;) {
         const heads = await mapLimited(histories, settings.sourceConcurrency, (h) => h.head());
-        let next: Notification | undefined;
-        for (const head of heads) if (head && (!next || head.id < next.id)) next = head;
+        let next: StoredNotification | undefined;
+        for (const head of heads) {
+          if (head && (!next || head.notification.id < next.notification.id)) next = head;
+        }
         if (next === undefined) return done(false);
-        const outOfTime = replayed > 0 && deps.clock.now() - started >= settings.budgetMs;
+        // Skipping counts as progress: a long look-back of ones the client has stops in time too.
+        const outOfTime = last !== undefined && deps.clock.now() - started >= settings.budgetMs;
         if (replayed >= settings.maxItems || outOfTime) return done(true);
+        const { notification } = next;
         // A notification in two histories (it cannot be, but cheaply guarded) goes out once.
         for (const [index, head] of heads.entries()) {
-          if (head?.id === next.id) histories[index]?.shift();
+          if (head?.notification.id === notification.id) histories[index]?.shift();
         }
-        const result = await deliverFrame(target, notificationFrame(next), deliverDeps);
+        if (!missed(next)) {
+          // The cursor itself is where the client is, not a step past it.
+          if (notification.id !== since) last = notification.id;
+          continue;
+        }
+        const result = await deliverFrame(target, notificationFrame(notification), deliverDeps);
         // A gone connection hears nothing more, not even the reply: stop quietly.
         if (result.gone.length > 0) return done(true);
         if (result.failed.length > 0) {
@@ -179,7 +225,7 @@ export function createReplay(deps: ReplayDeps) {
           );
         }
         replayed++;
-        last = next.id;
+        last = notification.id;
       }
     },
   };

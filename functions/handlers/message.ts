@@ -4,8 +4,15 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { logger } from '#adapters/powertools';
-import { messageLimits, requireEnv, retentionSeconds, wiredOnFirstCall } from '#config/config';
+import {
+  messageLimits,
+  requireEnv,
+  resumeLookbackSeconds,
+  retentionSeconds,
+  wiredOnFirstCall,
+} from '#config/config';
 import { ENV } from '#config/env-names';
+import { TOPOLOGY } from '#config/topology';
 import { encodeFrame } from '#core/frames';
 import { createInboxService, DEFAULT_INBOX_SETTINGS } from '#core/inbox';
 import { createLimiter } from '#core/limiter';
@@ -50,7 +57,13 @@ export const handler = wiredOnFirstCall(() => {
       source: new DynamoReplaySource(doc, notificationsTable),
       delivery,
       clock: systemClock,
-      settings: { ...DEFAULT_REPLAY_SETTINGS, retentionSeconds: retentionSeconds() },
+      settings: {
+        ...DEFAULT_REPLAY_SETTINGS,
+        retentionSeconds: retentionSeconds(),
+        lookbackSeconds: resumeLookbackSeconds(),
+        // A push reaches its connections within the fan-out invocation that filed it.
+        deliveryMarginSeconds: 2 * TOPOLOGY.consumerTimeoutSeconds,
+      },
     }),
     presence: createPresence({
       connections,

@@ -76,7 +76,7 @@ describe('HeraldClient resume', () => {
     await vi.waitFor(() => expect(order).toEqual([A, B, C, D, 'resumed 3']));
   });
 
-  it('resumes again from the last replayed id while the server says there is more', async () => {
+  it('keeps its cursor and goes on after the last replayed id while the server says there is more', async () => {
     const harness = await setup();
     const since = '01JAAAAAAAAAAAAAAAAAAAAAAA';
     const pages: Record<string, { ids: string[]; more: boolean }> = {
@@ -85,8 +85,9 @@ describe('HeraldClient resume', () => {
     };
     harness.gateway.onFrame = (connection, frame) => {
       if (frame.action !== 'resume') return false;
-      const page = pages[String(frame.since)];
-      if (!page) throw new Error(`unexpected cursor ${String(frame.since)}`);
+      if (frame.since !== since) throw new Error(`unexpected cursor ${String(frame.since)}`);
+      const page = pages[String(frame.after ?? frame.since)];
+      if (!page) throw new Error(`unexpected continuation ${String(frame.after)}`);
       // A live push lands between pages: it must not become the next cursor.
       connection.send({
         type: 'notification',
@@ -100,9 +101,9 @@ describe('HeraldClient resume', () => {
     };
     await connected(harness);
     expect(await harness.client.resume(since)).toEqual({ replayed: 3 });
-    expect(harness.gateway.connection(1).frames.map((f) => f.since)).toEqual([
-      since,
-      '01JB1111111111111111111111',
+    expect(harness.gateway.connection(1).frames.map((f) => [f.since, f.after])).toEqual([
+      [since, undefined],
+      [since, '01JB1111111111111111111111'],
     ]);
     expect(harness.notifications.map((n) => n.id)).toEqual([
       '01JB0000000000000000000000',

@@ -35,6 +35,8 @@ describe('the fakes', () => {
   ownerInboxContract(inbox);
   replaySourceContract(() => {
     const source = new FakeReplaySource();
+    // Filed when added, by the system clock, as the adapter stamps its writes.
+    source.now = Date.now;
     return {
       source,
       file: async (recipient, notes) => source.add(recipient, ...notes),

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Notification, Recipient } from '#core/model';
-import type { ReplaySource } from '#core/ports';
+import type { ReplaySource, StoredNotification } from '#core/ports';
 import { unique } from './names';
 import { published, series } from './notifications';
 
@@ -29,17 +29,40 @@ export function replaySourceContract(make: () => ReplayUnderTest): void {
       alice = { kind: 'user', tenant, userId: unique('alice') };
     });
 
-    const ids = (notes: Notification[]) => notes.map((note) => note.id);
+    const ids = (notes: Array<Notification | StoredNotification>) =>
+      notes.map((note) => ('notification' in note ? note.notification.id : note.id));
+    const has = async (recipient: Recipient, id: string) =>
+      (await replay.source.storedAt(recipient, id)) !== undefined;
+
+    it('knows when each notification was filed, however long after its publish', async () => {
+      const [early, late] = series(tenant, 2);
+      if (!early || !late) throw new Error('no notification');
+      const before = Date.now();
+      await replay.file(alice, [late, early]);
+      const after = Date.now();
+
+      // The ids sort by publish time; filing times are when the fan-out wrote, now.
+      for (const note of [early, late]) {
+        const at = await replay.source.storedAt(alice, note.id);
+        expect(at).toBeGreaterThanOrEqual(before);
+        expect(at).toBeLessThanOrEqual(after);
+      }
+      const read = await replay.source.after(alice, published(tenant, -1, 'evt-start').id, 10);
+      expect(read.map((n) => n.storedAt)).toEqual([
+        await replay.source.storedAt(alice, early.id),
+        await replay.source.storedAt(alice, late.id),
+      ]);
+    });
 
     it('knows the ids of the recipient’s history, and only those', async () => {
       const [note] = series(tenant, 1);
       if (!note) throw new Error('no notification');
       await replay.file(alice, [note]);
 
-      expect(await replay.source.has(alice, note.id)).toBe(true);
-      expect(await replay.source.has(alice, published(tenant, 50, 'evt-x').id)).toBe(false);
-      expect(await replay.source.has({ ...alice, userId: unique('bob') }, note.id)).toBe(false);
-      expect(await replay.source.has({ ...alice, tenant: unique('other') }, note.id)).toBe(false);
+      expect(await has(alice, note.id)).toBe(true);
+      expect(await has(alice, published(tenant, 50, 'evt-x').id)).toBe(false);
+      expect(await has({ ...alice, userId: unique('bob') }, note.id)).toBe(false);
+      expect(await has({ ...alice, tenant: unique('other') }, note.id)).toBe(false);
     });
 
     it('reads what followed the cursor, oldest first, up to the limit, page after page', async () => {
@@ -49,10 +72,10 @@ export function replaySourceContract(make: () => ReplayUnderTest): void {
       if (!cursor) throw new Error('no notification');
 
       const first = await replay.source.after(alice, cursor.id, 4);
-      const rest = await replay.source.after(alice, first.at(-1)?.id ?? '', 4);
+      const rest = await replay.source.after(alice, first.at(-1)?.notification.id ?? '', 4);
 
       expect(ids(first)).toEqual(ids(notes.slice(1, 5)));
-      expect(first[0]).toEqual(notes[1]);
+      expect(first[0]?.notification).toEqual(notes[1]);
       expect(ids(rest)).toEqual(ids(notes.slice(5)));
       expect(await replay.source.after(alice, notes.at(-1)?.id ?? '', 4)).toEqual([]);
     });
@@ -76,10 +99,10 @@ export function replaySourceContract(make: () => ReplayUnderTest): void {
       const [start, gone] = notes;
       if (!start || !gone) throw new Error('no notification');
 
-      expect(await replay.source.has(alice, gone.id)).toBe(false);
+      expect(await has(alice, gone.id)).toBe(false);
       const first = await replay.source.after(alice, start.id, 2);
       expect(ids(first)).toEqual(ids(kept.slice(1, 3)));
-      expect(ids(await replay.source.after(alice, first.at(-1)?.id ?? '', 2))).toEqual(
+      expect(ids(await replay.source.after(alice, first.at(-1)?.notification.id ?? '', 2))).toEqual(
         ids(kept.slice(3)),
       );
       // From a deleted one's id, by id order, as from any id not stored.

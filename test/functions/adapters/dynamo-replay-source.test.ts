@@ -62,8 +62,8 @@ describe('after', () => {
     await store(user('alice-after', 'globex'), note(2.5, 'globex-1'));
 
     const found = await source.after(alice, notes[1]?.id as string, 10);
-    expect(found.map((n) => n.eventId)).toEqual(['e3', 'e4']);
-    expect(found[1]).toEqual(full);
+    expect(found.map((n) => n.notification.eventId)).toEqual(['e3', 'e4']);
+    expect(found[1]?.notification).toEqual(full);
   });
 
   it('keeps to notifications: other kinds of the partition stay out', async () => {
@@ -77,7 +77,9 @@ describe('after', () => {
         Item: { pk: 'U#acme#alice-kinds', sk: 'PREFS', channels: { inapp: true } },
       }),
     );
-    expect((await source.after(alice, first.id, 10)).map((n) => n.eventId)).toEqual(['k2']);
+    expect((await source.after(alice, first.id, 10)).map((n) => n.notification.eventId)).toEqual([
+      'k2',
+    ]);
   });
 
   it('returns at most the limit, and the last id continues where it stopped', async () => {
@@ -86,30 +88,32 @@ describe('after', () => {
     await store(alice, ...notes);
     const cursor = notes[0]?.id as string;
     const page1 = await source.after(alice, cursor, 3);
-    expect(page1.map((n) => n.eventId)).toEqual(['l2', 'l3', 'l4']);
-    const page2 = await source.after(alice, page1.at(-1)?.id as string, 3);
-    expect(page2.map((n) => n.eventId)).toEqual(['l5', 'l6', 'l7']);
-    expect(await source.after(alice, page2.at(-1)?.id as string, 3)).toEqual([]);
+    expect(page1.map((n) => n.notification.eventId)).toEqual(['l2', 'l3', 'l4']);
+    const page2 = await source.after(alice, page1.at(-1)?.notification.id as string, 3);
+    expect(page2.map((n) => n.notification.eventId)).toEqual(['l5', 'l6', 'l7']);
+    expect(await source.after(alice, page2.at(-1)?.notification.id as string, 3)).toEqual([]);
   });
 
   it('starts after a cursor that is not itself stored', async () => {
     const alice = user('alice-gap');
     await store(alice, note(1, 'g1'), note(3, 'g3'));
     const between = notificationId(T0 + 2000, 'acme', 'never');
-    expect((await source.after(alice, between, 10)).map((n) => n.eventId)).toEqual(['g3']);
+    expect((await source.after(alice, between, 10)).map((n) => n.notification.eventId)).toEqual([
+      'g3',
+    ]);
   });
 
   it("reads a topic's history, with no read state", async () => {
     const topic: Recipient = { kind: 'topic', tenant: 'acme', topic: 'project.replay' };
     const first = note(1, 't1', { topic: 'project.replay' });
     await store(topic, first, note(2, 't2', { topic: 'project.replay' }));
-    expect(await source.after(topic, first.id, 10)).toEqual([
+    expect((await source.after(topic, first.id, 10)).map((n) => n.notification)).toEqual([
       note(2, 't2', { topic: 'project.replay' }),
     ]);
   });
 });
 
-describe('has', () => {
+describe('storedAt', () => {
   it("knows the recipient's own notifications, and nobody else's", async () => {
     const alice = user('alice-has');
     const topic: Recipient = { kind: 'topic', tenant: 'acme', topic: 'project.has' };
@@ -117,10 +121,27 @@ describe('has', () => {
     const broadcast = note(2, 'h2', { topic: 'project.has' });
     await store(alice, mine);
     await store(topic, broadcast);
-    expect(await source.has(alice, mine.id)).toBe(true);
-    expect(await source.has(topic, broadcast.id)).toBe(true);
-    expect(await source.has(alice, broadcast.id)).toBe(false);
-    expect(await source.has(user('bob-has'), mine.id)).toBe(false);
-    expect(await source.has(user('alice-has', 'globex'), mine.id)).toBe(false);
+    const has = async (recipient: Recipient, id: string) =>
+      (await source.storedAt(recipient, id)) !== undefined;
+    expect(await has(alice, mine.id)).toBe(true);
+    expect(await has(topic, broadcast.id)).toBe(true);
+    expect(await has(alice, broadcast.id)).toBe(false);
+    expect(await has(user('bob-has'), mine.id)).toBe(false);
+    expect(await has(user('alice-has', 'globex'), mine.id)).toBe(false);
+  });
+
+  it('counts a row filed before filing times were kept from its publish time', async () => {
+    const alice = user('alice-old-row');
+    const old = note(1, 'o1');
+    await local.doc.send(
+      new PutCommand({
+        TableName: local.tables.notifications,
+        Item: { pk: 'U#acme#alice-old-row', sk: `N#${old.id}`, ...old },
+      }),
+    );
+    expect(await source.storedAt(alice, old.id)).toBe(T0 + 1000);
+    expect((await source.after(alice, note(0, 'o0').id, 10)).map((n) => n.storedAt)).toEqual([
+      T0 + 1000,
+    ]);
   });
 });

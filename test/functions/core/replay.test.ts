@@ -38,7 +38,14 @@ function setup(settings: Partial<ReplaySettings> = {}) {
     source,
     delivery,
     clock,
-    settings: { ...DEFAULT_REPLAY_SETTINGS, retentionSeconds: 3600, ...settings },
+    // No look-back unless a test asks: the fake files each notification at its publish time.
+    settings: {
+      ...DEFAULT_REPLAY_SETTINGS,
+      retentionSeconds: 3600,
+      lookbackSeconds: 0,
+      deliveryMarginSeconds: 0,
+      ...settings,
+    },
     random: () => 0,
   });
   const resume = (since: string, extra: Partial<ResumeRequest> = {}) =>
@@ -185,8 +192,9 @@ describe('resume', () => {
     const cursor = note(100, 'e0');
     source.add(alice, cursor, ...[1, 2, 3, 4, 5, 6, 7].map((n) => note(100 - n, `e${n}`)));
     expect(await resume(cursor.id)).toMatchObject({ replayed: 3, more: true });
-    expect(source.queries.map((query) => query.limit)).toEqual([2, 2]);
-    expect(source.queries[1]?.afterId).toBe(note(98, 'e2').id);
+    // The first page starts at the cursor's millisecond, so it holds the cursor too.
+    expect(source.queries.map((query) => query.limit)).toEqual([2, 2, 2]);
+    expect(source.queries[1]?.afterId).toBe(note(99, 'e1').id);
   });
 
   it('stops with more: true when its time budget is spent', async () => {
@@ -220,5 +228,85 @@ describe('resume', () => {
       message: expect.stringContaining('after 1 notification'),
     });
     expect(replayed()).toEqual(['e1']);
+  });
+
+  describe('notifications filed late (a retried batch, with an id older than the cursor)', () => {
+    const LOOK_BACK = { lookbackSeconds: 3600, deliveryMarginSeconds: 60, retentionSeconds: 86400 };
+    /** Files `notes` as if the fan-out wrote them `secondsAgo` before NOW. */
+    function fileAt(source: FakeReplaySource, secondsAgo: number, ...notes: Notification[]) {
+      source.now = () => NOW - secondsAgo * 1000;
+      source.add(alice, ...notes);
+      source.now = undefined;
+    }
+
+    it('replays one filed after the cursor, and one filed within the margin before it', async () => {
+      const { source, resume, replayed } = setup(LOOK_BACK);
+      const cursor = note(100, 'cursor');
+      source.add(alice, note(400, 'had'), note(130, 'in-flight'), cursor, note(90, 'next'));
+      // Published 300 s ago, filed 50 s ago: after the client's cursor was.
+      fileAt(source, 50, note(300, 'late'));
+
+      expect(await resume(cursor.id)).toEqual({
+        replayed: 3,
+        more: false,
+        last: note(90, 'next').id,
+      });
+      // In id order; "had" was filed well before the cursor, so the client has it.
+      expect(replayed()).toEqual(['late', 'in-flight', 'next']);
+    });
+
+    it('looks back no further than its look-back', async () => {
+      const { source, resume, replayed } = setup({ ...LOOK_BACK, lookbackSeconds: 600 });
+      const cursor = note(100, 'cursor');
+      source.add(alice, cursor);
+      fileAt(source, 10, note(800, 'too-late'), note(650, 'late'));
+      expect(await resume(cursor.id)).toMatchObject({ replayed: 1, more: false });
+      expect(replayed()).toEqual(['late']);
+    });
+
+    it('goes on from "after" without looking back again, so many late ones finish', async () => {
+      const { source, resume, replayed } = setup({ ...LOOK_BACK, maxItems: 2 });
+      const cursor = note(100, 'cursor');
+      source.add(alice, cursor, note(90, 'a1'), note(80, 'a2'));
+      fileAt(source, 10, note(500, 'l1'), note(400, 'l2'), note(300, 'l3'));
+
+      const rounds = [];
+      let after: string | undefined;
+      for (let round = 0; round < 5; round++) {
+        const result = await resume(cursor.id, after === undefined ? {} : { after });
+        rounds.push(result.replayed);
+        if (!result.more) break;
+        after = result.last;
+      }
+      expect(rounds).toEqual([2, 2, 1]);
+      expect(replayed()).toEqual(['l1', 'l2', 'l3', 'a1', 'a2']);
+    });
+
+    it('stops in time over a long run of ones the client has, and goes on from there', async () => {
+      const { source, resume, clock, replayed } = setup({
+        ...LOOK_BACK,
+        deliveryMarginSeconds: 0,
+        pageSize: 1,
+        budgetMs: 5000,
+      });
+      const read = source.after.bind(source);
+      source.after = async (...args) => {
+        clock.time += 2000;
+        return read(...args);
+      };
+      const cursor = note(100, 'cursor');
+      source.add(alice, ...[1, 2, 3, 4, 5].map((n) => note(200 - n, `had-${n}`)), cursor);
+      source.add(alice, note(50, 'new'));
+
+      const first = await resume(cursor.id);
+      expect(first).toMatchObject({ replayed: 0, more: true });
+      expect(first.last).toBeDefined();
+      let after = first.last;
+      for (let round = 0; round < 5 && after !== undefined; round++) {
+        const next = await resume(cursor.id, { after });
+        after = next.more ? next.last : undefined;
+      }
+      expect(replayed()).toEqual(['new']);
+    });
   });
 });
