@@ -3,7 +3,9 @@
  * (`U#{tenant}#{userId}` or `T#{tenant}#{topic}` / `N#{id}`), read forwards. Ids sort by
  * time, so an ascending range of sort keys after `N#{since}` is "everything since", oldest
  * first, and the last id of one read is the cursor of the next. A deleted notification's
- * tombstone is none of them: not replayed, and not a cursor to resume from.
+ * tombstone is none of them: not replayed, and not a cursor to resume from. A row past its
+ * `expiresAt` that the TTL has not removed yet is not replayed either, as the list and the
+ * badge no longer show it.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Recipient } from '#core/model';
@@ -11,6 +13,7 @@ import { notificationTime } from '#core/notification-id';
 import type { ReplaySource, StoredNotification } from '#core/ports';
 import { NOTIFICATION_PREFIX, notificationSortKey, recipientPartition } from './dynamo-keys';
 import { fromItem, isTombstone, STORED_AT, TOMBSTONE_MARKER } from './dynamo-notification-items';
+import { isShown } from './dynamo-unread-index';
 
 /**
  * The upper end of the notification sort keys: ids are Crockford base32 (`0-9`, `A-Z`) and
@@ -23,6 +26,7 @@ export class DynamoReplaySource implements ReplaySource {
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async storedAt(recipient: Recipient, id: string): Promise<number | undefined> {
@@ -58,9 +62,9 @@ export class DynamoReplaySource implements ReplaySource {
         }),
       );
       for (const item of Items) {
-        // Tombstones are skipped here, not filtered by the Query, so `Limit` stays a bound on
-        // what one request reads; the loop reads on past them.
-        if (item.sk === from || isTombstone(item)) continue;
+        // Tombstones and expired rows are skipped here, not filtered by the Query, so `Limit`
+        // stays a bound on what one request reads; the loop reads on past them.
+        if (item.sk === from || !isShown(item, this.now())) continue;
         found.push({ notification: fromItem(item), storedAt: filedAt(item) });
         if (found.length === limit) return found;
       }

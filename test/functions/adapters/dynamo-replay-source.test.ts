@@ -144,4 +144,16 @@ describe('storedAt', () => {
       T0 + 1000,
     ]);
   });
+
+  it('replays no row past its expiry that the TTL has not removed yet', async () => {
+    const alice = user('alice-expired');
+    await store(alice, note(1, 'e1'), note(2, 'e2'));
+    const later = new DynamoReplaySource(
+      local.doc,
+      local.tables.notifications,
+      () => EXPIRES_AT * 1000,
+    );
+    expect(await later.after(alice, note(0, 'e0').id, 10)).toEqual([]);
+    expect(await source.after(alice, note(0, 'e0').id, 10)).toHaveLength(2);
+  });
 });
