@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -66,6 +66,12 @@ export class StatefulStack extends Stack implements HeraldData {
       enforceSSL: true,
       retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
     });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.expiryFailures).acknowledge({
+        id,
+        reason: "It is the stream event source's on-failure queue, a dead-letter queue itself",
+      });
+    }
 
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,

@@ -4,7 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
-import { bindTable } from './function-grants';
+import { acknowledgeNoMappingDestination, acknowledgeOnRole, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import { type HeraldSettings, senderAddress } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -63,6 +63,15 @@ export class EmailConsumer extends Construct {
           conditions: { StringEquals: { 'ses:FromAddress': senderAddress(emailFrom) } },
         }),
       );
+      for (const resource of ['identity/*', 'configuration-set/*']) {
+        acknowledgeOnRole(
+          fn,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:${resource}]`,
+          'SES authorizes against the verified identity (the address, its domain or a parent ' +
+            'domain) and any default configuration set, which the sender may choose; the ' +
+            'ses:FromAddress condition pins the From address to emailFrom',
+        );
+      }
     } else {
       Annotations.of(fn).addWarningV2(
         'herald:email-from-not-configured',
@@ -71,6 +80,7 @@ export class EmailConsumer extends Construct {
       );
     }
 
+    acknowledgeNoMappingDestination(fn);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: topology.batchSize,

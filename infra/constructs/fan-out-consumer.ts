@@ -4,7 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
-import { bindConnections, bindTable } from './function-grants';
+import { acknowledgeNoMappingDestination, bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -53,6 +53,7 @@ export class FanOutConsumer extends Construct {
     bindConnections(fn, props.stage, ['POST']);
     queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
+    acknowledgeNoMappingDestination(fn);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: topology.batchSize,

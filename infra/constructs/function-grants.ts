@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ENV } from '#config/env-names';
@@ -19,10 +19,11 @@ export type TableAction =
   | 'DeleteItem'
   | 'BatchWriteItem';
 
-/** What a function may do on one table: on its items, and on its indexes (only Query reads one). */
+/** What a function may do on one table: on its items, and which of its indexes it may Query. */
 export interface TableAccess {
   readonly items?: readonly TableAction[];
-  readonly indexes?: readonly 'Query'[];
+  /** Index names, each granted Query alone (the only action that reads an index). */
+  readonly queryIndexes?: readonly string[];
 }
 
 /**
@@ -30,17 +31,25 @@ export interface TableAccess {
  * name, in one step, so the variable and the permission cannot drift apart.
  */
 export function bindTable(fn: HeraldFunction, table: HeraldTable, access: TableAccess): void {
-  const statement = (actions: readonly string[], resource: string): void => {
-    if (actions.length === 0) return;
+  const items = [...new Set(access.items ?? [])];
+  if (items.length > 0) {
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: [...new Set(actions)].map((action) => `dynamodb:${action}`),
-        resources: [resource],
+        actions: items.map((action) => `dynamodb:${action}`),
+        resources: [table.tableArn],
       }),
     );
-  };
-  statement(access.items ?? [], table.tableArn);
-  statement(access.indexes ?? [], `${table.tableArn}/index/*`);
+  }
+  const indexes = [...new Set(access.queryIndexes ?? [])];
+  if (indexes.length > 0) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        // Each index by name: no `index/*` that would cover one added later.
+        resources: indexes.map((name) => `${table.tableArn}/index/${name}`),
+      }),
+    );
+  }
   fn.addEnvironment(table.envName, table.tableName);
 }
 
@@ -61,10 +70,11 @@ export function bindConnections(
   methods: readonly ConnectionMethod[],
 ): void {
   const stack = Stack.of(fn);
+  const unique = [...new Set(methods)];
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ['execute-api:ManageConnections'],
-      resources: [...new Set(methods)].map((method) =>
+      resources: unique.map((method) =>
         stack.formatArn({
           service: 'execute-api',
           resource: stage.api.apiId,
@@ -74,4 +84,30 @@ export function bindConnections(
     }),
   );
   fn.addEnvironment(ENV.callbackUrl, stage.callbackUrl);
+  // cdk-nag names each wildcard resource with the API's logical id as `<id>`.
+  const apiRef = stack.resolve(stage.api.apiId) as { Ref: string };
+  for (const method of unique) {
+    const resource = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiRef.Ref}>/${stage.stageName}/${method}/@connections/*`;
+    acknowledgeOnRole(
+      fn,
+      `AwsSolutions-IAM5[Resource::${resource}]`,
+      `${method} @connections/* of this stage only: the connection id is known only at run time`,
+    );
+  }
+}
+
+/** Acknowledges a cdk-nag finding on the function's role policy (where IAM findings are raised). */
+export function acknowledgeOnRole(fn: HeraldFunction, id: string, reason: string): void {
+  if (!fn.role) throw new Error(`${fn.node.path} has no role`);
+  Validations.of(fn.role).acknowledge({ id, reason });
+}
+
+/** An SQS event source mapping has no on-failure destination: its queue's redrive policy is. */
+export function acknowledgeNoMappingDestination(fn: HeraldFunction): void {
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaEventSourceMappingDestination',
+    reason:
+      'SQS event source mappings take no on-failure destination; a message that keeps ' +
+      "failing moves to the queue's dead-letter queue by its redrive policy",
+  });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
@@ -112,6 +112,12 @@ export class HeraldFunction extends NodejsFunction {
       description: `Herald ${handlerName} function`,
     });
     logGroup.grantWrite(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "X-Ray's PutTraceSegments and PutTelemetryRecords (every function) and DynamoDB's " +
+        'ListStreams (a stream event source) accept no resource narrower than *',
+    });
     super(scope, id, {
       memorySize: 256,
       timeout: Duration.seconds(10),
@@ -133,6 +139,13 @@ export class HeraldFunction extends NodejsFunction {
         ...environment,
       },
       bundling: HERALD_BUNDLING,
+    });
+    Validations.of(this).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'A function DLQ only catches asynchronous invocations; Herald functions are invoked ' +
+        'synchronously (API Gateway) or by event source mappings, whose failures go to the ' +
+        "queue's redrive DLQ or the stream's on-failure queue",
     });
   }
 }

@@ -5,6 +5,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TTL_REMOVAL_FILTER, TTL_STREAM } from '#config/ttl-removal';
+import { UNREAD_INDEX } from '#config/unread-index';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
@@ -36,7 +37,7 @@ export class InboxExpiryConsumer extends Construct {
       logLevel: props.settings.logLevel,
     });
     // The count is a Query of the unread index; nothing here reads or writes an item.
-    bindTable(fn, props.notifications, { indexes: ['Query'] });
+    bindTable(fn, props.notifications, { queryIndexes: [UNREAD_INDEX.name] });
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
     bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });

@@ -1,10 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { UNREAD_INDEX } from '#config/unread-index';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
@@ -99,7 +100,7 @@ export class WebSocketGateway extends Construct {
     // unread (a Query of the unread index). Never puts or deletes a notification.
     bindTable(this.messageFunction, notifications, {
       items: ['GetItem', 'Query', 'UpdateItem'],
-      indexes: ['Query'],
+      queryIndexes: [UNREAD_INDEX.name],
     });
 
     this.api = new WebSocketApi(this, 'Api', {
@@ -117,6 +118,13 @@ export class WebSocketGateway extends Construct {
         integration: new WebSocketLambdaIntegration('Message', this.messageFunction),
         returnResponse: true,
       },
+    });
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'A WebSocket API authorizes on $connect only (the JWT authorizer above); $default and ' +
+        '$disconnect run on a connection already authorized, with its identity',
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {

@@ -21,7 +21,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:herald-
 
 const CONNECTIONS = 'HeraldData:Connections';
 const NOTIFICATIONS = 'HeraldData:Notifications';
-const NOTIFICATION_INDEXES = 'HeraldData:Notifications/index/*';
+const UNREAD_INDEX = 'HeraldData:Notifications/index/unread';
 
 /** `dynamodb:<action> <resource>` for each action. */
 const dynamo = (resource: string, ...actions: string[]): string[] =>
@@ -86,7 +86,7 @@ const EXPECTED: Record<string, string[]> = {
   WebSocketMessage: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query', 'UpdateItem'),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'Query', 'UpdateItem'),
-    ...dynamo(NOTIFICATION_INDEXES, 'Query'),
+    ...dynamo(UNREAD_INDEX, 'Query'),
     ...manage('POST'),
     ...base('WebSocketMessage'),
   ],
@@ -111,14 +111,14 @@ const EXPECTED: Record<string, string[]> = {
   HttpFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
-    ...dynamo(NOTIFICATION_INDEXES, 'Query'),
+    ...dynamo(UNREAD_INDEX, 'Query'),
     ...manage('POST'),
     ...readSecret,
     ...base('HttpFunction'),
   ],
   InboxExpiryFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
-    ...dynamo(NOTIFICATION_INDEXES, 'Query'),
+    ...dynamo(UNREAD_INDEX, 'Query'),
     // The stream event source: ListStreams has no resource narrower than *.
     ...dynamo(`${NOTIFICATIONS}.StreamArn`, 'DescribeStream', 'GetRecords', 'GetShardIterator'),
     'dynamodb:ListStreams *',

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { restrictPublishers } from '#infra/constructs/topic-publishers';
 
 const ROLE = 'arn:aws:iam::210987654321:role/billing-publisher';
@@ -18,9 +18,18 @@ function topicPolicy(principals: string[]): Record<string, unknown>[] {
 const bySid = (statements: Record<string, unknown>[], sid: string) =>
   statements.find((statement) => statement.Sid === sid);
 
+let byDefault: Record<string, unknown>[];
+let named: Record<string, unknown>[];
+
+// Synthesis can take long on a busy machine: done once, under the hook timeout.
+beforeAll(() => {
+  byDefault = topicPolicy([]);
+  named = topicPolicy(['123456789012', ROLE]);
+});
+
 describe('restrictPublishers', () => {
   it('lets only the deploying account publish by default', () => {
-    const statements = topicPolicy([]);
+    const statements = byDefault;
     expect(bySid(statements, 'NamedPublishers')).toMatchObject({
       Effect: 'Allow',
       Action: 'sns:Publish',
@@ -45,7 +54,7 @@ describe('restrictPublishers', () => {
   });
 
   it('names the given accounts and roles, and denies everyone else', () => {
-    const statements = topicPolicy(['123456789012', ROLE]);
+    const statements = named;
     const allow = bySid(statements, 'NamedPublishers');
     expect(JSON.stringify(allow)).toContain(':iam::123456789012:root');
     expect(JSON.stringify(allow)).toContain(ROLE);
@@ -59,7 +68,7 @@ describe('restrictPublishers', () => {
   });
 
   it('keeps the deny of publishing without TLS', () => {
-    const statements = topicPolicy([ROLE]);
+    const statements = named;
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
