@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
   NodejsFunction,
@@ -140,6 +140,7 @@ export class HeraldFunction extends NodejsFunction {
       },
       bundling: HERALD_BUNDLING,
     });
+    dropRedundantRoleDependency(this.node.defaultChild as CfnFunction, role);
     Validations.of(this).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -148,4 +149,28 @@ export class HeraldFunction extends NodejsFunction {
         "queue's redrive DLQ or the stream's on-failure queue",
     });
   }
+}
+
+/**
+ * The function depends on its role and the role's policy (so the policy exists before the
+ * function runs); its `Role: GetAtt` already orders it after the role, and cfn-lint warns
+ * about the repeated `DependsOn` (W3005). Renders the same list without the role.
+ */
+function dropRedundantRoleDependency(fn: CfnFunction, role: Role): void {
+  const stack = Stack.of(fn);
+  const roleResource = role.node.defaultChild as CfnResource;
+  fn.addOverride(
+    'DependsOn',
+    Lazy.list({
+      produce: () => {
+        const ids = fn
+          .obtainDependencies()
+          .filter((target): target is CfnResource => target instanceof CfnResource)
+          .filter((target) => target !== roleResource && Stack.of(target) === stack)
+          .map((target) => stack.getLogicalId(target))
+          .sort();
+        return ids.length > 0 ? ids : undefined;
+      },
+    }),
+  );
 }

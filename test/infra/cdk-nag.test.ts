@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '#infra/constructs/herald-settings';
-import { StatefulStack } from '#infra/stateful-stack';
-import { StatelessStack } from '#infra/stateless-stack';
+import { productionApp } from '#test/support/production-app';
 
 /**
  * cdk-nag's AwsSolutions and Serverless packs over the app as production deploys it. Every
  * finding is fixed or acknowledged in code beside its resource
  * (`Validations.of(construct).acknowledge({ id, reason })`), so none may be left here.
  */
-
-const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
-  .context as Record<string, unknown>;
 
 /**
  * FIXED BY THE OPS BRANCH: findings another branch fixes (the runtime moves to Node 24; the
@@ -26,22 +20,9 @@ const FIXED_BY_THE_OPS_BRANCH = [
   'Serverless-SNSRedrivePolicy',
 ];
 
-/** The app of infra/app.ts with a production context: an HS256 secret, a sender, the logging role. */
-function productionApp(): App {
-  const app = new App({
-    context: {
-      ...CDK_CONTEXT,
-      'aws:cdk:bundling-stacks': [],
-      jwtSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:herald-jwt',
-      emailFrom: 'Herald <noreply@example.com>',
-      apiGatewayCloudWatchRole: 'true',
-    },
-  });
-  const settings = readSettings(app.node);
-  const data = new StatefulStack(app, 'HeraldData', {
-    publisherPrincipals: settings.publisherPrincipals,
-  });
-  new StatelessStack(app, 'HeraldApp', { data, settings });
+/** The production-shaped app, with the findings the ops branch fixes acknowledged. */
+function productionAppForNag(): App {
+  const { app } = productionApp();
   for (const id of FIXED_BY_THE_OPS_BRANCH) {
     Validations.of(app).acknowledge({ id, reason: 'fixed by the ops branch' });
   }
@@ -52,7 +33,7 @@ const packs = (app: App) => [new AwsSolutionsChecks(app), new ServerlessChecks(a
 
 describe('cdk-nag', () => {
   it('finds nothing unacknowledged in either stack (AwsSolutions, Serverless)', () => {
-    const app = productionApp();
+    const app = productionAppForNag();
     const findings = packs(app).flatMap((pack) =>
       pack
         .validateScope(app)
@@ -67,7 +48,7 @@ describe('cdk-nag', () => {
   }, 300_000);
 
   it('lets the app synthesize with both packs registered as validation plugins', () => {
-    const app = productionApp();
+    const app = productionAppForNag();
     Validations.of(app).addPlugins(...packs(app));
     expect(() => app.synth()).not.toThrow();
   }, 300_000);

@@ -1,10 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '#infra/constructs/herald-settings';
-import { StatefulStack } from '#infra/stateful-stack';
-import { StatelessStack } from '#infra/stateless-stack';
+import { PRODUCTION_SECRET_ARN, productionApp } from '#test/support/production-app';
 
 /**
  * Every IAM permission of every Herald function, as the synthesized template grants it.
@@ -14,10 +10,7 @@ import { StatelessStack } from '#infra/stateless-stack';
  * and `remove` are BatchWriteItem, `subscribe` is UpdateItem.
  */
 
-const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
-  .context as Record<string, unknown>;
-
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:herald-jwt';
+const SECRET_ARN = PRODUCTION_SECRET_ARN;
 
 const CONNECTIONS = 'HeraldData:Connections';
 const NOTIFICATIONS = 'HeraldData:Notifications';
@@ -126,21 +119,16 @@ const EXPECTED: Record<string, string[]> = {
     ...send('ExpiryFailures'),
     ...base('InboxExpiryFunction'),
   ],
+  // Not a function's: API Gateway's account-wide logging role (context apiGatewayCloudWatchRole).
+  'role WebSocketLoggingRole': [
+    `managed-policy arn:${Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
+  ],
 };
 
 let grants: Record<string, string[]>;
 
 beforeAll(() => {
-  const app = new App({
-    context: {
-      ...CDK_CONTEXT,
-      'aws:cdk:bundling-stacks': [],
-      jwtSecretArn: SECRET_ARN,
-      emailFrom: 'Herald <noreply@example.com>',
-    },
-  });
-  const data = new StatefulStack(app, 'HeraldData');
-  const code = new StatelessStack(app, 'HeraldApp', { data, settings: readSettings(app.node) });
+  const { data, code } = productionApp();
   grants = grantsByFunction(Template.fromStack(code), Template.fromStack(data));
 }, 300_000);
 
