@@ -121,7 +121,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   // Not a function's: API Gateway's account-wide logging role (context apiGatewayCloudWatchRole).
   'role WebSocketLoggingRole': [
-    `managed-policy arn:${Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
+    `managed-policy arn:\${Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
   ],
 };
 
