@@ -8,6 +8,7 @@ const app = new App();
 const settings = readSettings(app.node);
 const data = new StatefulStack(app, 'HeraldData', {
   description: 'Herald data: tables, topic, queues (retained across code deploys)',
+  publisherPrincipals: settings.publisherPrincipals,
 });
 new StatelessStack(app, 'HeraldApp', {
   description: 'Herald code: WebSocket API, authorizer, fan-out and email consumers',

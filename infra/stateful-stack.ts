@@ -1,10 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TOPOLOGY } from '#config/topology';
 import { HeraldTable } from './constructs/herald-table';
 import { NotificationQueue } from './constructs/notification-queue';
+import { restrictPublishers } from './constructs/topic-publishers';
 
 /** What the stateless stack builds on. */
 export interface HeraldData {
@@ -15,6 +16,11 @@ export interface HeraldData {
   readonly email: NotificationQueue;
   /** Where the inbox-expiry function's stream batches that kept failing are recorded. */
   readonly expiryFailures: Queue;
+}
+
+export interface StatefulStackProps extends StackProps {
+  /** Who may publish to the topic (account ids, role ARNs); the deploying account when empty. */
+  publisherPrincipals?: readonly string[];
 }
 
 /**
@@ -31,8 +37,9 @@ export class StatefulStack extends Stack implements HeraldData {
   readonly email: NotificationQueue;
   readonly expiryFailures: Queue;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
+  constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
+    const { publisherPrincipals = [], ...stackProps } = props;
+    super(scope, id, stackProps);
 
     this.connections = new HeraldTable(this, 'Connections', { name: 'connections' });
     this.notifications = new HeraldTable(this, 'Notifications', {
@@ -42,6 +49,7 @@ export class StatefulStack extends Stack implements HeraldData {
     });
 
     this.topic = new Topic(this, 'Topic', { enforceSSL: true });
+    restrictPublishers(this.topic, publisherPrincipals);
     this.fanOut = new NotificationQueue(this, 'FanOut', {
       topic: this.topic,
       topology: TOPOLOGY.queues.fanOut,
@@ -58,6 +66,12 @@ export class StatefulStack extends Stack implements HeraldData {
       enforceSSL: true,
       retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
     });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.expiryFailures).acknowledge({
+        id,
+        reason: "It is the stream event source's on-failure queue, a dead-letter queue itself",
+      });
+    }
 
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,

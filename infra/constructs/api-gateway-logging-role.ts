@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -21,6 +21,12 @@ export class ApiGatewayLoggingRole extends Construct {
       ],
     });
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "The policy API Gateway documents for its account-wide logging role; it is the region's " +
+        "role for every API's logs, whose groups Herald cannot name",
+    });
     this.account = new CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
   }
 }

@@ -4,6 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import { acknowledgeNoMappingDestination, acknowledgeOnRole, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import { type HeraldSettings, senderAddress } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -37,10 +38,14 @@ export class EmailConsumer extends Construct {
         [ENV.emailDeadLetterQueueUrl]: deadLetterQueue.queueUrl,
       },
     });
-    fn.bindTable(props.connections, 'read');
-    // Addresses and preferences are read from the notifications table; the mail log that
-    // keeps a retried batch from mailing twice is written there.
-    fn.bindTable(props.notifications, 'readWrite');
+    // Whether the recipient is online: a Query of their connections, nothing else.
+    bindTable(fn, props.connections, { items: ['Query'] });
+    // Addresses, preferences and the event ledger are read (GetItem); the mail log that keeps
+    // a retried batch from mailing twice is claimed (PutItem), marked sent (UpdateItem) or
+    // released (DeleteItem); the ledger records an event once (PutItem). No Query, no batch.
+    bindTable(fn, props.notifications, {
+      items: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    });
     queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
 
@@ -58,6 +63,15 @@ export class EmailConsumer extends Construct {
           conditions: { StringEquals: { 'ses:FromAddress': senderAddress(emailFrom) } },
         }),
       );
+      for (const resource of ['identity/*', 'configuration-set/*']) {
+        acknowledgeOnRole(
+          fn,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:${resource}]`,
+          'SES authorizes against the verified identity (the address, its domain or a parent ' +
+            'domain) and any default configuration set, which the sender may choose; the ' +
+            'ses:FromAddress condition pins the From address to emailFrom',
+        );
+      }
     } else {
       Annotations.of(fn).addWarningV2(
         'herald:email-from-not-configured',
@@ -66,6 +80,7 @@ export class EmailConsumer extends Construct {
       );
     }
 
+    acknowledgeNoMappingDestination(fn);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: topology.batchSize,

@@ -4,6 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import { acknowledgeNoMappingDestination, bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -38,17 +39,21 @@ export class FanOutConsumer extends Construct {
       timeout: Duration.seconds(TOPOLOGY.consumerTimeoutSeconds),
       logLevel: props.settings.logLevel,
       environment: {
-        // The management endpoint comes from configuration, never from the request's domain.
-        [ENV.callbackUrl]: props.stage.callbackUrl,
         [ENV.fanOutQueueUrl]: queue.queueUrl,
         [ENV.fanOutDeadLetterQueueUrl]: deadLetterQueue.queueUrl,
       },
     });
-    fn.bindTable(props.connections, 'readWrite');
-    fn.bindTable(props.notifications, 'readWrite');
-    props.stage.grantManagementApiAccess(fn);
+    // Lists a topic's or user's connections; prunes a gone one (read its entry, batch-delete).
+    bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
+    // Stores each recipient's copy and the event ledger (PutItem), reads preferences
+    // (GetItem, BatchGetItem) and the ledger, keeps collapse slots (UpdateItem).
+    bindTable(fn, props.notifications, {
+      items: ['PutItem', 'GetItem', 'BatchGetItem', 'UpdateItem'],
+    });
+    bindConnections(fn, props.stage, ['POST']);
     queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
+    acknowledgeNoMappingDestination(fn);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: topology.batchSize,

@@ -24,6 +24,11 @@ export interface HeraldSettings {
    * account and region before a WebSocket stage may write access logs).
    */
   apiGatewayCloudWatchRole: boolean;
+  /**
+   * Who may publish to the notifications topic: account ids and IAM role ARNs. Empty means
+   * the deploying account only.
+   */
+  publisherPrincipals: string[];
 }
 
 export const SETTINGS_DEFAULTS = {
@@ -93,7 +98,30 @@ export function readSettings(node: Node): HeraldSettings {
     emailFrom: text('emailFrom'),
     logLevel: logLevel as LogLevel,
     apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
+    publisherPrincipals: readPublisherPrincipals(node.tryGetContext('publisherPrincipals')),
   };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/**
+ * Context `publisherPrincipals`: a JSON list (cdk.json) or a comma-separated string (`-c`)
+ * of 12-digit account ids and IAM role ARNs. A wildcard or anything else fails synth.
+ */
+function readPublisherPrincipals(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : String(value).split(',');
+  const principals = [...new Set(list.map((item) => String(item).trim()).filter(Boolean))];
+  for (const principal of principals) {
+    if (!ACCOUNT_ID.test(principal) && !ROLE_ARN.test(principal)) {
+      throw new Error(
+        `context publisherPrincipals: "${principal}" is neither a 12-digit account id nor ` +
+          'an IAM role ARN (arn:aws:iam::123456789012:role/name)',
+      );
+    }
+  }
+  return principals;
 }
 
 /** The bare address of `Name <addr>` or `addr`, as SES's `ses:FromAddress` condition sees it. */

@@ -41,7 +41,7 @@ export interface HeraldTableProps {
  * One of Herald's tables: the generic pk/sk schema every access pattern queries (so
  * nothing ever needs a Scan; the notifications table adds one local index, of unread rows), on demand, TTL, point-in-time recovery, and
  * retained when the stack goes so data outlives any deploy. The table knows its
- * environment variable so `HeraldFunction.bindTable` can set it with the grant.
+ * environment variable so `bindTable` (function-grants.ts) can set it with the grant.
  */
 export class HeraldTable extends Table {
   readonly envName: EnvName;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -13,8 +13,9 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type Node } from 'constructs';
-import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import { UNREAD_INDEX } from '#config/unread-index';
+import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -63,16 +64,17 @@ export class InboxHttpApi extends Construct {
       handlerName: 'http-api',
       description: 'The HTTP API: inbox, read state, preferences',
       logLevel: settings.logLevel,
-      environment: {
-        // The management endpoint comes from configuration, never from the request's domain.
-        [ENV.callbackUrl]: props.webSocketStage.callbackUrl,
-      },
     });
     configureJwt(this.function, settings.jwt, 'the HTTP API');
-    this.function.bindTable(props.notifications, 'readWrite');
-    // Read to find the user's live connections, write to prune the gone ones.
-    this.function.bindTable(props.connections, 'readWrite');
-    props.webSocketStage.grantManagementApiAccess(this.function);
+    // Lists and reads the inbox, flips read state and tombstones (UpdateItem), writes
+    // preferences (PutItem), counts and lists the unread through the index.
+    bindTable(this.function, props.notifications, {
+      items: ['Query', 'GetItem', 'UpdateItem', 'PutItem'],
+      queryIndexes: [UNREAD_INDEX.name],
+    });
+    // Lists the user's live connections; prunes a gone one (read its entry, batch-delete).
+    bindTable(this.function, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
+    bindConnections(this.function, props.webSocketStage, ['POST']);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Herald inbox, read state and preferences',
@@ -86,6 +88,13 @@ export class InboxHttpApi extends Construct {
       const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
       this.api.addRoutes({ path, methods: [HttpMethod[method]], integration, authorizer });
     }
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Every route verifies the bearer JWT in the function (see above), so refusals are ' +
+        "Herald's 401 body; no request reaches data without a valid token",
+    });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.ONE_MONTH,

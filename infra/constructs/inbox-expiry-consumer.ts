@@ -1,12 +1,12 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '#config/env-names';
 import { TTL_REMOVAL_FILTER, TTL_STREAM } from '#config/ttl-removal';
+import { UNREAD_INDEX } from '#config/unread-index';
+import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -35,27 +35,13 @@ export class InboxExpiryConsumer extends Construct {
       handlerName: 'inbox-expiry',
       description: 'Announces unread counts after DynamoDB TTL removes unread notifications',
       logLevel: props.settings.logLevel,
-      environment: { [ENV.callbackUrl]: props.stage.callbackUrl },
     });
-    // The count is a Query of the unread index; nothing here writes a notification.
-    fn.bindTable(props.notifications, 'query');
+    // The count is a Query of the unread index; nothing here reads or writes an item.
+    bindTable(fn, props.notifications, { queryIndexes: [UNREAD_INDEX.name] });
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
-    fn.bindTable(props.connections, 'query');
-    props.connections.grants.actions(fn, 'dynamodb:GetItem', 'dynamodb:BatchWriteItem');
-    // Only POST (a frame to a connection), unlike `grantManagementApiAccess`'s every method.
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'execute-api',
-            resource: props.stage.api.apiId,
-            resourceName: `${props.stage.stageName}/POST/@connections/*`,
-          }),
-        ],
-      }),
-    );
+    bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
+    bindConnections(fn, props.stage, ['POST']);
     // Grants the stream reads (and sending to the failure queue) itself.
     fn.addEventSource(
       new DynamoEventSource(props.notifications, {

@@ -1,12 +1,13 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '#config/env-names';
+import { UNREAD_INDEX } from '#config/unread-index';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
+import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -69,26 +70,38 @@ export class WebSocketGateway extends Construct {
       description: 'Records a new WebSocket connection and announces presence',
       logLevel,
     });
-    // Reads too: a first connection is told apart by the user's others, watchers by topic.
-    this.connectFunction.bindTable(connections, 'readWrite');
-    // The email address a token carries is remembered in the user's directory entry.
-    this.connectFunction.bindTable(notifications, 'write');
+    // Writes its entries in one batch; lists the user's others (first connection? over the
+    // cap?) and the presence watchers; reads and removes the oldest past the cap.
+    bindTable(this.connectFunction, connections, { items: ['BatchWriteItem', 'Query', 'GetItem'] });
+    // The email address a token carries is remembered in the user's directory entry: one
+    // UpdateItem, so it can neither read nor delete notifications.
+    bindTable(this.connectFunction, notifications, { items: ['UpdateItem'] });
 
     this.disconnectFunction = new HeraldFunction(this, 'Disconnect', {
       handlerName: 'disconnect',
       description: 'Removes a closed WebSocket connection and announces presence',
       logLevel,
     });
-    this.disconnectFunction.bindTable(connections, 'readWrite');
+    // Reads the connection's entry to remove its entries in one batch; lists watchers.
+    bindTable(this.disconnectFunction, connections, {
+      items: ['GetItem', 'BatchWriteItem', 'Query'],
+    });
 
     this.messageFunction = new HeraldFunction(this, 'Message', {
       handlerName: 'message',
       description: 'Answers client frames: subscribe, resume, markRead, state, presence',
       logLevel,
     });
-    this.messageFunction.bindTable(connections, 'readWrite');
-    // Replays from the inbox and topic histories; marks read with the unread count.
-    this.messageFunction.bindTable(notifications, 'readWrite');
+    // Subscribe and unsubscribe update the connection entry and batch the topic entries.
+    bindTable(this.messageFunction, connections, {
+      items: ['GetItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+    });
+    // Replays from the inbox and topic histories; marks read (UpdateItem) and counts the
+    // unread (a Query of the unread index). Never puts or deletes a notification.
+    bindTable(this.messageFunction, notifications, {
+      items: ['GetItem', 'Query', 'UpdateItem'],
+      queryIndexes: [UNREAD_INDEX.name],
+    });
 
     this.api = new WebSocketApi(this, 'Api', {
       description: 'Herald real-time notifications',
@@ -107,6 +120,13 @@ export class WebSocketGateway extends Construct {
       },
     });
 
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'A WebSocket API authorizes on $connect only (the JWT authorizer above); $default and ' +
+        '$disconnect run on a connection already authorized, with its identity',
+    });
+
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -122,13 +142,11 @@ export class WebSocketGateway extends Construct {
       },
     });
 
-    // Replays and `state` pushes (message), presence changes (connect, disconnect) and the
-    // closing of a user's oldest connection past the cap (connect) go through this stage's
-    // management API, named by configuration, never the request.
-    for (const fn of [this.connectFunction, this.disconnectFunction, this.messageFunction]) {
-      fn.addEnvironment(ENV.callbackUrl, this.stage.callbackUrl);
-      this.stage.grantManagementApiAccess(fn);
-    }
+    // Replays and `state` pushes (message) and presence changes (connect, disconnect) POST
+    // frames; only connect closes sockets (DELETE), a user's oldest past the cap.
+    bindConnections(this.connectFunction, this.stage, ['POST', 'DELETE']);
+    bindConnections(this.disconnectFunction, this.stage, ['POST']);
+    bindConnections(this.messageFunction, this.stage, ['POST']);
 
     if (settings.apiGatewayCloudWatchRole) {
       const logging = new ApiGatewayLoggingRole(this, 'LoggingRole');

@@ -83,20 +83,6 @@ function tableActions(h: Herald, fn: IFunction, table: 'connections' | 'notifica
     .sort();
 }
 
-const READ = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-];
-const WRITE = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-];
-const READ_WRITE = [...READ, ...WRITE].sort();
-
 /** Every Allow statement anywhere in a template: identity, trust and resource policies. */
 function allowedActions(template: Template): string[] {
   const actions: string[] = [];
@@ -308,32 +294,26 @@ describe('WebSocket API', () => {
   });
 });
 
-describe('table grants (least privilege, env var set with the grant)', () => {
+// Which actions each function may call on each table: test/infra/least-privilege.test.ts.
+describe('table grants (env var set with the grant)', () => {
   it.each([
-    ['connect', 'connectFunction', READ_WRITE, WRITE],
-    ['disconnect', 'disconnectFunction', READ_WRITE, []],
-    ['message', 'messageFunction', READ_WRITE, READ_WRITE],
-    ['authorizer', 'authorizerFunction', [], []],
+    ['connect', 'connectFunction', true, true],
+    ['disconnect', 'disconnectFunction', true, false],
+    ['message', 'messageFunction', true, true],
+    ['authorizer', 'authorizerFunction', false, false],
   ] as const)('%s', (_name, fn, connections, notifications) => {
     const f = h.code.gateway[fn];
-    expect(tableActions(h, f, 'connections')).toEqual([...connections].sort());
-    expect(tableActions(h, f, 'notifications')).toEqual([...notifications].sort());
+    expect(tableActions(h, f, 'connections').length > 0).toBe(connections);
+    expect(tableActions(h, f, 'notifications').length > 0).toBe(notifications);
     const vars = Match.objectLike({
-      ...(connections.length ? { [ENV.connectionsTable]: Match.anyValue() } : {}),
-      ...(notifications.length ? { [ENV.notificationsTable]: Match.anyValue() } : {}),
+      ...(connections ? { [ENV.connectionsTable]: Match.anyValue() } : {}),
+      ...(notifications ? { [ENV.notificationsTable]: Match.anyValue() } : {}),
     });
     expect(
       h.template.findResources('AWS::Lambda::Function', {
         Properties: { Environment: { Variables: vars } },
       }),
     ).toHaveProperty(logicalId(f));
-  });
-
-  it('fan-out reads and writes both tables; email reads connections, keeps its mail log', () => {
-    expect(tableActions(h, h.code.fanOut.function, 'connections')).toEqual(READ_WRITE);
-    expect(tableActions(h, h.code.fanOut.function, 'notifications')).toEqual(READ_WRITE);
-    expect(tableActions(h, h.code.email.function, 'connections')).toEqual(READ);
-    expect(tableActions(h, h.code.email.function, 'notifications')).toEqual(READ_WRITE);
   });
 
   it('names each table through its ENV variable', () => {
@@ -353,7 +333,7 @@ describe('table grants (least privilege, env var set with the grant)', () => {
 });
 
 describe('fan-out', () => {
-  it('may manage connections of this API and stage only', () => {
+  it('may post to connections of this API and stage only', () => {
     h.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roleId(h.code.fanOut.function) }],
       PolicyDocument: {
@@ -362,7 +342,7 @@ describe('fan-out', () => {
             Effect: 'Allow',
             Action: 'execute-api:ManageConnections',
             Resource: {
-              'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live/*/@connections/*'])],
+              'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live/POST/@connections/*'])],
             },
           },
         ]),
@@ -518,23 +498,17 @@ describe('WebSocket route functions', () => {
   });
 
   it.each(['connectFunction', 'disconnectFunction', 'messageFunction'] as const)(
-    '%s may manage connections of this API and stage only, told the callback URL',
+    '%s may post to connections of this API and stage only, told the callback URL',
     (fn) => {
       const f = h.code.gateway[fn];
-      h.template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: roleId(f) }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            {
-              Effect: 'Allow',
-              Action: 'execute-api:ManageConnections',
-              Resource: {
-                'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/live/*/@connections/*'])],
-              },
-            },
-          ]),
-        },
-      });
+      const manage = statementsOf(h.template, f).filter((s) =>
+        [s.Action].flat().includes('execute-api:ManageConnections'),
+      );
+      const resources = JSON.stringify(manage.map((s) => s.Resource));
+      expect(resources).toContain(JSON.stringify({ Ref: apiId }));
+      expect(resources).toContain('"/live/POST/@connections/*"');
+      // Only connect closes sockets (a user's oldest past the cap).
+      expect(resources.includes('/live/DELETE/@connections/*')).toBe(fn === 'connectFunction');
       expect(
         h.template.findResources('AWS::Lambda::Function', {
           Properties: {
@@ -738,7 +712,7 @@ describe('context', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 'execute-api:ManageConnections',
-            Resource: { 'Fn::Join': ['', Match.arrayWith(['/beta/*/@connections/*'])] },
+            Resource: { 'Fn::Join': ['', Match.arrayWith(['/beta/POST/@connections/*'])] },
           }),
         ]),
       },

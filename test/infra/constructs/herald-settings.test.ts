@@ -13,7 +13,30 @@ describe('readSettings', () => {
       emailFrom: undefined,
       logLevel: 'INFO',
       apiGatewayCloudWatchRole: false,
+      publisherPrincipals: [],
     });
+  });
+
+  it('reads publisherPrincipals as a list or a comma-separated string', () => {
+    const role = 'arn:aws:iam::210987654321:role/billing-publisher';
+    expect(
+      settingsFrom({ publisherPrincipals: ['123456789012', role] }).publisherPrincipals,
+    ).toEqual(['123456789012', role]);
+    expect(
+      settingsFrom({ publisherPrincipals: ` 123456789012 ,${role},123456789012` })
+        .publisherPrincipals,
+    ).toEqual(['123456789012', role]);
+  });
+
+  it.each([
+    '*',
+    '12345',
+    'arn:aws:iam::123456789012:user/alice',
+    'arn:aws:sts::123456789012:assumed-role/x/y',
+  ])('refuses publisherPrincipals %s at synth', (principal) => {
+    expect(() => settingsFrom({ publisherPrincipals: principal })).toThrow(
+      /publisherPrincipals: .* neither a 12-digit account id nor an IAM role ARN/,
+    );
   });
 
   it('reads CLI strings (-c key=value) as numbers and flags', () => {
