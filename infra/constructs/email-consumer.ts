@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { HeraldFunction } from './herald-function';
-import { type HeraldSettings, senderAddress } from './herald-settings';
+import { emailConcurrency, type HeraldSettings, senderAddress } from './herald-settings';
 import type { HeraldTable } from './herald-table';
 import type { NotificationQueue } from './notification-queue';
 
@@ -25,6 +25,8 @@ export class EmailConsumer extends Construct {
     const { queue, deadLetterQueue } = props.queue;
     const { emailFrom } = props.settings;
     const topology = TOPOLOGY.queues.email;
+    // Consumers at once times each one's pace stays within the account's SES rate.
+    const { maxConcurrency, sendRatePerConsumer } = emailConcurrency(props.settings.sesSendRate);
 
     const fn = new HeraldFunction(this, 'Function', {
       handlerName: 'email',
@@ -35,6 +37,7 @@ export class EmailConsumer extends Construct {
         // Its own queue too: a big audience hands its further slices on as tasks there.
         [ENV.emailQueueUrl]: queue.queueUrl,
         [ENV.emailDeadLetterQueueUrl]: deadLetterQueue.queueUrl,
+        [ENV.sesRate]: String(sendRatePerConsumer),
       },
     });
     fn.bindTable(props.connections, 'read');
@@ -71,6 +74,7 @@ export class EmailConsumer extends Construct {
         batchSize: topology.batchSize,
         maxBatchingWindow: Duration.seconds(topology.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        maxConcurrency,
       }),
     );
     this.function = fn;
