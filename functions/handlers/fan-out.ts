@@ -79,7 +79,7 @@ export function makeHandler(deps: FanOutHandlerDeps) {
  * Publish-to-push latency: now minus the SNS publish timestamp, once per record that pushed
  * to at least one connection (a retry's pushes count from the original publish).
  */
-export function recordPushLatency(report: FanOutReport, publishedAt: number, now: number): void {
+function recordPushLatency(report: FanOutReport, publishedAt: number, now: number): void {
   if (report.delivered === 0) return;
   metrics.addMetric(
     METRIC.publishToPushLatency,
