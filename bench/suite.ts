@@ -265,6 +265,8 @@ export async function runBenchmarks(options: SuiteOptions): Promise<BenchReport>
             handler: row.handler,
             bytes: row.bytes,
             initRatio: row.initMs.optimised / row.initMs.unoptimised,
+            initOverSdkBundled:
+              row.samples.sdkBundled > 0 ? row.initMs.optimised / row.initMs.sdkBundled : undefined,
           })),
         }
       : undefined,

@@ -34,7 +34,13 @@ export interface EndToEndFacts {
 }
 
 export interface ColdStartFacts {
-  rows: Array<{ handler: string; bytes: number; initRatio: number }>;
+  rows: Array<{
+    handler: string;
+    bytes: number;
+    initRatio: number;
+    /** Init ÷ the "SDK bundled" reference's init; undefined where it was not measured. */
+    initOverSdkBundled?: number;
+  }>;
 }
 
 export interface TargetFacts {
@@ -51,8 +57,10 @@ export const LIMITS = {
   endToEndP99Ms: 100,
   endToEndClients: 1000,
   endToEndRate: 200,
-  bundleBytes: 300 * 1024,
+  /** Init over bytes: with the AWS SDK bundled, bundles may be larger. */
+  bundleBytes: 1024 * 1024,
   initRatio: 0.5,
+  initOverSdkBundled: 1.15,
   costOverFloor: 0.15,
   broadcastOverFloor: 0.2,
 } as const;
@@ -136,7 +144,7 @@ export function evaluateTargets(facts: TargetFacts): Target[] {
       const small = row.bytes < LIMITS.bundleBytes;
       targets.push({
         name: `Bundle size, ${row.handler}`,
-        goal: '< 300 KB',
+        goal: `< ${(LIMITS.bundleBytes / 1024).toFixed(0)} KB`,
         measured: `${(row.bytes / 1024).toFixed(0)} KB`,
         met: small,
         margin: small
@@ -154,6 +162,19 @@ export function evaluateTargets(facts: TargetFacts): Target[] {
         margin: fast
           ? 'met'
           : `${(row.initRatio / LIMITS.initRatio).toFixed(1)}× the allowed ratio`,
+      });
+    }
+    for (const row of facts.coldStart.rows) {
+      if (row.initOverSdkBundled === undefined) continue;
+      const fast = row.initOverSdkBundled <= LIMITS.initOverSdkBundled;
+      targets.push({
+        name: `Init vs SDK bundled, ${row.handler}`,
+        goal: `≤ ${LIMITS.initOverSdkBundled}×`,
+        measured: `${row.initOverSdkBundled.toFixed(2)}×`,
+        met: fast,
+        margin: fast
+          ? 'met'
+          : `${(row.initOverSdkBundled / LIMITS.initOverSdkBundled).toFixed(2)}× the allowed ratio`,
       });
     }
   }

@@ -1,4 +1,6 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -12,6 +14,8 @@ export interface HeraldData {
   readonly connections: HeraldTable;
   readonly notifications: HeraldTable;
   readonly topic: Topic;
+  /** The customer-managed key the topic is encrypted with; publishers need it too. */
+  readonly topicKey: Key;
   readonly fanOut: NotificationQueue;
   readonly email: NotificationQueue;
   /** Where the inbox-expiry function's stream batches that kept failing are recorded. */
@@ -33,6 +37,7 @@ export class StatefulStack extends Stack implements HeraldData {
   readonly connections: HeraldTable;
   readonly notifications: HeraldTable;
   readonly topic: Topic;
+  readonly topicKey: Key;
   readonly fanOut: NotificationQueue;
   readonly email: NotificationQueue;
   readonly expiryFailures: Queue;
@@ -48,7 +53,24 @@ export class StatefulStack extends Stack implements HeraldData {
       oldImageStream: true,
     });
 
-    this.topic = new Topic(this, 'Topic', { enforceSSL: true });
+    // Envelopes carry titles, bodies and addresses: encrypted at rest with a key this
+    // account controls. SNS uses the key on a publisher's behalf, so a publisher needs
+    // kms:GenerateDataKey* and kms:Decrypt on it (`topic.grantPublish` grants both).
+    this.topicKey = new Key(this, 'TopicKey', {
+      description: 'Herald: encrypts the notifications topic at rest',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // EventBridge delivers to an encrypted topic only if the key lets it; AWS documents no
+    // source conditions for this grant (the KMS request carries none).
+    this.topicKey.grant(
+      new ServicePrincipal('events.amazonaws.com'),
+      'kms:GenerateDataKey*',
+      'kms:Decrypt',
+    );
+    this.topic = new Topic(this, 'Topic', { enforceSSL: true, masterKey: this.topicKey });
+    // Publishers keep publishing to the same ARN across a stack deletion and re-creation.
+    this.topic.applyRemovalPolicy(RemovalPolicy.RETAIN);
     restrictPublishers(this.topic, publisherPrincipals);
     this.fanOut = new NotificationQueue(this, 'FanOut', {
       topic: this.topic,
@@ -65,6 +87,7 @@ export class StatefulStack extends Stack implements HeraldData {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
       Validations.of(this.expiryFailures).acknowledge({
@@ -76,6 +99,10 @@ export class StatefulStack extends Stack implements HeraldData {
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
       description: 'Publish notification envelopes here',
+    });
+    new CfnOutput(this, 'TopicKeyArn', {
+      value: this.topicKey.keyArn,
+      description: 'Publishers need kms:GenerateDataKey* and kms:Decrypt on this key',
     });
     new CfnOutput(this, 'ConnectionsTableName', { value: this.connections.tableName });
     new CfnOutput(this, 'NotificationsTableName', { value: this.notifications.tableName });

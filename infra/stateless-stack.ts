@@ -5,6 +5,8 @@ import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
 import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
 import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
+import { HeraldMonitoring } from './constructs/monitoring/herald-monitoring';
+import { THRESHOLDS } from './constructs/monitoring/thresholds';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -20,6 +22,7 @@ export class StatelessStack extends Stack {
   readonly email: EmailConsumer;
   readonly http: InboxHttpApi;
   readonly inboxExpiry: InboxExpiryConsumer;
+  readonly monitoring: HeraldMonitoring;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -48,6 +51,8 @@ export class StatelessStack extends Stack {
       settings,
     });
 
+    this.monitoring = this.watch(data, settings);
+
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.gateway.stage.url,
       description: 'Clients connect to this URL with ?token=<JWT>',
@@ -60,5 +65,32 @@ export class StatelessStack extends Stack {
       value: this.gateway.stage.callbackUrl,
       description: "The stage's @connections management endpoint",
     });
+  }
+
+  /** Alarms and the dashboard over everything above: one line per resource. */
+  private watch(data: HeraldData, settings: HeraldSettings): HeraldMonitoring {
+    const monitoring = new HeraldMonitoring(this, 'Monitoring', {
+      alarmEmail: settings.alarmEmail,
+    });
+    const { oldestMessageMinutes } = THRESHOLDS;
+    monitoring.watchTopic(data.topic);
+    monitoring.watchQueue('FanOutQueue', data.fanOut, oldestMessageMinutes.fanOut);
+    monitoring.watchQueue('EmailQueue', data.email, oldestMessageMinutes.email);
+    monitoring.watchDeadLetterQueue('ExpiryFailures', data.expiryFailures);
+    monitoring.watchFunction('FanOut', this.fanOut.function);
+    monitoring.watchFunction('Email', this.email.function);
+    monitoring.watchFunction('Authorizer', this.gateway.authorizerFunction);
+    monitoring.watchFunction('Connect', this.gateway.connectFunction);
+    monitoring.watchFunction('Disconnect', this.gateway.disconnectFunction);
+    monitoring.watchFunction('Message', this.gateway.messageFunction);
+    monitoring.watchFunction('HttpApi', this.http.function);
+    monitoring.watchFunction('InboxExpiry', this.inboxExpiry.function);
+    monitoring.watchWebSocket(this.gateway.stage);
+    monitoring.watchHttpApi(this.http.api);
+    monitoring.watchTable('Connections', data.connections);
+    monitoring.watchTable('Notifications', data.notifications);
+    monitoring.watchSesReputation();
+    monitoring.watchHeraldMetrics({ fanOut: 'fan-out', email: 'email' });
+    return monitoring;
   }
 }

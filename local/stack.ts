@@ -79,6 +79,12 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
   faults?: FaultPlan;
+  /**
+   * Print the handlers' metrics as they happen: Powertools' EMF lines on stdout, as a Lambda
+   * function writes them for CloudWatch. Off unless asked, so tests stay quiet; `npm start`
+   * turns it on (`HERALD_METRICS=0` turns it off there).
+   */
+  metrics?: boolean;
   log?: (message: string) => void;
 }
 
@@ -183,7 +189,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SNS: services.sns,
       AWS_ENDPOINT_URL_SES: faulted.ses,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      POWERTOOLS_METRICS_DISABLED:
+        options.metrics === undefined
+          ? (process.env.POWERTOOLS_METRICS_DISABLED ?? 'true')
+          : String(!options.metrics),
       [ENV.connectionsTable]: tables.connections,
       [ENV.notificationsTable]: tables.notifications,
       [ENV.callbackUrl]: gateway.callbackUrl,

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     ports: portsFromEnvironment(),
     gatewayLimits: gatewayLimitsFromEnvironment(),
     jwtSecret: process.env[ENV.jwtSecret] || DEV_JWT_SECRET,
+    metrics: process.env[ENV.localMetrics] !== '0',
     log: (message) => console.error(message),
   });
   runUntilSignalled(stack, banner(stack, ((Date.now() - startedAt) / 1000).toFixed(1), faults));

@@ -60,6 +60,8 @@ export interface SignedPostOptions {
   agent: Agent;
   /** How long one post may take, answer included, before it counts as a retryable failure. */
   timeoutMs?: number;
+  /** Called for each answer 429 (API Gateway throttling the account), for a metric. */
+  onThrottled?: () => void;
 }
 
 /** An error answer of the management API, shaped as SDK v3 shapes it, for `classifyPostError`. */
@@ -88,8 +90,10 @@ export class SignedPostDelivery implements Delivery, Disconnector {
   private readonly send: typeof httpRequest;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly onThrottled: (() => void) | undefined;
 
   constructor(options: SignedPostOptions) {
+    this.onThrottled = options.onThrottled;
     this.url = new URL(options.callbackUrl);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -147,6 +151,7 @@ export class SignedPostDelivery implements Delivery, Disconnector {
       throw classifyPostError(connectionId, error);
     }
     if (answer.status >= 200 && answer.status < 300) return;
+    if (answer.status === 429) this.onThrottled?.();
     throw classifyPostError(connectionId, answerError(answer));
   }
 

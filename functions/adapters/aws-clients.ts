@@ -76,6 +76,7 @@ export function createSignedPostDelivery(
   callbackUrl: string,
   maxSockets: number,
   env: Record<string, string | undefined> = process.env,
+  onThrottled?: () => void,
 ): SignedPostDelivery {
   const region = env.AWS_REGION?.trim();
   if (!region) throw new ConfigError('AWS_REGION must be set');
@@ -94,5 +95,6 @@ export function createSignedPostDelivery(
     region,
     credentials: defaultProvider(),
     agent: url.protocol === 'https:' ? new Agent(agentOptions) : new HttpAgent(agentOptions),
+    onThrottled,
   });
 }

@@ -5,11 +5,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { METRIC_NAMESPACE } from '#config/metric-names';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'herald';
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: 'Herald', serviceName });
+export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
 
 /**
  * Whether this process traces: in a Lambda function, unless POWERTOOLS_TRACE_ENABLED

@@ -54,6 +54,9 @@ export const ENV = {
   maxIdsPerRequest: 'HERALD_MAX_IDS_PER_REQUEST',
   /** Users one `presence` query may ask about. */
   maxPresenceUsers: 'HERALD_MAX_PRESENCE_USERS',
+  // Monitoring (issue 12)
+  /** `npm start` prints the handlers' metrics as EMF lines unless this is `0`. */
+  localMetrics: 'HERALD_METRICS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

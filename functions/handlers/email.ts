@@ -13,6 +13,7 @@ import { decodeEmailQueueMessage, SqsEmailContinuations } from '#adapters/sqs-em
 import { SqsDeadLetters } from '#adapters/sqs-queues';
 import { idempotencySeconds, intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
+import { METRIC } from '#config/metric-names';
 import { TOPOLOGY } from '#config/topology';
 import {
   createEmailSender,
@@ -96,10 +97,10 @@ function logReport(report: EmailReport, messageId: string): void {
       throttled: report.throttled,
     });
   }
-  metrics.addMetric('EmailsSent', MetricUnit.Count, report.sent.length);
-  metrics.addMetric('EmailsSkipped', MetricUnit.Count, report.skipped.length);
-  metrics.addMetric('EmailsHandedOn', MetricUnit.Count, report.handedOn);
-  metrics.addMetric('EmailsThrottled', MetricUnit.Count, report.throttled);
+  metrics.addMetric(METRIC.emailsSent, MetricUnit.Count, report.sent.length);
+  metrics.addMetric(METRIC.emailsSkipped, MetricUnit.Count, report.skipped.length);
+  metrics.addMetric(METRIC.emailsHandedOn, MetricUnit.Count, report.handedOn);
+  metrics.addMetric(METRIC.emailsThrottled, MetricUnit.Count, report.throttled);
 }
 
 export const handler = wiredOnFirstCall(() => {

@@ -18,6 +18,7 @@ import {
   wiredOnFirstCall,
 } from '#config/config';
 import { ENV } from '#config/env-names';
+import { METRIC } from '#config/metric-names';
 import {
   createFanOut,
   DEFAULT_FAN_OUT_SETTINGS,
@@ -31,11 +32,14 @@ import { deadLetteringPoison, decodeOrReject, receiveCount } from './queue-recor
 export interface FanOutHandlerDeps {
   fanOut: FanOut;
   deadLetters: DeadLetters;
+  /** Milliseconds since the epoch, for the publish-to-push latency; the system clock unless given. */
+  now?: () => number;
 }
 
 /** The SQS consumer behind the topic: one record per published envelope or handed-on task. */
 export function makeHandler(deps: FanOutHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
+  const now = deps.now ?? (() => systemClock.now());
 
   async function processRecord(record: SQSRecord, batch: FanOutBatch): Promise<void> {
     const message = await decodeOrReject(record, deps.deadLetters);
@@ -49,6 +53,8 @@ export function makeHandler(deps: FanOutHandlerDeps) {
           })
         : await deps.fanOut.run(message.task, batch);
     logReport(report, record.messageId, message.kind === 'task' ? message.task.kind : 'publish');
+    const publishedAt = message.kind === 'publish' ? message.publishedAt : message.task.publishedAt;
+    recordPushLatency(report, publishedAt, now());
   }
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -69,19 +75,32 @@ export function makeHandler(deps: FanOutHandlerDeps) {
   };
 }
 
+/**
+ * Publish-to-push latency: now minus the SNS publish timestamp, once per record that pushed
+ * to at least one connection (a retry's pushes count from the original publish).
+ */
+function recordPushLatency(report: FanOutReport, publishedAt: number, now: number): void {
+  if (report.delivered === 0) return;
+  metrics.addMetric(
+    METRIC.publishToPushLatency,
+    MetricUnit.Milliseconds,
+    Math.max(0, now - publishedAt),
+  );
+}
+
 function logReport(report: FanOutReport, messageId: string, kind: string): void {
   const { problems, ...counts } = report;
   logger.info('fan-out done', { messageId, kind, ...counts });
   for (const problem of problems) {
     logger.warn('fan-out problem', { messageId, what: problem.what, error: problem.error });
   }
-  metrics.addMetric('Delivered', MetricUnit.Count, report.delivered);
-  metrics.addMetric('Pruned', MetricUnit.Count, report.pruned);
-  metrics.addMetric('Deferred', MetricUnit.Count, report.deferred);
-  metrics.addMetric('Abandoned', MetricUnit.Count, report.abandoned);
-  metrics.addMetric('Duplicates', MetricUnit.Count, report.duplicates);
-  metrics.addMetric('Coalesced', MetricUnit.Count, report.coalesced);
-  metrics.addMetric('Muted', MetricUnit.Count, report.muted);
+  metrics.addMetric(METRIC.delivered, MetricUnit.Count, report.delivered);
+  metrics.addMetric(METRIC.pruned, MetricUnit.Count, report.pruned);
+  metrics.addMetric(METRIC.deferred, MetricUnit.Count, report.deferred);
+  metrics.addMetric(METRIC.abandoned, MetricUnit.Count, report.abandoned);
+  metrics.addMetric(METRIC.duplicates, MetricUnit.Count, report.duplicates);
+  metrics.addMetric(METRIC.coalesced, MetricUnit.Count, report.coalesced);
+  metrics.addMetric(METRIC.muted, MetricUnit.Count, report.muted);
 }
 
 export const handler = wiredOnFirstCall(() => {
@@ -111,7 +130,12 @@ export const handler = wiredOnFirstCall(() => {
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
       inbox: new DynamoFanOutInbox(doc, notificationsTable),
       ledger: new DynamoEventLedger(doc, notificationsTable),
-      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
+      delivery: createSignedPostDelivery(
+        requireEnv(ENV.callbackUrl),
+        concurrency,
+        process.env,
+        () => metrics.addMetric(METRIC.connectionsThrottled, MetricUnit.Count, 1),
+      ),
       continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),
       preferences: new DynamoPreferenceStore(doc, notificationsTable, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, notificationsTable),

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { logger, metrics } from '#adapters/powertools';
 import { decodeQueueMessage, type QueueMessage } from '#adapters/queue-messages';
+import { METRIC } from '#config/metric-names';
 import { InvalidEnvelopeError } from '#core/errors';
 import type { DeadLetters } from '#core/ports';
 
@@ -90,7 +91,7 @@ async function reject(
     reason,
     error: errorName(error),
   });
-  metrics.addMetric('MessagesRejected', MetricUnit.Count, 1);
+  metrics.addMetric(METRIC.messagesRejected, MetricUnit.Count, 1);
   try {
     await deadLetters.reject(record.body, reason);
   } catch (error) {

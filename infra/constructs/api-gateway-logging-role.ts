@@ -5,9 +5,11 @@ import { Construct } from 'constructs';
 
 /**
  * The API Gateway account setting that lets REST and WebSocket stages write logs to
- * CloudWatch. It is one value per account and region, shared by every API there, so
- * Herald only sets it when asked (`-c apiGatewayCloudWatchRole=true`). The role is
- * retained: deleting it would silently stop other APIs' logs.
+ * CloudWatch. Without it a fresh account or region refuses the stage ("CloudWatch Logs
+ * role ARN must be set in account settings"), so Herald sets it by default. It is one
+ * value per account and region, shared by every API there: where one is already set,
+ * deploy with `-c apiGatewayCloudWatchRole=false`. The role is retained: deleting it
+ * would silently stop other APIs' logs.
  */
 export class ApiGatewayLoggingRole extends Construct {
   readonly account: CfnAccount;

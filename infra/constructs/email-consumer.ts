@@ -6,7 +6,7 @@ import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { acknowledgeNoMappingDestination, acknowledgeOnRole, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
-import { type HeraldSettings, senderAddress } from './herald-settings';
+import { emailConcurrency, type HeraldSettings, senderAddress } from './herald-settings';
 import type { HeraldTable } from './herald-table';
 import type { NotificationQueue } from './notification-queue';
 
@@ -26,6 +26,8 @@ export class EmailConsumer extends Construct {
     const { queue, deadLetterQueue } = props.queue;
     const { emailFrom } = props.settings;
     const topology = TOPOLOGY.queues.email;
+    // Consumers at once times each one's pace stays within the account's SES rate.
+    const { maxConcurrency, sendRatePerConsumer } = emailConcurrency(props.settings.sesSendRate);
 
     const fn = new HeraldFunction(this, 'Function', {
       handlerName: 'email',
@@ -36,6 +38,7 @@ export class EmailConsumer extends Construct {
         // Its own queue too: a big audience hands its further slices on as tasks there.
         [ENV.emailQueueUrl]: queue.queueUrl,
         [ENV.emailDeadLetterQueueUrl]: deadLetterQueue.queueUrl,
+        [ENV.sesRate]: String(sendRatePerConsumer),
       },
     });
     // Whether the recipient is online: a Query of their connections, nothing else.
@@ -86,6 +89,7 @@ export class EmailConsumer extends Construct {
         batchSize: topology.batchSize,
         maxBatchingWindow: Duration.seconds(topology.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        maxConcurrency,
       }),
     );
     this.function = fn;

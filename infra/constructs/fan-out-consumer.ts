@@ -59,6 +59,8 @@ export class FanOutConsumer extends Construct {
         batchSize: topology.batchSize,
         maxBatchingWindow: Duration.seconds(topology.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        // A burst must not take the region's concurrency from `$connect` and the API.
+        maxConcurrency: props.settings.fanOutMaxConcurrency,
       }),
     );
     this.function = fn;

@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRIC_NAMESPACE, serviceName } from '#config/metric-names';
 
 /** The entry files under `functions/handlers/`, each exporting `handler`. */
 export type HandlerName =
@@ -43,12 +44,15 @@ export const HERALD_BUNDLING = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
-  target: 'node22',
+  target: 'node24',
   format: OutputFormat.ESM,
   mainFields: ['module', 'main'],
   banner: REQUIRE_SHIM,
-  // The runtime ships the AWS SDK; lazily loaded modules ship beside the bundle.
-  externalModules: ['@aws-sdk/*', ...LAZY_MODULES],
+  // The AWS SDK is bundled, not left to the runtime's copy: importing the runtime's SDK
+  // was most of each handler's init (BENCHMARKS.md, Cold start), and a bundle loads only the
+  // clients and middleware it uses, tree-shaken through the packages' ESM builds
+  // (`mainFields`). Lazily loaded modules ship beside the bundle.
+  externalModules: [...LAZY_MODULES],
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],
@@ -93,9 +97,10 @@ export interface HeraldFunctionProps
 }
 
 /**
- * Every Herald Lambda: Node 22 on ARM, X-Ray active, its own log group with a retention,
- * bundled by the local esbuild into minified ESM with source maps. The AWS SDK stays out
- * of the bundle because the runtime ships it; the tracer ships beside it (LAZY_MODULES).
+ * Every Herald Lambda: Node 24 (the newest Node.js runtime CDK, Powertools and the SDK
+ * support) on ARM, X-Ray active, its own log group with a retention, bundled by the local
+ * esbuild into minified ESM with source maps, the AWS SDK inside; the tracer ships beside
+ * it (LAZY_MODULES).
  */
 export class HeraldFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: HeraldFunctionProps) {
@@ -126,14 +131,14 @@ export class HeraldFunction extends NodejsFunction {
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `herald-${handlerName}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Herald',
+        POWERTOOLS_SERVICE_NAME: serviceName(handlerName),
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,

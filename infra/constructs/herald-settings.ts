@@ -21,7 +21,8 @@ export interface HeraldSettings {
   logLevel: LogLevel;
   /**
    * Whether this app sets the region's API Gateway CloudWatch role (needed once per
-   * account and region before a WebSocket stage may write access logs).
+   * account and region before a WebSocket stage may write access logs). On by default,
+   * so a first deploy works; `false` where the account already has one.
    */
   apiGatewayCloudWatchRole: boolean;
   /**
@@ -29,6 +30,18 @@ export interface HeraldSettings {
    * the deploying account only.
    */
   publisherPrincipals: string[];
+  /** Fan-out invocations at once (the SQS event source's MaximumConcurrency, 2–1000). */
+  fanOutMaxConcurrency: number;
+  /** The account's SES send rate (messages per second), which the email consumers share. */
+  sesSendRate: number;
+  /** Where alarm notifications are emailed (a subscription to the alarm topic); none when unset. */
+  alarmEmail?: string;
+}
+
+/** How the email consumers share the SES send rate: how many run at once, and each one's rate. */
+export interface EmailConcurrency {
+  maxConcurrency: number;
+  sendRatePerConsumer: number;
 }
 
 export const SETTINGS_DEFAULTS = {
@@ -36,7 +49,31 @@ export const SETTINGS_DEFAULTS = {
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
   logLevel: 'INFO',
+  /** Leaves room in the region's default 1,000 concurrent executions for `$connect` and the rest. */
+  fanOutMaxConcurrency: 100,
+  /** SES's default production quota, messages per second. */
+  sesSendRate: 14,
 } as const;
+
+/** Lambda's bounds on an SQS event source's MaximumConcurrency. */
+const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
+/** What one email consumer sends per second at most: its budget of 50 recipients fits its timeout. */
+const SENDS_PER_EMAIL_CONSUMER = 10;
+
+/**
+ * Splits the SES rate over the email consumers: as few as Lambda allows (2) until each would
+ * send more than SENDS_PER_EMAIL_CONSUMER a second, so together they never outrun SES.
+ */
+export function emailConcurrency(sesSendRate: number): EmailConcurrency {
+  const maxConcurrency = Math.min(
+    MAX_CONCURRENCY_RANGE.max,
+    Math.max(MAX_CONCURRENCY_RANGE.min, Math.ceil(sesSendRate / SENDS_PER_EMAIL_CONSUMER)),
+  );
+  return {
+    maxConcurrency,
+    sendRatePerConsumer: Math.max(1, Math.floor(sesSendRate / maxConcurrency)),
+  };
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -57,9 +94,12 @@ export function readSettings(node: Node): HeraldSettings {
     }
     return parsed;
   };
-  const flag = (key: string): boolean => {
+  const flag = (key: string, fallback: boolean): boolean => {
     const value: unknown = node.tryGetContext(key);
-    return value === true || value === 'true';
+    if (value === undefined || value === null || value === '') return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new Error(`context ${key} must be true or false`);
   };
 
   const stageName = text('stageName') ?? SETTINGS_DEFAULTS.stageName;
@@ -88,6 +128,24 @@ export function readSettings(node: Node): HeraldSettings {
     throw new Error('context jwksUrl must be an https:// URL');
   }
 
+  const fanOutMaxConcurrency = positive(
+    'fanOutMaxConcurrency',
+    SETTINGS_DEFAULTS.fanOutMaxConcurrency,
+    true,
+  );
+  if (
+    fanOutMaxConcurrency < MAX_CONCURRENCY_RANGE.min ||
+    fanOutMaxConcurrency > MAX_CONCURRENCY_RANGE.max
+  ) {
+    throw new Error(
+      `context fanOutMaxConcurrency must be ${MAX_CONCURRENCY_RANGE.min}–${MAX_CONCURRENCY_RANGE.max} (Lambda's bounds)`,
+    );
+  }
+  const alarmEmail = text('alarmEmail');
+  if (alarmEmail !== undefined && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(alarmEmail)) {
+    throw new Error('context alarmEmail must be one email address, e.g. ops@example.com');
+  }
+
   return {
     stageName,
     throttle: {
@@ -97,8 +155,11 @@ export function readSettings(node: Node): HeraldSettings {
     jwt,
     emailFrom: text('emailFrom'),
     logLevel: logLevel as LogLevel,
-    apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
+    apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole', true),
     publisherPrincipals: readPublisherPrincipals(node.tryGetContext('publisherPrincipals')),
+    fanOutMaxConcurrency,
+    sesSendRate: positive('sesSendRate', SETTINGS_DEFAULTS.sesSendRate, false),
+    alarmEmail,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { FilterOrPolicy, type ITopic, SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -13,7 +13,10 @@ export interface NotificationQueueProps {
 /**
  * A queue subscribed to the notifications topic, with its own dead-letter queue.
  * Raw delivery stays off: consumers read the SNS envelope's `Timestamp`. A filter
- * from the topology applies to the message body, where `channels` lives.
+ * from the topology applies to the message body, where `channels` lives. The
+ * subscription's redrive policy sends what SNS cannot deliver to the queue (the queue
+ * gone, its policy broken) to the same dead-letter queue, as the same SNS envelope, so
+ * one redrive brings either back. The dead-letter queue outlives the stack.
  */
 export class NotificationQueue extends Construct {
   readonly queue: Queue;
@@ -27,6 +30,8 @@ export class NotificationQueue extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
+      // Deleting the stack must not delete what nobody has looked at yet.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
@@ -42,6 +47,8 @@ export class NotificationQueue extends Construct {
     props.topic.addSubscription(
       new SqsSubscription(this.queue, {
         rawMessageDelivery: false,
+        // CDK adds the dead-letter queue's policy letting this topic send to it.
+        deadLetterQueue: this.deadLetterQueue,
         filterPolicyWithMessageBody: toBodyFilter(topology.filterPolicy),
       }),
     );

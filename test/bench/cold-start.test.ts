@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { cdkEsbuildOptions, deployedHandlers, zodNamespaceImport } from '#bench/cold-start';
-import { HERALD_BUNDLING } from '#infra/constructs/herald-function';
+import {
+  cdkEsbuildOptions,
+  deployedHandlers,
+  sdkBundledReference,
+  zodNamespaceImport,
+} from '#bench/cold-start';
+import { HERALD_BUNDLING, LAZY_MODULES } from '#infra/constructs/herald-function';
 
 describe('deployedHandlers', () => {
   it('finds every handlerName the constructs deploy, once each', () => {
@@ -45,6 +50,14 @@ describe('cdkEsbuildOptions', () => {
       mainFields: [...HERALD_BUNDLING.mainFields],
     });
     expect(options.external).toEqual([...HERALD_BUNDLING.externalModules]);
+  });
+});
+
+describe('sdkBundledReference', () => {
+  it('is the previous build (target node22) with the SDK inside, only lazy modules left out', () => {
+    const options = sdkBundledReference('entry.ts', 'out/index.mjs');
+    expect(options).toMatchObject({ target: 'node22', minify: true, format: 'esm' });
+    expect(options.external).toEqual([...LAZY_MODULES]);
   });
 });
 

@@ -11,7 +11,9 @@ const facts = (overrides: Partial<TargetFacts> = {}): TargetFacts => ({
     queriesPerPage: 1,
   },
   endToEnd: { clients: 1000, rate: 200, expected: 5000, delivered: 5000, p99: 80 },
-  coldStart: { rows: [{ handler: 'fan-out', bytes: 200 * 1024, initRatio: 0.4 }] },
+  coldStart: {
+    rows: [{ handler: 'fan-out', bytes: 600 * 1024, initRatio: 0.4, initOverSdkBundled: 1.1 }],
+  },
   cost: { perMillion: 3.0, floorPerMillion: 2.75 },
   broadcast: { seconds: 11, floorSeconds: 10 },
   ...overrides,
@@ -39,7 +41,11 @@ describe('evaluateTargets', () => {
           queriesPerPage: 1.1,
         },
         endToEnd: { clients: 1000, rate: 200, expected: 5000, delivered: 4999, p99: 100 },
-        coldStart: { rows: [{ handler: 'fan-out', bytes: 300 * 1024, initRatio: 0.51 }] },
+        coldStart: {
+          rows: [
+            { handler: 'fan-out', bytes: 1024 * 1024, initRatio: 0.51, initOverSdkBundled: 1.16 },
+          ],
+        },
         cost: { perMillion: 2.75 * 1.16, floorPerMillion: 2.75 },
         broadcast: { seconds: 12.1, floorSeconds: 10 },
       }),
@@ -47,6 +53,24 @@ describe('evaluateTargets', () => {
     expect(targets.filter((target) => target.met)).toEqual([]);
     expect(byName(targets, 'End to end p99')[0]?.margin).toBe('1.0× the limit');
     expect(byName(targets, 'Bundle size')[0]?.margin).toBe('0 KB over');
+    expect(byName(targets, 'Init vs SDK bundled')[0]?.measured).toBe('1.16×');
+  });
+
+  it('holds init to 1.15× the SDK-bundled reference, and leaves it out where unmeasured', () => {
+    const at = (initOverSdkBundled?: number) =>
+      byName(
+        evaluateTargets(
+          facts({
+            coldStart: {
+              rows: [{ handler: 'fan-out', bytes: 1, initRatio: 0.4, initOverSdkBundled }],
+            },
+          }),
+        ),
+        'Init vs SDK bundled',
+      );
+    expect(at(1.15)[0]?.met).toBe(true);
+    expect(at(1.151)[0]?.met).toBe(false);
+    expect(at(undefined)).toEqual([]);
   });
 
   it('accepts exactly 15% over the cost floor and exactly 12 s for the broadcast', () => {

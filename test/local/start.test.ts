@@ -7,6 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEV_JWT_SECRET, signDevToken } from '#local/dev-token';
@@ -250,6 +251,58 @@ async function checkItAnswers(started: Launched): Promise<void> {
   });
   expect(pong).toMatchObject({ type: 'pong' });
   // The server side of this socket must not keep the stack from stopping: leave it open.
+
+  await expectMetricsPrinted(started, text, socket);
+}
+
+/** What CloudWatch reads from a Lambda's output: one JSON line with `_aws.CloudWatchMetrics`. */
+function emfLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"CloudWatchMetrics"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A published notification reaches the socket, and the fan-out's metrics appear as EMF. */
+async function expectMetricsPrinted(started: Launched, text: string, socket: WebSocket) {
+  const { topicArn } = (await (
+    await fetch(new URL('/dev/config', printedUrl(text, 'Demo page and HTTP API')))
+  ).json()) as { topicArn: string };
+  const pushed = new Promise<void>((resolve) => {
+    socket.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as { type?: string }).type === 'notification') resolve();
+    });
+  });
+  const sns = new SNSClient({
+    endpoint: printedUrl(text, 'SNS and SQS \\(fauxqs\\)').origin,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify({
+          id: 'start-metrics',
+          type: 'test.metrics',
+          to: { users: ['start-test'] },
+        }),
+      }),
+    );
+  } finally {
+    sns.destroy();
+  }
+  await pushed;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const latency = () =>
+    emfLines(started.output()).find((line) => typeof line.PublishToPushLatency === 'number');
+  while (latency() === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(latency(), `no PublishToPushLatency EMF line in:\n${started.output()}`).toMatchObject({
+    _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'Herald' })] },
+    Delivered: 1,
+  });
 }
 
 /**

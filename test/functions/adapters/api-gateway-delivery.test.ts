@@ -310,6 +310,19 @@ describe('SignedPostDelivery.post', () => {
     expect((thrown.cause as ManagementApiError).$metadata.httpStatusCode).toBe(status);
   });
 
+  it('tells onThrottled of each 429, and of nothing else', async () => {
+    let throttled = 0;
+    const delivery = signedDelivery(endpoint.url, { onThrottled: () => throttled++ });
+    endpoint.respond((_req, res) => res.writeHead(429).end());
+    await rejectionOf(delivery.post('c', 'x'));
+    await rejectionOf(delivery.post('c', 'x'));
+    endpoint.respond((_req, res) => res.writeHead(503).end());
+    await rejectionOf(delivery.post('c', 'x'));
+    endpoint.respond((_req, res) => res.writeHead(200).end());
+    await delivery.post('c', 'x');
+    expect(throttled).toBe(2);
+  });
+
   it('rejects a 403 with a plain error carrying type and status, no token and no frame', async () => {
     endpoint.respond((_req, res) =>
       res

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { metrics } from '#adapters/powertools';
 import { encodeTask } from '#adapters/queue-messages';
+import { METRIC } from '#config/metric-names';
 import { ENVELOPE_LIMITS, parseEnvelope, toNotification } from '#core/envelope';
 import { RetryableError } from '#core/errors';
 import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, type FanOut } from '#core/fan-out';
@@ -38,7 +41,7 @@ function connection(connectionId: string, userId: string): Connection {
   return { connectionId, userId, tenant: 'acme', topicPatterns: [], connectedAt: 0, topics: [] };
 }
 
-async function setup(clock: Clock = new FakeClock()) {
+async function setup(clock: Clock = new FakeClock(), now?: () => number) {
   const store = new FakeConnectionStore();
   const inbox = new FakeInbox();
   const ledger = new FakeEventLedger();
@@ -65,7 +68,7 @@ async function setup(clock: Clock = new FakeClock()) {
       retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     },
   });
-  const handler = makeHandler({ fanOut, deadLetters });
+  const handler = makeHandler({ fanOut, deadLetters, now });
   const context = lambdaContext('herald-fan-out');
   return {
     store,
@@ -405,5 +408,37 @@ describe('fan-out handler', () => {
     expect(delivery.delivered('a1')).toEqual([]);
     expect(delivery.delivered('b1')).toHaveLength(1);
     expect([...inbox.items.keys()].map((key) => key.split('/')[2])).toEqual(['bob']);
+  });
+});
+
+describe('publish-to-push latency', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const latencies = (spy: { mock: { calls: unknown[][] } }) =>
+    spy.mock.calls.filter(([name]) => name === METRIC.publishToPushLatency);
+
+  it('emits now minus the SNS timestamp, in ms, once per record that pushed', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const { handler, context } = await setup(new FakeClock(), () => Date.parse(TIMESTAMP) + 250);
+    await handler(
+      sqsEvent(
+        sqsRecord('m1', sns(envelopeJson(['alice', 'bob']))),
+        sqsRecord('m2', sns(envelopeJson(['carol'], 'evt-2'))),
+      ),
+      context,
+    );
+    expect(latencies(addMetric)).toEqual([
+      [METRIC.publishToPushLatency, MetricUnit.Milliseconds, 250],
+      [METRIC.publishToPushLatency, MetricUnit.Milliseconds, 250],
+    ]);
+  });
+
+  it('emits nothing for a record that reached no connection', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const { handler, context } = await setup(new FakeClock(), () => Date.parse(TIMESTAMP) + 5);
+    await handler(sqsEvent(sqsRecord('m1', sns(envelopeJson(['nobody'])))), context);
+    expect(latencies(addMetric)).toEqual([]);
   });
 });

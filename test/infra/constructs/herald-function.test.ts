@@ -9,8 +9,9 @@ import { HERALD_BUNDLING, LAZY_MODULES } from '#infra/constructs/herald-function
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('HERALD_BUNDLING', () => {
-  it('leaves the AWS SDK to the runtime and the lazily loaded modules out of index.mjs', () => {
-    expect(HERALD_BUNDLING.externalModules).toEqual(['@aws-sdk/*', ...LAZY_MODULES]);
+  it('bundles the AWS SDK and leaves only the lazily loaded modules out of index.mjs', () => {
+    expect(HERALD_BUNDLING.externalModules).toEqual([...LAZY_MODULES]);
+    expect(HERALD_BUNDLING.target).toBe('node24');
     expect(LAZY_MODULES).toContain('@aws-lambda-powertools/tracer');
   });
 

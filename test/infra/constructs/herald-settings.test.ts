@@ -1,19 +1,22 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { readSettings, senderAddress } from '#infra/constructs/herald-settings';
+import { emailConcurrency, readSettings, senderAddress } from '#infra/constructs/herald-settings';
 
 const settingsFrom = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
 
 describe('readSettings', () => {
-  it('defaults to the live stage, modest throttling, INFO logs and no account-wide role', () => {
+  it('defaults to the live stage, modest throttling, INFO logs and the account-wide role', () => {
     expect(settingsFrom({})).toEqual({
       stageName: 'live',
       throttle: { rateLimit: 100, burstLimit: 200 },
       jwt: { secretArn: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined },
       emailFrom: undefined,
       logLevel: 'INFO',
-      apiGatewayCloudWatchRole: false,
+      apiGatewayCloudWatchRole: true,
       publisherPrincipals: [],
+      fanOutMaxConcurrency: 100,
+      sesSendRate: 14,
+      alarmEmail: undefined,
     });
   });
 
@@ -37,6 +40,23 @@ describe('readSettings', () => {
     expect(() => settingsFrom({ publisherPrincipals: principal })).toThrow(
       /publisherPrincipals: .* neither a 12-digit account id nor an IAM role ARN/,
     );
+  });
+
+  it('lets the account-wide role be turned off, and reads the concurrency and alarm settings', () => {
+    expect(
+      settingsFrom({
+        apiGatewayCloudWatchRole: 'false',
+        fanOutMaxConcurrency: '40',
+        sesSendRate: '50',
+        alarmEmail: 'ops@example.com',
+      }),
+    ).toMatchObject({
+      apiGatewayCloudWatchRole: false,
+      fanOutMaxConcurrency: 40,
+      sesSendRate: 50,
+      alarmEmail: 'ops@example.com',
+    });
+    expect(settingsFrom({ apiGatewayCloudWatchRole: false }).apiGatewayCloudWatchRole).toBe(false);
   });
 
   it('reads CLI strings (-c key=value) as numbers and flags', () => {
@@ -80,8 +100,31 @@ describe('readSettings', () => {
     [{ throttleRateLimit: 0 }, /throttleRateLimit/],
     [{ stageName: 'a/b' }, /stageName/],
     [{ logLevel: 'LOUD' }, /logLevel/],
+    [{ apiGatewayCloudWatchRole: 'no' }, /apiGatewayCloudWatchRole/],
+    [{ fanOutMaxConcurrency: '1' }, /fanOutMaxConcurrency/],
+    [{ fanOutMaxConcurrency: 1001 }, /fanOutMaxConcurrency/],
+    [{ fanOutMaxConcurrency: '2.5' }, /fanOutMaxConcurrency/],
+    [{ sesSendRate: '0' }, /sesSendRate/],
+    [{ alarmEmail: 'ops' }, /alarmEmail/],
   ])('refuses %o at synth', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(message);
+  });
+});
+
+describe('emailConcurrency', () => {
+  it('runs two consumers (Lambda’s minimum) at the default SES rate, sharing it', () => {
+    expect(emailConcurrency(14)).toEqual({ maxConcurrency: 2, sendRatePerConsumer: 7 });
+    expect(emailConcurrency(1)).toEqual({ maxConcurrency: 2, sendRatePerConsumer: 1 });
+  });
+
+  it('adds consumers as the rate grows, never outrunning SES together', () => {
+    for (const rate of [14, 35, 100, 999, 50_000]) {
+      const { maxConcurrency, sendRatePerConsumer } = emailConcurrency(rate);
+      expect(maxConcurrency).toBeGreaterThanOrEqual(2);
+      expect(maxConcurrency).toBeLessThanOrEqual(1000);
+      expect(maxConcurrency * sendRatePerConsumer).toBeLessThanOrEqual(rate);
+    }
+    expect(emailConcurrency(100).maxConcurrency).toBe(10);
   });
 });
 
