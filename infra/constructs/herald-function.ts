@@ -21,6 +21,7 @@ export type HandlerName =
   | 'fan-out'
   | 'email'
   | 'http-api'
+  | 'http-authorizer'
   | 'inbox-expiry';
 
 /** `query`: Query alone (table and its index), for a function that only counts or lists. */
