@@ -9,15 +9,16 @@
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { DEV_JWT_SECRET } from '#config/auth-config';
 import { ENV } from '#config/env-names';
 import { identityFromClaims } from '#core/identity';
 import { runDirectly } from './run-directly';
 
 /**
  * INSECURE, public, for local development only: anyone can mint tokens with it. The local
- * stack uses it when `HERALD_JWT_SECRET` is unset; never configure it on a deployed stage.
+ * stack uses it when `HERALD_JWT_SECRET` is unset; a deployed stage refuses it.
  */
-export const DEV_JWT_SECRET = 'herald-dev-only-INSECURE-jwt-secret-never-deploy';
+export { DEV_JWT_SECRET };
 
 export interface DevTokenOptions {
   userId: string;

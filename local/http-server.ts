@@ -17,6 +17,7 @@ import { signDevToken } from './dev-token';
 import { apiIdLike } from './gateway/events';
 import { integrationEvent, matchRoute, readHttpRequest } from './http-api-events';
 import { lambdaContext } from './lambda-context';
+import { localOnlyRefusal } from './loopback-guard';
 
 export interface DevConfig {
   websocketUrl: string;
@@ -89,6 +90,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const key = `${request.method} ${url.pathname}`;
+    if (url.pathname === '/dev' || url.pathname.startsWith('/dev/')) {
+      const refusal = localOnlyRefusal(request.headers);
+      if (refusal !== undefined) throw new HttpError(403, refusal);
+    }
     if (options.httpApi && isApiPath(url.pathname)) {
       await serveApi(options.httpApi, request, response);
       return;
@@ -194,6 +199,7 @@ class HttpError extends Error {
 function codeFor(status: number): string {
   const codes: Record<number, string> = {
     400: 'bad_request',
+    403: 'forbidden',
     404: 'not_found',
   };
   return codes[status] ?? 'internal';

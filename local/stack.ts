@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
+import { LOCAL_STAGE } from '#config/auth-config';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
@@ -201,6 +202,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.emailQueueUrl]: messaging.queues.email.url,
       [ENV.emailDeadLetterQueueUrl]: messaging.queues.email.deadLetterUrl,
       [ENV.jwtSecret]: options.jwtSecret,
+      // The one place that is not a deployed stage: the dev secret is allowed here.
+      [ENV.stage]: LOCAL_STAGE,
       [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',
     });
     handlers.current = await loadHandlers();

@@ -12,7 +12,8 @@
  * it drives the project's own `aws-cdk`.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,9 +23,9 @@ import {
   ResourceExistsException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { DEV_JWT_SECRET, MIN_SECRET_BYTES } from '#config/auth-config';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
-import { DEV_JWT_SECRET } from '#local/dev-token';
 import { runDirectly } from '#local/run-directly';
 import { quietSdkNodeNotice } from '#local/settings';
 import {
@@ -45,6 +46,8 @@ export const STACKS = { data: 'HeraldData', app: 'HeraldApp' } as const;
 /** LocalStack's default account: the one any non-numeric access key (here `test`) maps to. */
 export const LOCALSTACK_ACCOUNT = '000000000000';
 export const OUTPUTS_FILE = join('cdk.out', 'localstack-outputs.json');
+/** Where a generated HS256 secret is kept for signing tokens (cdk.out is not committed). */
+export const SECRET_FILE = join('cdk.out', 'localstack-jwt-secret');
 export const JWT_SECRET_NAME = 'herald/localstack/jwt-secret';
 /** What bootstrap and `HeraldData` need; `HeraldApp` needs PRO_SERVICES too. */
 export const DATA_SERVICES = [
@@ -71,8 +74,11 @@ export interface DeployOptions {
   /** Deploy `HeraldApp` too: needs LocalStack Pro's WebSocket APIs. */
   pro: boolean;
   emailFrom: string;
-  /** How the authorizer verifies tokens: an HS256 secret (stored in Secrets Manager) or JWKS. */
-  jwt: { secret: string } | { jwksUrl: string };
+  /**
+   * How the authorizer verifies tokens: an HS256 secret (stored in Secrets Manager; generated
+   * when none is given) or JWKS, which a deployed stage accepts only with an audience.
+   */
+  jwt: ({ secret: string; generated: boolean } | { jwksUrl: string }) & { audience?: string };
 }
 
 /** The deploy's settings from its arguments and environment; throws on one that cannot work. */
@@ -85,14 +91,49 @@ export function deployOptions(args: string[], env: Env): DeployOptions {
   if (values.pro && values.community) throw new Error('pass --pro or --community, not both');
   const pro = values.pro ? true : values.community ? false : flag(env, 'LOCALSTACK_PRO');
   const endpoint = localStackEndpoint(env);
-  const jwksUrl = env[ENV.jwksUrl]?.trim();
   return {
     endpoint,
     s3Endpoint: s3EndpointFor(endpoint, env),
     pro,
     emailFrom: env[ENV.emailFrom] || DEFAULT_EMAIL_FROM,
-    jwt: jwksUrl ? { jwksUrl } : { secret: env[ENV.jwtSecret] || DEV_JWT_SECRET },
+    jwt: jwtOptions(env),
   };
+}
+
+/**
+ * The deployed functions are a deployed stage: they refuse the public dev secret, a short
+ * one, and JWKS without an audience. Refused here first, with the fix, rather than at their
+ * cold start; without a secret, a random one is generated.
+ */
+function jwtOptions(env: Env): DeployOptions['jwt'] {
+  const jwksUrl = env[ENV.jwksUrl]?.trim();
+  const audience = env[ENV.jwtAudience]?.trim() || undefined;
+  const withAudience = audience === undefined ? {} : { audience };
+  if (jwksUrl) {
+    if (audience === undefined) {
+      throw new Error(
+        `${ENV.jwksUrl} needs ${ENV.jwtAudience}: a deployed stage refuses JWKS without one`,
+      );
+    }
+    return { jwksUrl, ...withAudience };
+  }
+  const given = env[ENV.jwtSecret];
+  if (!given) {
+    return {
+      secret: randomBytes(MIN_SECRET_BYTES).toString('base64url'),
+      generated: true,
+      ...withAudience,
+    };
+  }
+  if (given === DEV_JWT_SECRET) {
+    throw new Error(
+      `${ENV.jwtSecret} is the public dev secret, which a deployed stage refuses: unset it to have one generated`,
+    );
+  }
+  if (Buffer.byteLength(given) < MIN_SECRET_BYTES) {
+    throw new Error(`${ENV.jwtSecret} must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  return { secret: given, generated: false, ...withAudience };
 }
 
 function flag(env: Env, name: string): boolean {
@@ -177,7 +218,9 @@ function appContext(options: DeployOptions, resolved: { jwtSecretArn?: string })
   } else {
     throw new Error('HeraldApp needs the JWT secret stored first (its ARN is missing)');
   }
-  return ['-c', jwt, '-c', `emailFrom=${options.emailFrom}`];
+  const audience =
+    options.jwt.audience === undefined ? [] : ['-c', `jwtAudience=${options.jwt.audience}`];
+  return ['-c', jwt, ...audience, '-c', `emailFrom=${options.emailFrom}`];
 }
 
 /** Creates or updates the HS256 secret in LocalStack's Secrets Manager; returns its ARN. */
@@ -264,6 +307,9 @@ async function main(): Promise<void> {
     if ('secret' in options.jwt) {
       resolved.jwtSecretArn = await putJwtSecret(options.endpoint, options.jwt.secret);
       console.log(`JWT secret stored as ${resolved.jwtSecretArn}`);
+      if (options.jwt.generated) {
+        await writeFile(join(REPO_ROOT, SECRET_FILE), options.jwt.secret, { mode: 0o600 });
+      }
     }
     await verifySender(options.endpoint, options.emailFrom, CREDENTIALS);
     console.log(`SES sender verified: ${options.emailFrom}`);
@@ -282,9 +328,17 @@ async function main(): Promise<void> {
   console.log(`\nDeployed to LocalStack (outputs in ${OUTPUTS_FILE}):\n${formatOutputs(outputs)}`);
   console.log(
     options.pro
-      ? '\nTokens from `npm run -s token -- alice` are signed with the same secret ' +
-          '(HERALD_JWT_SECRET, else the dev secret) unless you deployed with HERALD_JWKS_URL.'
+      ? `\n${tokenHint(options.jwt)}`
       : '\nFor the WebSocket side on this LocalStack: npm run localstack:hybrid',
+  );
+}
+
+function tokenHint(jwt: DeployOptions['jwt']): string {
+  if ('jwksUrl' in jwt) return 'Tokens come from the identity provider behind HERALD_JWKS_URL.';
+  if (!jwt.generated) return 'Sign tokens with your HERALD_JWT_SECRET: npm run -s token -- alice';
+  return (
+    `A random JWT secret was generated and kept in ${SECRET_FILE}; sign tokens with ` +
+    `HERALD_JWT_SECRET="$(cat ${SECRET_FILE})" npm run -s token -- alice`
   );
 }
 

@@ -57,6 +57,15 @@ export const ENV = {
   // Monitoring (issue 12)
   /** `npm start` prints the handlers' metrics as EMF lines unless this is `0`. */
   localMetrics: 'HERALD_METRICS',
+  // Secret hygiene (README "Security"):
+  /** `local` on the local stack; absent (or anything else) means a deployed stage. */
+  stage: 'HERALD_STAGE',
+  /** Seconds a secret read from Secrets Manager is used before it is read again. */
+  jwtSecretRefreshSeconds: 'HERALD_JWT_SECRET_REFRESH_SECONDS',
+  /** The `typ` header every token must carry (unchecked when unset). */
+  jwtTyp: 'HERALD_JWT_TYP',
+  /** The longest validity (`exp - iat`) a token may have. */
+  jwtMaxLifetimeSeconds: 'HERALD_JWT_MAX_LIFETIME_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -23,7 +23,7 @@ import { createTopicDelivery } from './fan-out-topic';
 import { createUserDelivery } from './fan-out-users';
 import { createFanOutWindows } from './fan-out-windows';
 import { createLimiter } from './limiter';
-import type { Envelope } from './model';
+import type { ConnectionRef, Envelope } from './model';
 import type {
   Clock,
   CollapseStore,
@@ -71,8 +71,32 @@ export interface Arrival {
   batch?: FanOutBatch;
 }
 
+/** Connections looked up at once when a retry task's targets are checked. */
+const TARGET_CHECKS_IN_FLIGHT = 25;
+
 export function createFanOut(deps: FanOutDeps) {
   const { settings, connections, continuations } = deps;
+
+  /** The refs whose stored connection is of the envelope's tenant and audience. */
+  async function audienceOnly(envelope: Envelope, refs: ConnectionRef[]): Promise<ConnectionRef[]> {
+    const kept: ConnectionRef[] = [];
+    for (let at = 0; at < refs.length; at += TARGET_CHECKS_IN_FLIGHT) {
+      const chunk = refs.slice(at, at + TARGET_CHECKS_IN_FLIGHT);
+      const stored = await Promise.all(chunk.map((ref) => connections.get(ref.connectionId)));
+      chunk.forEach((ref, index) => {
+        const connection = stored[index];
+        if (connection === undefined || connection.tenant !== envelope.tenant) return;
+        if (connection.userId !== ref.userId) return;
+        const { to } = envelope;
+        const inAudience =
+          'users' in to
+            ? to.users.includes(connection.userId)
+            : connection.topics.includes(to.topic);
+        if (inAudience) kept.push(ref);
+      });
+    }
+    return kept;
+  }
   const random = deps.random ?? Math.random;
   const pusher = createPusher({
     connections,
@@ -143,7 +167,10 @@ export function createFanOut(deps: FanOutDeps) {
         case 'retry-connections': {
           const report = nothingFor(envelope, publishedAt);
           const frame = frameOf(envelope, publishedAt);
-          await push.toConnections(task.connections, frame, task, report);
+          // Anyone who can send to the queue can write this task: push only to connections
+          // the store says belong to the envelope's audience, in its tenant.
+          const targets = await audienceOnly(envelope, task.connections);
+          await push.toConnections(targets, frame, task, report);
           return report;
         }
         case 'broadcast-page': {

@@ -15,6 +15,7 @@ import { wiredOnFirstCall } from '#config/config';
 import { UnauthorizedError } from '#core/errors';
 import { toAuthorizerContext } from '#core/identity';
 import type { TokenVerifier } from '#core/ports';
+import { logRefusal } from './refusal-log';
 
 export interface AuthorizerDeps {
   verifier: TokenVerifier;
@@ -46,15 +47,7 @@ export function makeHandler(deps: AuthorizerDeps) {
         context: toAuthorizerContext(identity),
       };
     } catch (error) {
-      if (error instanceof UnauthorizedError) {
-        // A short, token-free reason: an ordinary refusal.
-        logger.info('connect refused', { reason: error.message });
-      } else {
-        // Not a verdict on the token but a fault; its name only, as its text may echo input.
-        logger.error('connect refused by an unexpected error', {
-          errorName: error instanceof Error ? error.name : typeof error,
-        });
-      }
+      logRefusal(error, 'connect');
       // This exact message is what API Gateway answers with HTTP 401; any other error is a 500.
       throw new Error('Unauthorized');
     }

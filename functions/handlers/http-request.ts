@@ -79,8 +79,11 @@ export function jsonBodyOf(event: APIGatewayProxyEventV2): unknown {
   return parseInput(jsonText, text);
 }
 
+/** What carries the headers: a route's event, or an HTTP API authorizer's. */
+type HeadersOf = { headers?: APIGatewayProxyEventV2['headers'] };
+
 /** The Authorization header's value. API Gateway lower-cases names; a hand-made event may not. */
-function authorizationOf(event: APIGatewayProxyEventV2): string | undefined {
+function authorizationOf(event: HeadersOf): string | undefined {
   let found: string | undefined;
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (name.toLowerCase() !== 'authorization' || value === undefined) continue;
@@ -95,7 +98,7 @@ function authorizationOf(event: APIGatewayProxyEventV2): string | undefined {
  * The bearer token, or an UnauthorizedError (a 401, not a 400: the contract answers any
  * credential problem so). A repeated header arrives comma-joined and fails the pattern.
  */
-export function bearerTokenOf(event: APIGatewayProxyEventV2): string {
+export function bearerTokenOf(event: HeadersOf): string {
   const header = authorizationOf(event)?.trim();
   if (header === undefined || header === '') throw new UnauthorizedError('bearer token missing');
   const token = BEARER.exec(header)?.[1];

@@ -22,6 +22,7 @@ export type HandlerName =
   | 'fan-out'
   | 'email'
   | 'http-api'
+  | 'http-authorizer'
   | 'inbox-expiry';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,6 +6,8 @@ export interface JwtSettings {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** The `typ` header every token must carry (e.g. `at+jwt`); unchecked when absent. */
+  typ?: string;
 }
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -15,6 +17,11 @@ export interface HeraldSettings {
   stageName: string;
   /** Default-route throttling of the WebSocket stage (requests per second, burst). */
   throttle: { rateLimit: number; burstLimit: number };
+  /**
+   * `$connect`'s own route throttle, so a flood of connects (each one an authorizer and a
+   * connect invocation) is refused before it eats the budget of connected clients' frames.
+   */
+  connectThrottle: { rateLimit: number; burstLimit: number };
   jwt: JwtSettings;
   /** The verified SES identity mail is sent from, e.g. `Herald <noreply@example.com>`. */
   emailFrom?: string;
@@ -48,6 +55,8 @@ export const SETTINGS_DEFAULTS = {
   stageName: 'live',
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
+  connectThrottleRateLimit: 20,
+  connectThrottleBurstLimit: 40,
   logLevel: 'INFO',
   /** Leaves room in the region's default 1,000 concurrent executions for `$connect` and the rest. */
   fanOutMaxConcurrency: 100,
@@ -117,6 +126,7 @@ export function readSettings(node: Node): HeraldSettings {
     jwksUrl: text('jwksUrl'),
     issuer: text('jwtIssuer'),
     audience: text('jwtAudience'),
+    typ: text('jwtTyp'),
   };
   if (jwt.secretArn && jwt.jwksUrl) {
     throw new Error('set either context jwtSecretArn or jwksUrl, not both');
@@ -126,6 +136,12 @@ export function readSettings(node: Node): HeraldSettings {
   }
   if (jwt.jwksUrl && !jwt.jwksUrl.startsWith('https://')) {
     throw new Error('context jwksUrl must be an https:// URL');
+  }
+  if (jwt.jwksUrl && !jwt.audience) {
+    // Without it, any token the identity provider signs for any of its apps would do.
+    throw new Error(
+      'context jwksUrl needs jwtAudience: JWKS verification without an audience is refused',
+    );
   }
 
   const fanOutMaxConcurrency = positive(
@@ -151,6 +167,18 @@ export function readSettings(node: Node): HeraldSettings {
     throttle: {
       rateLimit: positive('throttleRateLimit', SETTINGS_DEFAULTS.throttleRateLimit, false),
       burstLimit: positive('throttleBurstLimit', SETTINGS_DEFAULTS.throttleBurstLimit, true),
+    },
+    connectThrottle: {
+      rateLimit: positive(
+        'connectThrottleRateLimit',
+        SETTINGS_DEFAULTS.connectThrottleRateLimit,
+        false,
+      ),
+      burstLimit: positive(
+        'connectThrottleBurstLimit',
+        SETTINGS_DEFAULTS.connectThrottleBurstLimit,
+        true,
+      ),
     },
     jwt,
     emailFrom: text('emailFrom'),

@@ -5,11 +5,16 @@ import {
   type CorsPreflightOptions,
   HttpApi,
   HttpMethod,
-  HttpNoneAuthorizer,
   HttpStage,
+  type IHttpRouteAuthorizer,
   LogGroupLogDestination,
   type WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpJwtAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type Node } from 'constructs';
@@ -43,11 +48,20 @@ export interface InboxHttpApiProps {
   corsOrigins: string[];
 }
 
+/** How long API Gateway keeps a Lambda authorizer's verdict per Authorization header. */
+export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
+/** Where the HTTP API's authorizers read the token (`Authorization: Bearer <JWT>`). */
+const HEADER_IDENTITY_SOURCE = '$request.header.Authorization';
+
 /**
  * The HTTP API of DESIGN.md: every route of `TOPOLOGY.httpRoutes` to the inbox function,
- * which verifies the bearer JWT itself, as the WebSocket's authorizer does. No API Gateway
- * authorizer: HTTP APIs answer its refusals with bodies of their own (401/403
- * `{"message":…}`) that cannot be changed, where the contract is Herald's 401 error body.
+ * behind an API Gateway authorizer that refuses a request without a valid token before any
+ * Lambda of Herald's runs where AWS can (a JWT authorizer with issuer and audience in JWKS
+ * mode), else before the inbox function runs (a cached Lambda authorizer). Their refusals
+ * are API Gateway's own bodies (401 `{"message":"Unauthorized"}` without the header, 403
+ * `{"message":"Forbidden"}` for a bad token), which HTTP APIs cannot change; the inbox
+ * function still verifies the token itself and answers Herald's 401 error body for what the
+ * authorizer let through (a token that expired while its allow was cached, a wrong `typ`).
  * The inbox function reads and changes the notifications table, lists and prunes the
  * user's connections, and posts `state` frames through the WebSocket stage.
  */
@@ -55,6 +69,8 @@ export class InboxHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly function: HeraldFunction;
+  /** The Lambda authorizer's function; absent when API Gateway's JWT authorizer verifies. */
+  readonly authorizerFunction?: HeraldFunction;
 
   constructor(scope: Construct, id: string, props: InboxHttpApiProps) {
     super(scope, id);
@@ -81,8 +97,30 @@ export class InboxHttpApi extends Construct {
       createDefaultStage: false,
       corsPreflight: corsPreflight(props.corsOrigins),
     });
-    // Explicitly none: the function verifies the token, so every refusal is Herald's 401.
-    const authorizer = new HttpNoneAuthorizer();
+    let authorizer: IHttpRouteAuthorizer;
+    const { jwt } = settings;
+    if (jwt.jwksUrl && jwt.issuer && jwt.audience) {
+      // API Gateway verifies against the issuer's discovery document: no Lambda runs at all.
+      authorizer = new HttpJwtAuthorizer('JwtAuthorizer', jwt.issuer, {
+        identitySource: [HEADER_IDENTITY_SOURCE],
+        jwtAudience: jwt.audience
+          .split(',')
+          .map((each) => each.trim())
+          .filter(Boolean),
+      });
+    } else {
+      this.authorizerFunction = new HeraldFunction(this, 'Authorizer', {
+        handlerName: 'http-authorizer',
+        description: 'Refuses HTTP API requests without a valid bearer token',
+        logLevel: settings.logLevel,
+      });
+      configureJwt(this.authorizerFunction, jwt, 'the HTTP API authorizer');
+      authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
+        identitySource: [HEADER_IDENTITY_SOURCE],
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        resultsCacheTtl: AUTHORIZER_CACHE_TTL,
+      });
+    }
     const integration = new HttpLambdaIntegration('Inbox', this.function);
     for (const routeKey of TOPOLOGY.httpRoutes) {
       const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];

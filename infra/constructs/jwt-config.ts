@@ -32,4 +32,5 @@ export function configureJwt(fn: HeraldFunction, jwt: JwtSettings, verifier: str
   }
   if (jwt.issuer) fn.addEnvironment(ENV.jwtIssuer, jwt.issuer);
   if (jwt.audience) fn.addEnvironment(ENV.jwtAudience, jwt.audience);
+  if (jwt.typ) fn.addEnvironment(ENV.jwtTyp, jwt.typ);
 }

@@ -1,6 +1,11 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  LogGroupLogDestination,
+  WebSocketApi,
+  WebSocketStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -42,7 +47,7 @@ const ACCESS_LOG_FIELDS = {
 /**
  * The browser-facing WebSocket API: `$connect` behind the JWT authorizer, `$disconnect`,
  * and `$default`, whose handler answers through the route response. The stage throttles
- * its default route and writes access logs. All three route functions may post to this
+ * every route (`throttle`), `$connect` separately (`connectThrottle`), and writes access logs. All three route functions may post to this
  * stage's connections: replays and state pushes, presence changes.
  */
 export class WebSocketGateway extends Construct {
@@ -141,6 +146,15 @@ export class WebSocketGateway extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+    // `$connect` gets a budget of its own: a connect flood (an authorizer and a connect
+    // invocation each) is throttled there and leaves connected clients' frames alone.
+    // RouteSettings is plain JSON to CloudFormation: its keys are written as CFN spells them.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = {
+      $connect: {
+        ThrottlingRateLimit: settings.connectThrottle.rateLimit,
+        ThrottlingBurstLimit: settings.connectThrottle.burstLimit,
+      },
+    };
 
     // Replays and `state` pushes (message) and presence changes (connect, disconnect) POST
     // frames; only connect closes sockets (DELETE), a user's oldest past the cap.

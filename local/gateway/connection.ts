@@ -21,6 +21,8 @@ export const CLOSE_CAUSES = {
   messageTooBig: { code: 1009, reason: 'Message too big' },
   binaryFrame: { code: 1003, reason: 'Binary frames are not supported' },
   shutdown: { code: 1001, reason: 'Going away' },
+  // Herald's own guard (API Gateway queues in its fleet): a client outrunning its handler.
+  queueFull: { code: 1008, reason: 'Too many frames queued' },
 } as const satisfies Record<string, CloseCause>;
 
 /** What `$disconnect` reports when the client closed: its code and reason, as AWS passes them. */
@@ -35,19 +37,22 @@ const CLOSE_HANDSHAKE_MS = 1_000;
 export interface ConnectionLimits {
   idleTimeoutMs: number;
   maxConnectionMs: number;
+  /** Frames waiting for their `$default` invocation; one more closes the connection (1008). */
+  maxQueuedFrames: number;
 }
 
 export class GatewayConnection {
   lastActiveAt: number;
   private cause: CloseCause | undefined;
   private work: Promise<void> = Promise.resolve();
+  private queuedFrames = 0;
   private readonly idleTimer: NodeJS.Timeout;
   private readonly lifetimeTimer: NodeJS.Timeout;
 
   constructor(
     readonly scope: ConnectionScope,
     private readonly socket: WebSocket,
-    limits: ConnectionLimits,
+    private readonly limits: ConnectionLimits,
   ) {
     this.lastActiveAt = scope.connectedAt;
     this.idleTimer = setTimeout(() => this.close(CLOSE_CAUSES.idle), limits.idleTimeoutMs);
@@ -99,6 +104,23 @@ export class GatewayConnection {
     this.stopTimers();
     this.cause ??= clientCloseCause(code, reason);
     return this.cause;
+  }
+
+  /**
+   * Queues a client frame's invocation behind the others. A client that sends faster than its
+   * frames are handled would otherwise grow this queue without bound: past the limit the
+   * frame is dropped and the connection closed with 1008. False when it was refused.
+   */
+  enqueueFrame(task: () => Promise<void>): boolean {
+    if (this.queuedFrames >= this.limits.maxQueuedFrames) {
+      this.close(CLOSE_CAUSES.queueFull);
+      return false;
+    }
+    this.queuedFrames += 1;
+    void this.enqueue(task).finally(() => {
+      this.queuedFrames -= 1;
+    });
+    return true;
   }
 
   /** Runs tasks one after another, so one connection's invocations keep their frame order. */

@@ -3,12 +3,14 @@
  * gateway's HTTP port, answering on the wire as AWS does so the unmodified
  * `@aws-sdk/client-apigatewaymanagementapi` client works against it: errors carry their type in
  * `x-amzn-ErrorType`, which the SDK turns into `GoneException` and friends. Requests are not
- * signature-checked: there is no account here to check them against.
+ * signature-checked: there is no account here to check them against; instead only a
+ * loopback `Host` and no cross-site `Origin` are answered (anything else gets 403).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionFaults } from '#local/faults/connection-faults';
+import { localOnlyRefusal } from '#local/loopback-guard';
 import { CLOSE_CAUSES, type GatewayConnection } from './connection';
 
 export type GatewayLog = (
@@ -31,6 +33,11 @@ export function managementApi(
   options: ManagementApiOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
+    const refusal = localOnlyRefusal(req.headers);
+    if (refusal !== undefined) {
+      req.resume();
+      return reply(res, 403, { message: refusal }, 'ForbiddenException');
+    }
     const connectionId = connectionIdFromPath(req.url ?? '/', options.stage);
     if (connectionId === undefined || !['POST', 'GET', 'DELETE'].includes(req.method ?? '')) {
       req.resume();

@@ -28,14 +28,17 @@ export interface GatewayLimits {
   maxFrameBytes: number;
   idleTimeoutMs: number;
   maxConnectionMs: number;
+  /** Frames of one connection waiting for `$default`; past it the connection closes (1008). */
+  maxQueuedFrames: number;
 }
 
-/** API Gateway's WebSocket quotas, none of which can be raised. */
+/** API Gateway's WebSocket quotas, none of which can be raised (and the emulator's queue bound). */
 export const AWS_LIMITS: GatewayLimits = {
   maxMessageBytes: 128 * 1024,
   maxFrameBytes: 32 * 1024,
   idleTimeoutMs: 10 * 60_000,
   maxConnectionMs: 2 * 60 * 60_000,
+  maxQueuedFrames: 100,
 };
 
 export interface WebSocketGatewayOptions {
@@ -159,7 +162,9 @@ export async function startWebSocketGateway(
       if (isBinary) return connection.close(CLOSE_CAUSES.binaryFrame);
       connection.touch();
       const body = textOf(data);
-      void connection.enqueue(() => route(connection, body));
+      if (!connection.enqueueFrame(() => route(connection, body))) {
+        log('warn', 'frame queue full: connection closed', { connectionId });
+      }
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // `ws` closes with 1009 itself; this records the cause for $disconnect.

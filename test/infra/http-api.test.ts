@@ -23,7 +23,13 @@ interface Herald {
 /** Both stacks as `infra/app.ts` builds them, without bundling (the stack test bundles). */
 function synth(context: Record<string, unknown> = {}): Herald {
   const app = new App({
-    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], jwksUrl: JWKS_URL, ...context },
+    context: {
+      ...CDK_CONTEXT,
+      'aws:cdk:bundling-stacks': [],
+      jwksUrl: JWKS_URL,
+      jwtAudience: 'herald',
+      ...context,
+    },
   });
   const data = new StatefulStack(app, 'HeraldData');
   const code = new StatelessStack(app, 'HeraldApp', { data, settings: readSettings(app.node) });
@@ -59,6 +65,12 @@ function actionsOn(h: Herald, fn: IFunction, resourceId: string, prefix: string)
     .sort();
 }
 
+function authorizersOn(herald: Herald, apiId: string) {
+  return herald.template.findResources('AWS::ApiGatewayV2::Authorizer', {
+    Properties: { ApiId: { Ref: apiId } },
+  });
+}
+
 let h: Herald;
 let httpApiId: string;
 
@@ -76,7 +88,7 @@ describe('HTTP API', () => {
     expect(h.template.toJSON().Resources[httpApiId].Properties.ProtocolType).toBe('HTTP');
   });
 
-  it('routes exactly the topology’s routes to the inbox function, with no API Gateway authorizer', () => {
+  it('routes exactly the topology’s routes to the inbox function, each behind the authorizer', () => {
     const integrations = h.template.findResources('AWS::ApiGatewayV2::Integration', {
       Properties: {
         ApiId: { Ref: httpApiId },
@@ -94,23 +106,65 @@ describe('HTTP API', () => {
       }),
     ).map((route) => route.Properties);
     expect(routes.map((route) => route.RouteKey).sort()).toEqual([...TOPOLOGY.httpRoutes].sort());
+    const [authorizerId] = Object.keys(authorizersOn(h, httpApiId));
     for (const route of routes) {
-      // The function verifies the token, so every refusal is the contract's 401 body.
+      // A request without a valid token is refused before the inbox function runs.
       expect(route).toMatchObject({
-        AuthorizationType: 'NONE',
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
-      expect(route.AuthorizerId).toBeUndefined();
     }
   });
 
-  it('has no authorizer of its own, while the WebSocket API keeps its REQUEST authorizer', () => {
-    const onApi = (apiId: string) =>
-      h.template.findResources('AWS::ApiGatewayV2::Authorizer', {
-        Properties: { ApiId: { Ref: apiId } },
-      });
-    expect(onApi(httpApiId)).toEqual({});
-    const webSocket = Object.values(onApi(logicalId(h.code.gateway.api)));
+  it('refuses junk tokens in a cached Lambda REQUEST authorizer reading the Authorization header', () => {
+    const onHttp = Object.values(authorizersOn(h, httpApiId));
+    expect(onHttp.map((authorizer) => authorizer.Properties)).toEqual([
+      expect.objectContaining({
+        AuthorizerType: 'REQUEST',
+        IdentitySource: ['$request.header.Authorization'],
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+        AuthorizerResultTtlInSeconds: 300,
+      }),
+    ]);
+    const authorizerFn = h.code.http.authorizerFunction;
+    if (authorizerFn === undefined) throw new Error('expected the http-authorizer function');
+    expect(JSON.stringify(onHttp[0]?.Properties.AuthorizerUri)).toContain(logicalId(authorizerFn));
+    const variables =
+      h.template.toJSON().Resources[logicalId(authorizerFn)].Properties.Environment.Variables;
+    // The very verification settings of the inbox function.
+    expect(variables).toMatchObject({ [ENV.jwksUrl]: JWKS_URL, [ENV.jwtAudience]: 'herald' });
+    // It touches no table.
+    expect(
+      statementsOf(h, authorizerFn).filter((st) => JSON.stringify(st).includes('dynamodb')),
+    ).toEqual([]);
+  });
+
+  it('uses API Gateway’s JWT authorizer (no Lambda at all) in JWKS mode with an issuer', () => {
+    const withIssuer = synth({ jwtIssuer: 'https://id.example', jwtAudience: 'herald,herald-b' });
+    const apiId = logicalId(withIssuer.code.http.api);
+    expect(Object.values(authorizersOn(withIssuer, apiId)).map((a) => a.Properties)).toEqual([
+      expect.objectContaining({
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: { Issuer: 'https://id.example', Audience: ['herald', 'herald-b'] },
+      }),
+    ]);
+    expect(withIssuer.code.http.authorizerFunction).toBeUndefined();
+  });
+
+  it('uses the Lambda authorizer with the HS256 secret in secret mode', () => {
+    const withSecret = synth({ jwksUrl: undefined, jwtSecretArn: SECRET_ARN });
+    const fn = withSecret.code.http.authorizerFunction;
+    if (fn === undefined) throw new Error('expected the http-authorizer function');
+    const variables =
+      withSecret.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({ [ENV.jwtSecretArn]: SECRET_ARN });
+  });
+
+  it('keeps the WebSocket API’s REQUEST authorizer', () => {
+    const webSocket = Object.values(authorizersOn(h, logicalId(h.code.gateway.api)));
     expect(webSocket.map((authorizer) => authorizer.Properties)).toEqual([
       expect.objectContaining({
         AuthorizerType: 'REQUEST',

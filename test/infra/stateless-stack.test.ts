@@ -111,7 +111,7 @@ let stageId: string;
 
 beforeAll(() => {
   // The one bundled synth: proves each handler entry bundles with the shared settings.
-  h = synthHerald({ jwksUrl: JWKS_URL, emailFrom: EMAIL_FROM }, true);
+  h = synthHerald({ jwksUrl: JWKS_URL, jwtAudience: 'herald', emailFrom: EMAIL_FROM }, true);
   apiId = logicalId(h.code.gateway.api);
   stageId = logicalId(h.code.gateway.stage);
 }, 300_000);
@@ -267,6 +267,13 @@ describe('WebSocket API', () => {
       StageName: 'live',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+
+  it('gives $connect a throttle of its own, below the stage’s, so a connect flood spares frames', () => {
+    h.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      RouteSettings: { $connect: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } },
     });
   });
 
@@ -705,6 +712,11 @@ describe('context', () => {
     beta.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: 'beta',
       DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+    const connect = synthHerald({ connectThrottleRateLimit: '2', connectThrottleBurstLimit: '3' });
+    connect.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'live',
+      RouteSettings: { $connect: { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 3 } },
     });
     beta.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

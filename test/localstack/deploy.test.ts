@@ -36,8 +36,29 @@ describe('deployOptions', () => {
       s3Endpoint: 'http://s3.localhost.localstack.cloud:4566',
       pro: false,
       emailFrom: 'herald@localhost',
-      jwt: { secret: DEV_JWT_SECRET },
+      jwt: { secret: expect.any(String), generated: true },
     });
+  });
+
+  it('generates a random secret of 32+ bytes rather than deploying the public dev one', () => {
+    const first = deployOptions([], {}).jwt;
+    const second = deployOptions([], {}).jwt;
+    if (!('secret' in first) || !('secret' in second)) throw new Error('expected secrets');
+    expect(Buffer.byteLength(first.secret)).toBeGreaterThanOrEqual(32);
+    expect(first.secret).not.toBe(second.secret);
+    expect(first.secret).not.toBe(DEV_JWT_SECRET);
+    expect(() => deployOptions([], { HERALD_JWT_SECRET: DEV_JWT_SECRET })).toThrow(/public dev/);
+    expect(() => deployOptions([], { HERALD_JWT_SECRET: 'short' })).toThrow(/32 bytes/);
+  });
+
+  it('needs an audience with JWKS, and passes it through as context', () => {
+    const jwksUrl = 'https://issuer.example/.well-known/jwks.json';
+    expect(() => deployOptions([], { HERALD_JWKS_URL: jwksUrl })).toThrow(/HERALD_JWT_AUDIENCE/);
+    const options = deployOptions(['--pro'], {
+      HERALD_JWKS_URL: jwksUrl,
+      HERALD_JWT_AUDIENCE: 'herald',
+    });
+    expect(context(deployPlan(options).deploy, 'jwtAudience')).toBe('herald');
   });
 
   it('turns Pro on with --pro or LOCALSTACK_PRO=1, and off with --community', () => {
@@ -60,10 +81,16 @@ describe('deployOptions', () => {
     expect(options.endpoint).toBe('http://127.0.0.1:4600');
     expect(options.s3Endpoint).toBe('http://s3.localhost.localstack.cloud:4600');
     expect(options.emailFrom).toBe('Herald <noreply@example.com>');
-    expect(options.jwt).toEqual({ secret: 'a-secret-that-is-long-enough-for-hs256-tokens' });
+    expect(options.jwt).toEqual({
+      secret: 'a-secret-that-is-long-enough-for-hs256-tokens',
+      generated: false,
+    });
     expect(
-      deployOptions([], { HERALD_JWKS_URL: 'https://issuer.example/.well-known/jwks.json' }).jwt,
-    ).toEqual({ jwksUrl: 'https://issuer.example/.well-known/jwks.json' });
+      deployOptions([], {
+        HERALD_JWKS_URL: 'https://issuer.example/.well-known/jwks.json',
+        HERALD_JWT_AUDIENCE: 'herald',
+      }).jwt,
+    ).toEqual({ jwksUrl: 'https://issuer.example/.well-known/jwks.json', audience: 'herald' });
   });
 
   it('needs AWS_ENDPOINT_URL_S3 for a LocalStack on another machine', () => {
@@ -116,7 +143,7 @@ describe('deployPlan', () => {
     expect(context(deploy, 'jwtSecretArn')).toBe(arn);
     expect(context(deploy, 'emailFrom')).toBe('Herald <noreply@example.com>');
     // The secret itself never reaches a command line.
-    expect(deploy.join(' ')).not.toContain(DEV_JWT_SECRET);
+    if ('secret' in pro.jwt) expect(deploy.join(' ')).not.toContain(pro.jwt.secret);
 
     expect(() => deployPlan(pro)).toThrow(/ARN is missing/);
     const jwks = deployPlan({ ...pro, jwt: { jwksUrl: 'https://issuer.example/jwks.json' } });

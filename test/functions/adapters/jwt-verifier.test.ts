@@ -358,6 +358,7 @@ describe('verifierFromConfig', () => {
       secret: { kind: 'value', bytes: secretBytes(TEST_SECRET) },
       issuer: 'herald-dev',
       audience: ['herald'],
+      maxLifetimeSeconds: 3600,
     });
     const good = await signHs256({ sub: 'a' }, { issuer: 'herald-dev', audience: 'herald' });
     await expect(verifier.verify(good)).resolves.toMatchObject({ userId: 'a' });
@@ -367,12 +368,17 @@ describe('verifierFromConfig', () => {
   });
 
   it('warns when JWKS verification has no audience to check', () => {
-    verifierFromConfig({ mode: 'jwks', jwksUrl: new URL('https://issuer.example/jwks.json') });
+    verifierFromConfig({
+      mode: 'jwks',
+      jwksUrl: new URL('https://issuer.example/jwks.json'),
+      maxLifetimeSeconds: 3600,
+    });
     expect(logger.warn).toHaveBeenCalledTimes(1);
     verifierFromConfig({
       mode: 'jwks',
       jwksUrl: new URL('https://issuer.example/jwks.json'),
       audience: ['herald'],
+      maxLifetimeSeconds: 3600,
     });
     expect(logger.warn).toHaveBeenCalledTimes(1);
   });

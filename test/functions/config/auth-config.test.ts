@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseAuthConfig } from '#config/auth-config';
+import {
+  DEFAULT_SECRET_REFRESH_SECONDS,
+  LOCAL_STAGE,
+  DEFAULT_MAX_LIFETIME_SECONDS as MAX_LIFETIME,
+  parseAuthConfig,
+} from '#config/auth-config';
 import { ConfigError } from '#config/config';
 import { ENV } from '#config/env-names';
 
@@ -19,19 +24,27 @@ describe('parseAuthConfig', () => {
     expect(config).toEqual({
       mode: 'secret',
       secret: { kind: 'value', bytes: new TextEncoder().encode(SECRET) },
+      maxLifetimeSeconds: MAX_LIFETIME,
     });
   });
 
   it('uses a secret given by ARN', () => {
     expect(parseAuthConfig({ [ENV.jwtSecretArn]: ARN })).toEqual({
       mode: 'secret',
-      secret: { kind: 'arn', arn: ARN },
+      secret: {
+        kind: 'arn',
+        arn: ARN,
+        refreshSeconds: DEFAULT_SECRET_REFRESH_SECONDS,
+        refuseDevSecret: true,
+      },
+      maxLifetimeSeconds: MAX_LIFETIME,
     });
   });
 
   it('prefers a JWKS URL over any secret', () => {
     const config = parseAuthConfig({
       [ENV.jwksUrl]: 'https://issuer.example/.well-known/jwks.json',
+      [ENV.jwtAudience]: 'herald',
       [ENV.jwtSecret]: SECRET,
     });
     expect(config.mode).toBe('jwks');
@@ -48,6 +61,7 @@ describe('parseAuthConfig', () => {
       jwksUrl: new URL('https://issuer.example/jwks.json'),
       issuer: 'https://issuer.example/',
       audience: ['herald', 'herald-staging'],
+      maxLifetimeSeconds: MAX_LIFETIME,
     });
   });
 
@@ -56,7 +70,7 @@ describe('parseAuthConfig', () => {
     'http://127.0.0.1:4000/jwks.json',
     'http://[::1]:4000/jwks.json',
   ])('allows plain http only for loopback: %s', (url) => {
-    expect(parseAuthConfig({ [ENV.jwksUrl]: url }).mode).toBe('jwks');
+    expect(parseAuthConfig({ [ENV.jwksUrl]: url, [ENV.stage]: LOCAL_STAGE }).mode).toBe('jwks');
   });
 
   it.each([

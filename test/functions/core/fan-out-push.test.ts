@@ -72,7 +72,8 @@ describe('connections that keep failing', () => {
   });
 
   it('reports the abandoned connection of the last retry task', async () => {
-    const { fanOut, delivery, continuations } = setup({ maxTaskAttempts: 3 });
+    const { fanOut, delivery, continuations, connect } = setup({ maxTaskAttempts: 3 });
+    await connect(connection('a1', 'alice'));
     delivery.behaviour = () => throttled();
     const report = await fanOut.run({
       kind: 'retry-connections',
@@ -83,6 +84,36 @@ describe('connections that keep failing', () => {
     });
     expect(report).toMatchObject({ abandoned: 1, deferred: 0, delivered: 0 });
     expect(continuations.tasks).toEqual([]);
+  });
+});
+
+describe('a retry-connections task (anyone who can send to the queue can write one)', () => {
+  const task = (connections: { connectionId: string; userId: string }[], to: object) => ({
+    kind: 'retry-connections' as const,
+    envelope: envelope(to as never),
+    publishedAt: PUBLISHED_AT,
+    connections,
+    attempt: 1,
+  });
+
+  it('pushes only to stored connections of the envelope’s tenant and audience', async () => {
+    const { fanOut, delivery, connect } = setup();
+    await connect(connection('a1', 'alice'), connection('m1', 'mallory'));
+    const report = await fanOut.run(
+      task(
+        [
+          { connectionId: 'a1', userId: 'alice' },
+          { connectionId: 'm1', userId: 'mallory' }, // stored, but not in the audience
+          { connectionId: 'ghost', userId: 'alice' }, // not stored at all
+          { connectionId: 'm1', userId: 'alice' }, // someone else's connection named as alice's
+        ],
+        { users: ['alice'] },
+      ),
+    );
+    expect(delivery.attemptsOf('a1')).toBe(1);
+    expect(delivery.attemptsOf('m1')).toBe(0);
+    expect(delivery.attemptsOf('ghost')).toBe(0);
+    expect(report).toMatchObject({ delivered: 1 });
   });
 });
 

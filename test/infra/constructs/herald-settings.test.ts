@@ -9,7 +9,14 @@ describe('readSettings', () => {
     expect(settingsFrom({})).toEqual({
       stageName: 'live',
       throttle: { rateLimit: 100, burstLimit: 200 },
-      jwt: { secretArn: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined },
+      connectThrottle: { rateLimit: 20, burstLimit: 40 },
+      jwt: {
+        secretArn: undefined,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        typ: undefined,
+      },
       emailFrom: undefined,
       logLevel: 'INFO',
       apiGatewayCloudWatchRole: true,
@@ -64,6 +71,9 @@ describe('readSettings', () => {
       stageName: 'beta',
       throttleRateLimit: '2.5',
       throttleBurstLimit: '10',
+      connectThrottleRateLimit: '1.5',
+      connectThrottleBurstLimit: '3',
+      jwtTyp: 'at+jwt',
       logLevel: 'debug',
       apiGatewayCloudWatchRole: 'true',
       jwksUrl: 'https://id.example/jwks.json',
@@ -74,12 +84,14 @@ describe('readSettings', () => {
     expect(settings).toMatchObject({
       stageName: 'beta',
       throttle: { rateLimit: 2.5, burstLimit: 10 },
+      connectThrottle: { rateLimit: 1.5, burstLimit: 3 },
       logLevel: 'DEBUG',
       apiGatewayCloudWatchRole: true,
       jwt: {
         jwksUrl: 'https://id.example/jwks.json',
         issuer: 'https://id.example',
         audience: 'herald',
+        typ: 'at+jwt',
       },
       emailFrom: 'Herald <noreply@example.com>',
     });
@@ -94,6 +106,10 @@ describe('readSettings', () => {
       /not both/,
     ],
     [{ jwksUrl: 'http://a.example/jwks' }, /https/],
+    // Without an audience, any token the identity provider signs for any app would do.
+    [{ jwksUrl: 'https://a.example/jwks' }, /jwksUrl needs jwtAudience/],
+    [{ connectThrottleRateLimit: '-1' }, /connectThrottleRateLimit/],
+    [{ connectThrottleBurstLimit: '2.5' }, /connectThrottleBurstLimit/],
     [{ jwtSecretArn: 'herald/jwt' }, /Secrets Manager/],
     [{ throttleRateLimit: 'fast' }, /throttleRateLimit/],
     [{ throttleBurstLimit: '1.5' }, /throttleBurstLimit/],
