@@ -52,6 +52,13 @@ export const ENV = {
   maxIdsPerRequest: 'HERALD_MAX_IDS_PER_REQUEST',
   /** Users one `presence` query may ask about. */
   maxPresenceUsers: 'HERALD_MAX_PRESENCE_USERS',
+  // Connection lifetime and frame rate (README "Security").
+  /** Frames a second one connection may send on average (its token bucket's refill). */
+  framesPerSecond: 'HERALD_FRAMES_PER_SECOND',
+  /** Frames one connection may send at once (its token bucket's size). */
+  frameBurst: 'HERALD_FRAME_BURST',
+  /** Frames refused for rate after which the connection is closed. */
+  frameRefusalsBeforeClose: 'HERALD_FRAME_REFUSALS_BEFORE_CLOSE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
