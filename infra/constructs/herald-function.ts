@@ -21,7 +21,9 @@ export type HandlerName =
   | 'fan-out'
   | 'email'
   | 'http-api'
-  | 'inbox-expiry';
+  | 'inbox-expiry'
+  | 'connection-sweep'
+  | 'cut-off';
 
 /** `query`: Query alone (table and its index), for a function that only counts or lists. */
 export type TableAccess = 'query' | 'read' | 'write' | 'readWrite';

@@ -87,6 +87,8 @@ export class WebSocketGateway extends Construct {
       logLevel,
     });
     this.messageFunction.bindTable(connections, 'readWrite');
+    // The `refresh` frame verifies a new token exactly as the authorizer does.
+    configureJwt(this.messageFunction, settings.jwt, 'the refresh frame');
     // Replays from the inbox and topic histories; marks read with the unread count.
     this.messageFunction.bindTable(notifications, 'readWrite');
 
