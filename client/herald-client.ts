@@ -25,6 +25,7 @@ import { HeraldRequestError, type RequestResult, RequestTable } from './request-
 import { type ResumeEvents, type ResumeOutcome, ResumeTracker } from './resume';
 import { Subscriptions } from './subscriptions';
 import { realTimers, type Timers } from './timers';
+import { TokenRefresher } from './token-refresh';
 
 /** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
 export { presenceTopic } from '#core/topics';
@@ -61,6 +62,8 @@ export interface HeraldClientOptions {
   timers?: Timers;
   /** Returns a number in [0, 1); drives the backoff jitter. */
   random?: () => number;
+  /** The wall clock (ms), against which a token's `exp` is read; `Date.now` by default. */
+  now?: () => number;
 }
 
 /** `notification`, `gap` and `resumed` are described in `ResumeEvents`. */
@@ -93,6 +96,9 @@ export class HeraldClient {
   private readonly requests: RequestTable;
   private readonly topics: Subscriptions;
   private readonly feed: ResumeTracker;
+  private readonly refresher: TokenRefresher | undefined;
+  /** The token the last socket was opened with, for its refresh. */
+  private lastToken: string | undefined;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url).toString();
@@ -103,12 +109,13 @@ export class HeraldClient {
       throw new TypeError('no global WebSocket here: pass options.WebSocket');
     }
     const timers = options.timers ?? realTimers;
+    const tokenOption = options.token;
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
 
     this.connection = new ReconnectingSocket(
       {
         url,
-        token: options.token,
+        token: typeof tokenOption === 'string' ? tokenOption : () => this.fetchToken(tokenOption),
         WebSocket: WebSocketImpl,
         pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
         pongTimeoutMs: requestTimeoutMs,
@@ -138,6 +145,18 @@ export class HeraldClient {
       isLive: (socket) => this.connection.isLive(socket),
       error: (error) => this.events.emit('error', error),
     });
+    // Only a token callback can hand a fresh token; a fixed one ends with its socket.
+    this.refresher =
+      typeof tokenOption === 'string'
+        ? undefined
+        : new TokenRefresher({
+            timers,
+            now: options.now ?? Date.now,
+            token: () => this.fetchToken(tokenOption),
+            request: (action, args, socket) => this.requests.request(action, args, socket),
+            isLive: (socket) => this.connection.isLive(socket),
+            error: (error) => this.events.emit('error', error),
+          });
     this.feed = new ResumeTracker({
       request: (action, args) => this.request(action, args),
       events: this.events,
@@ -183,6 +202,7 @@ export class HeraldClient {
   close(): void {
     if (!this.connection.started) return;
     this.feed.stop();
+    this.refresher?.stop();
     // Before the sockets go, so their requests end as `client_closed`, not `connection_closed`.
     this.requests.failAll(new HeraldRequestError('client_closed', 'the client was closed'));
     this.connection.close();
@@ -255,7 +275,14 @@ export class HeraldClient {
    */
   private activated(socket: Socket, rotation: boolean): void {
     if (!rotation) this.feed.connected(() => this.topics.restore(socket));
+    this.refresher?.activated(socket, this.lastToken);
     this.requests.sendWaiting(socket);
+  }
+
+  private async fetchToken(get: () => string | Promise<string>): Promise<string> {
+    const token = await get();
+    this.lastToken = token;
+    return token;
   }
 
   private receive(data: unknown): void {

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ConnectionLifetime } from './constructs/connection-lifetime';
 import { EmailConsumer } from './constructs/email-consumer';
 import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
@@ -23,6 +24,7 @@ export class StatelessStack extends Stack {
   readonly http: InboxHttpApi;
   readonly inboxExpiry: InboxExpiryConsumer;
   readonly monitoring: HeraldMonitoring;
+  readonly lifetime: ConnectionLifetime;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -52,6 +54,11 @@ export class StatelessStack extends Stack {
     });
 
     this.monitoring = this.watch(data, settings);
+    this.lifetime = new ConnectionLifetime(this, 'ConnectionLifetime', {
+      connections: data.connections,
+      stage: this.gateway.stage,
+      settings,
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.gateway.stage.url,
@@ -64,6 +71,14 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'CallbackUrl', {
       value: this.gateway.stage.callbackUrl,
       description: "The stage's @connections management endpoint",
+    });
+    new CfnOutput(this, 'CutOffFunctionName', {
+      value: this.lifetime.cutOffFunction.functionName,
+      description: 'Invoke with {"tenant","userId"} to close every connection of a user',
+    });
+    new CfnOutput(this, 'ConnectionsTableName', {
+      value: data.connections.tableName,
+      description: 'The connections table (npm run cut-off -- --aws reads it)',
     });
   }
 

@@ -11,6 +11,11 @@ import { startFauxqs } from 'fauxqs';
 import { LOCAL_STAGE } from '#config/auth-config';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import {
+  DEFAULT_CONNECTION_SWEEP_MS,
+  type SweepResult,
+  startConnectionSweeper,
+} from './connection-sweeper';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
 import { connectionFaults } from './faults/connection-faults';
@@ -86,6 +91,13 @@ export interface LocalStackOptions {
    * turns it on (`HERALD_METRICS=0` turns it off there).
    */
   metrics?: boolean;
+  /** Between runs of the connection sweep (a minute's schedule in AWS); 30 s unless given. */
+  connectionSweepIntervalMs?: number;
+  /**
+   * The per-connection frame rate the message function enforces (`HERALD_FRAMES_PER_SECOND`,
+   * `HERALD_FRAME_BURST`, `HERALD_FRAME_REFUSALS_BEFORE_CLOSE`); its defaults unless given.
+   */
+  frameRate?: { perSecond?: number; burst?: number; refusalsBeforeClose?: number };
   log?: (message: string) => void;
 }
 
@@ -106,6 +118,10 @@ export interface LocalStack {
   tables: TableNames;
   /** How many of each fault the plan has injected so far (all 0 without a plan). */
   injectedFaults(): Record<FaultName, number>;
+  /** Runs the connection sweep now: closes the connections whose token has expired. */
+  sweepExpiredConnections(): Promise<SweepResult>;
+  /** Closes every connection of a user, as the `cut-off` function does. */
+  cutOff(tenant: string, userId: string): Promise<{ closed: number; failed: number }>;
   /** Stops everything this stack started, the java child included. Idempotent. */
   stop(): Promise<void>;
 }
@@ -181,6 +197,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => gateway.stop());
 
+    // The frame-rate variables go back to what they were when the stack stops, so one test
+    // file's tight budget never reaches the next stack started in the same process.
+    const frameRate = frameRateEnvironment(options.frameRate);
+    const before = Object.fromEntries(
+      Object.keys(frameRate).map((name) => [name, process.env[name]]),
+    );
+    stops.push(async () => {
+      for (const [name, value] of Object.entries(before)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
     Object.assign(process.env, {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -205,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The one place that is not a deployed stage: the dev secret is allowed here.
       [ENV.stage]: LOCAL_STAGE,
       [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',
+      ...frameRate,
     });
     handlers.current = await loadHandlers();
 
@@ -250,6 +279,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sweeperClient.destroy();
     });
 
+    const connectionSweeper = startConnectionSweeper({
+      handler: handlers.current.connectionSweep,
+      intervalMs: options.connectionSweepIntervalMs ?? DEFAULT_CONNECTION_SWEEP_MS,
+      log,
+    });
+    stops.push(() => connectionSweeper.stop());
+
     const http = await startHttpServer({
       port: options.ports.http,
       host,
@@ -279,6 +315,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queues: messaging.queues,
       tables,
       injectedFaults: () => tally.snapshot(),
+      sweepExpiredConnections: () => connectionSweeper.sweep(),
+      cutOff: (tenant, userId) => required(handlers.current).cutOff({ tenant, userId }),
       stop,
     };
   } catch (error) {
@@ -304,17 +342,29 @@ async function startEmulators(
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
-  const [authorizer, connect, disconnect, message, fanOut, email, httpApi, inboxExpiry] =
-    await Promise.all([
-      import('#handlers/authorizer'),
-      import('#handlers/connect'),
-      import('#handlers/disconnect'),
-      import('#handlers/message'),
-      import('#handlers/fan-out'),
-      import('#handlers/email'),
-      import('#handlers/http-api'),
-      import('#handlers/inbox-expiry'),
-    ]);
+  const [
+    authorizer,
+    connect,
+    disconnect,
+    message,
+    fanOut,
+    email,
+    httpApi,
+    inboxExpiry,
+    connectionSweep,
+    cutOff,
+  ] = await Promise.all([
+    import('#handlers/authorizer'),
+    import('#handlers/connect'),
+    import('#handlers/disconnect'),
+    import('#handlers/message'),
+    import('#handlers/fan-out'),
+    import('#handlers/email'),
+    import('#handlers/http-api'),
+    import('#handlers/inbox-expiry'),
+    import('#handlers/connection-sweep'),
+    import('#handlers/cut-off'),
+  ]);
   return {
     authorizer: authorizer.handler,
     connect: connect.handler,
@@ -324,7 +374,20 @@ async function loadHandlers() {
     email: email.handler,
     httpApi: httpApi.handler,
     inboxExpiry: inboxExpiry.handler,
+    connectionSweep: connectionSweep.handler,
+    cutOff: cutOff.handler,
   };
+}
+
+/** The frame-rate variables for the options given; the others keep their environment's value. */
+function frameRateEnvironment(rate: LocalStackOptions['frameRate']): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (rate?.perSecond !== undefined) env[ENV.framesPerSecond] = String(rate.perSecond);
+  if (rate?.burst !== undefined) env[ENV.frameBurst] = String(rate.burst);
+  if (rate?.refusalsBeforeClose !== undefined) {
+    env[ENV.frameRefusalsBeforeClose] = String(rate.refusalsBeforeClose);
+  }
+  return env;
 }
 
 function required<T>(value: T | undefined): T {

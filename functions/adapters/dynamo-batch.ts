@@ -1,9 +1,9 @@
 /**
- * BatchGetItem for any number of keys: 100 keys a request, the requests side by side, and
+ * BatchGetItem and BatchWriteItem for any number of keys: 100 keys a request, the requests side by side, and
  * the keys DynamoDB leaves unprocessed (it throttled them) asked again after a backoff.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import type { BatchWriteCommandInput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type BackoffPolicy, backoff } from '#core/backoff';
 import { RetryableError } from '#core/errors';
 import type { ItemKey } from './dynamo-keys';
@@ -76,4 +76,35 @@ async function readGroup(
     await backoff(attempt, policy, sleep, random);
   }
   return items;
+}
+
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** BatchWriteItem takes at most 25 puts and deletes per request. */
+const BATCH_WRITE_SIZE = 25;
+/** Attempts per chunk before unprocessed items are reported as a retryable failure. */
+const MAX_BATCH_WRITE_ATTEMPTS = 8;
+/** Waits before resending: 100 ms ceiling for the first resend, doubling, at most 2 s. */
+const BATCH_WRITE_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 2_000 };
+
+/** Writes or deletes in chunks of 25, one after another, resending what DynamoDB left unprocessed. */
+export async function batchWriteAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_SIZE) {
+    let pending = requests.slice(start, start + BATCH_WRITE_SIZE);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_BATCH_WRITE_ATTEMPTS) {
+        throw new RetryableError(`${pending.length} writes still unprocessed after retries`);
+      }
+      if (attempt > 1) await backoff(attempt - 1, BATCH_WRITE_BACKOFF, sleep);
+      const { UnprocessedItems } = await doc.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+      );
+      pending = UnprocessedItems?.[tableName] ?? [];
+    }
+  }
 }

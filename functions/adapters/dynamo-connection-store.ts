@@ -7,17 +7,16 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type BackoffPolicy, backoff } from '#core/backoff';
-import { NotFoundError, RetryableError, tooManySubscriptions } from '#core/errors';
+import { NotFoundError, tooManySubscriptions } from '#core/errors';
 import type { Connection, ConnectionRef, Page } from '#core/model';
 import { type ConnectionStore, systemClock, type TopicPages, type TopicRange } from '#core/ports';
+import { batchWriteAll, type WriteRequest } from './dynamo-batch';
+import { sweepEntry, sweepEntryKey, toConnection } from './dynamo-connection-items';
 import {
   CONNECTION_PREFIX,
   connectionEntryKey,
@@ -29,14 +28,6 @@ import {
   userPartition,
 } from './dynamo-keys';
 
-type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
-
-/** BatchWriteItem takes at most 25 puts and deletes per request. */
-const BATCH_SIZE = 25;
-/** Attempts per chunk before unprocessed items are reported as a retryable failure. */
-const MAX_BATCH_ATTEMPTS = 8;
-/** Waits before resending: 100 ms ceiling for the first resend, doubling, at most 2 s. */
-const BATCH_WRITE_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 2_000 };
 /** More than any one user plausibly has open; the fan-out pages through the rest. */
 const DEFAULT_USER_PAGE_SIZE = 100;
 
@@ -62,7 +53,8 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async put(connection: Connection, expiresAt: number): Promise<void> {
-    const { connectionId, tenant, userId, topicPatterns, email, connectedAt } = connection;
+    const { connectionId, tenant, userId, topicPatterns, email, connectedAt, tokenExpiresAt } =
+      connection;
     const topics = unique(connection.topics);
     const entries: WriteRequest[] = [
       { PutRequest: { Item: this.userEntry(connection, expiresAt) } },
@@ -80,10 +72,15 @@ export class DynamoConnectionStore implements ConnectionStore {
             connectedAt,
             // An empty string set is not a DynamoDB value: absent means "no topics".
             topics: topics.length > 0 ? new Set(topics) : undefined,
+            tokenExpiresAt,
             expiresAt,
           },
         },
       },
+      // The sweep finds it under the minute its token runs out.
+      ...(tokenExpiresAt === undefined
+        ? []
+        : [{ PutRequest: { Item: sweepEntry(connection, tokenExpiresAt, expiresAt) } }]),
     ];
     await this.batchWrite(entries);
   }
@@ -116,6 +113,9 @@ export class DynamoConnectionStore implements ConnectionStore {
       ...connection.topics.map((topic) => ({
         DeleteRequest: { Key: this.topicEntryKey(connection, topic) },
       })),
+      ...(connection.tokenExpiresAt === undefined
+        ? []
+        : [{ DeleteRequest: { Key: sweepEntryKey(connection.tokenExpiresAt, connectionId) } }]),
       // Last, so that a removal that fails part-way can be retried: the connection
       // entry still lists the topic entries left to delete.
       { DeleteRequest: { Key: connectionEntryKey(connectionId) } },
@@ -300,12 +300,13 @@ export class DynamoConnectionStore implements ConnectionStore {
             ? 'pk = :pk AND begins_with(sk, :prefix)'
             : 'pk = :pk AND sk BETWEEN :prefix AND :until',
         FilterExpression: '#expiresAt > :now',
-        ProjectionExpression: '#sk, #connectionId, #userId',
+        ProjectionExpression: '#sk, #connectionId, #userId, #tokenExpiresAt',
         ExpressionAttributeNames: {
           '#sk': 'sk',
           '#connectionId': 'connectionId',
           '#userId': 'userId',
           '#expiresAt': 'expiresAt',
+          '#tokenExpiresAt': 'tokenExpiresAt',
         },
         ExpressionAttributeValues: {
           ':pk': pk,
@@ -318,10 +319,14 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
     const kept = Items.slice(0, page.limit);
-    const items = kept.map((item) => ({
-      connectionId: String(item.connectionId),
-      userId: String(item.userId),
-    }));
+    const items = kept.map((item) => {
+      const ref: ConnectionRef = {
+        connectionId: String(item.connectionId),
+        userId: String(item.userId),
+      };
+      if (typeof item.tokenExpiresAt === 'number') ref.tokenExpiresAt = item.tokenExpiresAt;
+      return ref;
+    });
     const lastKept = kept.at(-1);
     // The extra entry came back: more follow this page's last one. Fewer than `limit` with a
     // key: DynamoDB stopped early (1 MB read, or expired entries filtered out), so go on there.
@@ -332,21 +337,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     return next === undefined ? { items } : { items, cursor: next };
   }
 
-  /** Writes or deletes in chunks of 25, resending what DynamoDB left unprocessed. */
-  private async batchWrite(requests: WriteRequest[]): Promise<void> {
-    for (let start = 0; start < requests.length; start += BATCH_SIZE) {
-      let pending = requests.slice(start, start + BATCH_SIZE);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_BATCH_ATTEMPTS) {
-          throw new RetryableError(`${pending.length} writes still unprocessed after retries`);
-        }
-        if (attempt > 1) await backoff(attempt - 1, BATCH_WRITE_BACKOFF, this.sleep);
-        const { UnprocessedItems } = await this.documentClient.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        pending = UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+  private batchWrite(requests: WriteRequest[]): Promise<void> {
+    return batchWriteAll(this.documentClient, this.tableName, requests, this.sleep);
   }
 
   private isLive(expiresAt: unknown): boolean {
@@ -361,8 +353,8 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   private userEntry(connection: Connection, expiresAt: number) {
-    const { connectionId, userId } = connection;
-    return { ...this.userEntryKey(connection), connectionId, userId, expiresAt };
+    const { connectionId, userId, tokenExpiresAt } = connection;
+    return { ...this.userEntryKey(connection), connectionId, userId, tokenExpiresAt, expiresAt };
   }
 
   private topicEntryKey(connection: Connection, topic: string) {
@@ -373,23 +365,10 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   private topicEntry(connection: Connection, topic: string, expiresAt: number) {
-    const { connectionId, userId } = connection;
-    return { ...this.topicEntryKey(connection, topic), connectionId, userId, expiresAt };
+    const { connectionId, userId, tokenExpiresAt } = connection;
+    const key = this.topicEntryKey(connection, topic);
+    return { ...key, connectionId, userId, tokenExpiresAt, expiresAt };
   }
-}
-
-function toConnection(connectionId: string, item: Record<string, unknown>): Connection {
-  const connection: Connection = {
-    connectionId,
-    tenant: String(item.tenant),
-    userId: String(item.userId),
-    topicPatterns: Array.isArray(item.topicPatterns) ? item.topicPatterns.map(String) : [],
-    connectedAt: Number(item.connectedAt),
-    // The document client reads a string set as a `Set`.
-    topics: item.topics instanceof Set ? [...item.topics].map(String).sort() : [],
-  };
-  if (typeof item.email === 'string') connection.email = item.email;
-  return connection;
 }
 
 function unique(values: string[]): string[] {

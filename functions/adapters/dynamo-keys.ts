@@ -119,3 +119,13 @@ export function userPreferencesKey(tenant: string, userId: string): ItemKey {
 export function tenantPreferencesKey(tenant: string): ItemKey {
   return { pk: `TENANT#${segment(tenant, 'tenant')}`, sk: PREFERENCES_SK };
 }
+
+/** The minute (epoch minutes) a token expiry (epoch s) falls in: a sweep partition. */
+export function expiryMinute(tokenExpiresAt: number): number {
+  return Math.floor(tokenExpiresAt / 60);
+}
+
+/** Partition of the connections whose token expires within one minute (the sweep's list). */
+export function sweepPartition(minute: number): string {
+  return `X#${minute}`;
+}

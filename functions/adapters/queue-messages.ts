@@ -19,7 +19,12 @@ const snsNotification = z.looseObject({
   Timestamp: z.iso.datetime({ offset: true }),
 });
 
-const connectionRef = z.strictObject({ connectionId: z.string().min(1), userId: z.string() });
+// A retry carries the token expiry its listing entry held, so the retry still skips expired ones.
+const connectionRef = z.strictObject({
+  connectionId: z.string().min(1),
+  userId: z.string(),
+  tokenExpiresAt: z.number().int().positive().optional(),
+});
 const envelopeField = z.unknown().transform((value) => parseEnvelope(value));
 /**
  * The latest time SNS's `Timestamp` can state: a notification's `createdAt` keeps its

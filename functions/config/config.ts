@@ -116,3 +116,20 @@ export function messageLimits(
     presenceUsers: intEnv(ENV.maxPresenceUsers, defaults.presenceUsers, { min: 1, max: 1000 }, env),
   };
 }
+
+/** The per-connection frame rate (a token bucket), each part within sane bounds. */
+export function frameRateSettings(
+  defaults: { perSecond: number; burst: number; refusalsBeforeClose: number },
+  env: Env = process.env,
+) {
+  return {
+    perSecond: intEnv(ENV.framesPerSecond, defaults.perSecond, { min: 1, max: 10_000 }, env),
+    burst: intEnv(ENV.frameBurst, defaults.burst, { min: 1, max: 100_000 }, env),
+    refusalsBeforeClose: intEnv(
+      ENV.frameRefusalsBeforeClose,
+      defaults.refusalsBeforeClose,
+      { min: 1, max: 1_000_000 },
+      env,
+    ),
+  };
+}

@@ -66,6 +66,13 @@ export const ENV = {
   jwtTyp: 'HERALD_JWT_TYP',
   /** The longest validity (`exp - iat`) a token may have. */
   jwtMaxLifetimeSeconds: 'HERALD_JWT_MAX_LIFETIME_SECONDS',
+  // Connection lifetime and frame rate (README "Security").
+  /** Frames a second one connection may send on average (its token bucket's refill). */
+  framesPerSecond: 'HERALD_FRAMES_PER_SECOND',
+  /** Frames one connection may send at once (its token bucket's size). */
+  frameBurst: 'HERALD_FRAME_BURST',
+  /** Frames refused for rate after which the connection is closed. */
+  frameRefusalsBeforeClose: 'HERALD_FRAME_REFUSALS_BEFORE_CLOSE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -28,6 +28,8 @@ export type AuthorizerContext = {
   userId: string;
   topics: string;
   email?: string;
+  /** The token's `exp` (epoch s), as its decimal string. */
+  exp?: string;
 };
 
 function isValidUserId(value: unknown): value is string {
@@ -96,7 +98,17 @@ export function identityFromClaims(claims: Record<string, unknown>): Identity {
   };
   const email = emailFromClaims(claims);
   if (email !== undefined) identity.email = email;
+  const expiry = expiryOf(claims.exp);
+  if (expiry !== undefined) identity.tokenExpiresAt = expiry;
   return identity;
+}
+
+/** A token expiry in epoch seconds, from a number or (authorizer context) its decimal string. */
+function expiryOf(value: unknown): number | undefined {
+  const seconds = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
+  return typeof seconds === 'number' && Number.isSafeInteger(seconds) && seconds > 0
+    ? seconds
+    : undefined;
 }
 
 export function toAuthorizerContext(identity: Identity): AuthorizerContext {
@@ -106,6 +118,7 @@ export function toAuthorizerContext(identity: Identity): AuthorizerContext {
     topics: JSON.stringify(identity.topicPatterns),
   };
   if (identity.email !== undefined) context.email = identity.email;
+  if (identity.tokenExpiresAt !== undefined) context.exp = String(identity.tokenExpiresAt);
   return context;
 }
 
@@ -117,7 +130,7 @@ export function identityFromAuthorizerContext(context: unknown): Identity {
   if (typeof context !== 'object' || context === null) {
     throw new UnauthorizedError('no caller identity');
   }
-  const { tenant, userId, topics, email } = context as Record<string, unknown>;
+  const { tenant, userId, topics, email, exp } = context as Record<string, unknown>;
   if (!isValidTenant(tenant) || !isValidUserId(userId) || typeof topics !== 'string') {
     throw new UnauthorizedError('malformed caller identity');
   }
@@ -136,6 +149,11 @@ export function identityFromAuthorizerContext(context: unknown): Identity {
   if (email !== undefined && email !== null && email !== '') {
     if (!looksLikeEmail(email)) throw new UnauthorizedError('malformed caller identity');
     identity.email = email;
+  }
+  if (exp !== undefined && exp !== null && exp !== '') {
+    const expiry = expiryOf(exp);
+    if (expiry === undefined) throw new UnauthorizedError('malformed caller identity');
+    identity.tokenExpiresAt = expiry;
   }
   return identity;
 }

@@ -7,6 +7,7 @@ import {
   LimitExceededError,
   toErrorBody,
 } from './errors';
+import type { FrameGate } from './frame-rate';
 import type { ErrorBody, ServerFrame } from './frames';
 import type { InboxService } from './inbox';
 import type { Identity } from './model';
@@ -14,6 +15,7 @@ import { isNotificationId } from './notification-id';
 import type { ConnectionStore } from './ports';
 import type { Presence } from './presence';
 import type { Replay } from './replay';
+import type { createTokenRefresh } from './token-refresh';
 import { isValidTopic, mayAccessTopic, presenceTopic } from './topics';
 
 /** Fixed: the browser client sends its topics in chunks of this many. */
@@ -78,6 +80,10 @@ export interface MessageDeps {
   inbox: Pick<InboxService, 'markRead' | 'markAllRead' | 'state'>;
   /** DEFAULT_MESSAGE_LIMITS when left out. */
   limits?: MessageLimits;
+  /** The `refresh` action; without it `refresh` is refused as `unauthorized`. */
+  refresh?: ReturnType<typeof createTokenRefresh>;
+  /** Every frame passes it first (`frame-rate.ts`); no rate limit when left out. */
+  frameGate?: FrameGate;
 }
 
 type Action = (args: unknown, caller: Caller) => Promise<Record<string, unknown>>;
@@ -107,6 +113,12 @@ export function createMessageHandler(deps: MessageDeps) {
   }
 
   const actions: Record<string, Action> = {
+    async refresh(args, caller) {
+      if (deps.refresh === undefined) {
+        throw new HeraldError('unauthorized', 'this stage cannot verify tokens');
+      }
+      return { ...(await deps.refresh(args, caller)) };
+    },
     async subscribe(args, caller) {
       const topics = parseTopics(args, caller);
       const connection = toConnection(caller.identity, caller.connectionId, caller.connectedAt);
@@ -201,11 +213,33 @@ export function createMessageHandler(deps: MessageDeps) {
     caller: Caller,
   ): Promise<MessageOutcome> {
     let input: unknown;
+    let readable = true;
     try {
       input = JSON.parse(body ?? '');
     } catch {
-      return { frame: failure(undefined, { code: 'bad_frame', message: 'frame is not JSON' }) };
+      readable = false;
     }
+    // Every frame counts against the budget, unreadable ones too.
+    let gateError: unknown;
+    try {
+      const refused = await deps.frameGate?.(caller.connectionId);
+      if (refused !== undefined) return { frame: failure(requestIdOf(input), refused) };
+    } catch (error) {
+      // A budget that cannot be read lets the frame through: a DynamoDB hiccup must not
+      // silence every client. Reported with the outcome.
+      gateError = error;
+    }
+    if (!readable) {
+      const error = { code: 'bad_frame', message: 'frame is not JSON' };
+      return { frame: failure(undefined, error), error: gateError };
+    }
+    const outcome = await dispatch(input, caller);
+    return gateError === undefined || outcome.error !== undefined
+      ? outcome
+      : { ...outcome, error: gateError };
+  };
+
+  async function dispatch(input: unknown, caller: Caller): Promise<MessageOutcome> {
     const head = frameHead.safeParse(input);
     if (!head.success) {
       const requestId = requestIdOf(input);
@@ -233,7 +267,7 @@ export function createMessageHandler(deps: MessageDeps) {
         error: error instanceof HeraldError ? undefined : error,
       };
     }
-  };
+  }
 }
 
 function requestIdOf(input: unknown): string | undefined {

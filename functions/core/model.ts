@@ -6,6 +6,11 @@ export interface Identity {
   topicPatterns: string[];
   /** Address for email notifications, when the token carries one. */
   email?: string;
+  /**
+   * When the token stops being valid (its `exp`, epoch seconds): the connection opened with
+   * it ends then unless a `refresh` frame extends it. Absent only where no token was read.
+   */
+  tokenExpiresAt?: number;
 }
 
 /** A live WebSocket connection as stored: who holds it and what it listens to. */
@@ -20,6 +25,11 @@ export interface Connection extends Identity {
 export interface ConnectionRef {
   connectionId: string;
   userId: string;
+  /**
+   * The token expiry the listing entry holds (epoch s). A `refresh` may have extended it
+   * since: past it, the connection entry is asked before the connection is treated as expired.
+   */
+  tokenExpiresAt?: number;
 }
 
 /** One page of a paginated listing; `cursor` is opaque and present when more pages follow. */

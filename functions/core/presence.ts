@@ -90,12 +90,14 @@ export function createPresence(deps: PresenceDeps) {
     const report: PresenceReport = { ...quietReport(), announced: true };
     const frame = encodeFrame({ type: 'presence', user: userId, online });
     const gone: ConnectionRef[] = [];
+    const expired: ConnectionRef[] = [];
     let page = first;
     for (;;) {
       const result = await pusher.post(page.items, frame);
       report.delivered += result.delivered.length;
       report.failed += result.failed.length;
       gone.push(...result.gone);
+      expired.push(...result.expired);
       if (page.cursor === undefined) break;
       page = await deps.connections.listForTopic(tenant, topic, {
         cursor: page.cursor,
@@ -103,7 +105,7 @@ export function createPresence(deps: PresenceDeps) {
       });
     }
     // After the last page, so pruning never disturbs the listing it came from.
-    const { pruned, problems } = await pusher.prune(gone);
+    const { pruned, problems } = await pusher.prune(gone, expired);
     report.pruned = pruned;
     report.problems.push(...problems);
     return report;

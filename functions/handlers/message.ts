@@ -1,10 +1,15 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoConnectionLifetimes } from '#adapters/dynamo-connection-lifetimes';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
+import { DynamoFrameBudget } from '#adapters/dynamo-frame-budget';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
+import { authConfig } from '#config/auth-config';
 import {
+  frameRateSettings,
   messageLimits,
   requireEnv,
   resumeLookbackSeconds,
@@ -13,6 +18,7 @@ import {
 } from '#config/config';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
+import { createFrameGate, DEFAULT_FRAME_RATE } from '#core/frame-rate';
 import { encodeFrame } from '#core/frames';
 import { createInboxService, DEFAULT_INBOX_SETTINGS } from '#core/inbox';
 import { createLimiter } from '#core/limiter';
@@ -20,6 +26,7 @@ import { createMessageHandler, DEFAULT_MESSAGE_LIMITS, type MessageDeps } from '
 import { systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
 import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
+import { createTokenRefresh } from '#core/token-refresh';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
 /**
@@ -48,11 +55,23 @@ const POST_CONCURRENCY = DEFAULT_INBOX_SETTINGS.concurrency;
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
-  const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
+  const connectionsTable = requireEnv(ENV.connectionsTable);
+  const connections = new DynamoConnectionStore(doc, connectionsTable);
   const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), POST_CONCURRENCY);
   return makeHandler({
     connections,
     limits: messageLimits(DEFAULT_MESSAGE_LIMITS),
+    // The same verifier and settings as the `$connect` authorizer.
+    refresh: createTokenRefresh({
+      verifier: verifierFromConfig(authConfig()),
+      lifetimes: new DynamoConnectionLifetimes(doc, connectionsTable),
+    }),
+    frameGate: createFrameGate({
+      budget: new DynamoFrameBudget(doc, connectionsTable),
+      disconnector: delivery,
+      clock: systemClock,
+      settings: frameRateSettings(DEFAULT_FRAME_RATE),
+    }),
     replay: createReplay({
       source: new DynamoReplaySource(doc, notificationsTable),
       delivery,

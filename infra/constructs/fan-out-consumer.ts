@@ -50,7 +50,7 @@ export class FanOutConsumer extends Construct {
     bindTable(fn, props.notifications, {
       items: ['PutItem', 'GetItem', 'BatchGetItem', 'UpdateItem'],
     });
-    bindConnections(fn, props.stage, ['POST']);
+    bindConnections(fn, props.stage, ['POST', 'DELETE']);
     queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
     acknowledgeNoMappingDestination(fn);

@@ -23,7 +23,9 @@ export type HandlerName =
   | 'email'
   | 'http-api'
   | 'http-authorizer'
-  | 'inbox-expiry';
+  | 'inbox-expiry'
+  | 'connection-sweep'
+  | 'cut-off';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

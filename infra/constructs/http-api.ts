@@ -90,7 +90,7 @@ export class InboxHttpApi extends Construct {
     });
     // Lists the user's live connections; prunes a gone one (read its entry, batch-delete).
     bindTable(this.function, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
-    bindConnections(this.function, props.webSocketStage, ['POST']);
+    bindConnections(this.function, props.webSocketStage, ['POST', 'DELETE']);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Herald inbox, read state and preferences',

@@ -41,7 +41,7 @@ export class InboxExpiryConsumer extends Construct {
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
     bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
-    bindConnections(fn, props.stage, ['POST']);
+    bindConnections(fn, props.stage, ['POST', 'DELETE']);
     // Grants the stream reads (and sending to the failure queue) itself.
     fn.addEventSource(
       new DynamoEventSource(props.notifications, {

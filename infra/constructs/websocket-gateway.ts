@@ -97,9 +97,10 @@ export class WebSocketGateway extends Construct {
       description: 'Answers client frames: subscribe, resume, markRead, state, presence',
       logLevel,
     });
-    // Subscribe and unsubscribe update the connection entry and batch the topic entries.
+    // Subscribe and unsubscribe update the connection entry and batch the topic entries; the
+    // frame budget is an UpdateItem; `refresh` moves the connection's expiry listing (Put, Delete).
     bindTable(this.messageFunction, connections, {
-      items: ['GetItem', 'UpdateItem', 'BatchWriteItem', 'Query'],
+      items: ['GetItem', 'UpdateItem', 'BatchWriteItem', 'Query', 'PutItem', 'DeleteItem'],
     });
     // Replays from the inbox and topic histories; marks read (UpdateItem) and counts the
     // unread (a Query of the unread index). Never puts or deletes a notification.
@@ -107,6 +108,8 @@ export class WebSocketGateway extends Construct {
       items: ['GetItem', 'Query', 'UpdateItem'],
       queryIndexes: [UNREAD_INDEX.name],
     });
+    // The `refresh` frame verifies a new token exactly as the authorizer does.
+    configureJwt(this.messageFunction, settings.jwt, 'the refresh frame');
 
     this.api = new WebSocketApi(this, 'Api', {
       description: 'Herald real-time notifications',
@@ -157,10 +160,11 @@ export class WebSocketGateway extends Construct {
     };
 
     // Replays and `state` pushes (message) and presence changes (connect, disconnect) POST
-    // frames; only connect closes sockets (DELETE), a user's oldest past the cap.
+    // frames. Each may close a socket (DELETE): one whose token a push finds expired, a
+    // user's oldest past the cap (connect), one flooding frames (message).
     bindConnections(this.connectFunction, this.stage, ['POST', 'DELETE']);
-    bindConnections(this.disconnectFunction, this.stage, ['POST']);
-    bindConnections(this.messageFunction, this.stage, ['POST']);
+    bindConnections(this.disconnectFunction, this.stage, ['POST', 'DELETE']);
+    bindConnections(this.messageFunction, this.stage, ['POST', 'DELETE']);
 
     if (settings.apiGatewayCloudWatchRole) {
       const logging = new ApiGatewayLoggingRole(this, 'LoggingRole');

@@ -27,6 +27,7 @@ describe('signDevToken', () => {
       userId: 'alice',
       tenant: 'acme',
       topicPatterns: ['project.*', 'org.acme.>'],
+      tokenExpiresAt: expect.any(Number),
       email: 'alice@example.com',
     });
   });
@@ -87,6 +88,7 @@ describe('devTokenCli', () => {
       userId: 'alice',
       tenant: 'acme',
       topicPatterns: ['project.*'],
+      tokenExpiresAt: expect.any(Number),
       email: 'a@example.com',
     });
   });

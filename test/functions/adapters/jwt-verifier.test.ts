@@ -58,6 +58,7 @@ describe('HS256 with a secret', () => {
       tenant: 'acme',
       topicPatterns: ['project.*'],
       email: 'alice@example.com',
+      tokenExpiresAt: expect.any(Number),
     });
   });
 

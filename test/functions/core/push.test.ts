@@ -100,7 +100,7 @@ describe('post and prune apart', () => {
     const result = await pusher.post(refs('a1', 'gone'), 'f');
     expect(result.gone).toEqual(refs('gone'));
     expect(connections.removed).toEqual([]);
-    expect(await pusher.prune(result.gone)).toEqual({ pruned: 1, problems: [] });
+    expect(await pusher.prune(result.gone)).toEqual({ pruned: 1, closed: 0, problems: [] });
     expect(connections.removed).toEqual(['gone']);
   });
 });
@@ -138,8 +138,56 @@ describe('pushToUser', () => {
       delivered: [],
       failed: [],
       pruned: 0,
+      closed: 0,
       problems: [],
     });
     expect(delivery.posts).toEqual([]);
+  });
+});
+
+describe('connections whose token expired', () => {
+  const nowSeconds = () => Math.floor(new FakeClock().now() / 1000);
+  const expiring = (id: string, tokenExpiresAt: number): Connection => ({
+    ...connection(id, 'alice'),
+    tokenExpiresAt,
+  });
+
+  it('are not posted to: they are closed and removed, the others served', async () => {
+    const closed: string[] = [];
+    const { pusher, delivery, connections, online } = setup({
+      disconnector: { disconnect: async (id) => void closed.push(id) },
+    });
+    await online(expiring('old', nowSeconds() - 1), expiring('fresh', nowSeconds() + 60));
+    const outcome = await pusher.pushToUser('acme', 'alice', 'f');
+    expect(ids(outcome.delivered)).toEqual(['fresh']);
+    expect(delivery.posts.map((post) => post.connectionId)).toEqual(['fresh']);
+    expect(outcome).toMatchObject({ closed: 1, pruned: 0 });
+    expect(closed).toEqual(['old']);
+    expect([...connections.connections.keys()]).toEqual(['fresh']);
+  });
+
+  it('are served when a refresh moved the expiry on since the listing entry was written', async () => {
+    const { pusher, delivery, connections, online } = setup();
+    await online(expiring('refreshed', nowSeconds() - 1));
+    const listed = await connections.listForUser('acme', 'alice');
+    await connections.extend('refreshed', nowSeconds() + 600);
+    const outcome = await pusher.push(listed.items, 'f');
+    expect(ids(outcome.delivered)).toEqual(['refreshed']);
+    expect(delivery.posts).toHaveLength(1);
+    expect(outcome.closed).toBe(0);
+  });
+
+  it('are kept for the sweep when they cannot be closed', async () => {
+    const { pusher, connections, online } = setup({
+      disconnector: {
+        disconnect: async () => {
+          throw new RetryableError('management API throttled');
+        },
+      },
+    });
+    await online(expiring('old', nowSeconds() - 1));
+    const outcome = await pusher.pushToUser('acme', 'alice', 'f');
+    expect(outcome.problems.map((problem) => problem.what)).toEqual(['close old']);
+    expect(connections.connections.has('old')).toBe(true);
   });
 });

@@ -92,6 +92,7 @@ describe('authorizer: a good token', () => {
         userId: 'alice',
         topics: '["project.*","org.acme.>"]',
         email: 'alice@example.com',
+        exp: expect.stringMatching(/^\d+$/),
       },
     });
     for (const value of Object.values(result.context ?? {})) expect(typeof value).toBe('string');

@@ -1,6 +1,12 @@
 import { NotFoundError, tooManySubscriptions } from '#core/errors';
 import type { Connection, ConnectionRef, Page } from '#core/model';
-import type { ConnectionStore, TopicPages, TopicRange } from '#core/ports';
+import type {
+  ConnectionLifetimes,
+  ConnectionStore,
+  ExpiringConnection,
+  TopicPages,
+  TopicRange,
+} from '#core/ports';
 
 /** A user's or a topic's entry for one connection, as `DynamoConnectionStore` writes them. */
 interface Entry {
@@ -8,6 +14,8 @@ interface Entry {
   userId: string;
   /** TTL, epoch seconds. */
   expiresAt: number;
+  /** The token expiry copied from the connection (epoch s): a hint, as in the adapter. */
+  tokenExpiresAt?: number;
 }
 
 export interface FakeConnectionStoreOptions {
@@ -28,7 +36,7 @@ export interface FakeConnectionStoreOptions {
  * read, as DynamoDB filters after its limit (so a page can end with a cursor and nothing
  * after it). Only `topicPages` counts expired entries, as the adapter's key-only walk does.
  */
-export class FakeConnectionStore implements ConnectionStore {
+export class FakeConnectionStore implements ConnectionStore, ConnectionLifetimes {
   /** Connection entries by id. */
   readonly connections = new Map<string, Connection>();
   /** Every id `remove` was called with, in order. */
@@ -46,22 +54,46 @@ export class FakeConnectionStore implements ConnectionStore {
   }
 
   async put(connection: Connection, expiresAt: number): Promise<void> {
-    const { connectionId, userId } = connection;
+    const { connectionId } = connection;
     const topics = unique(connection.topics);
     this.expiresAt.set(connectionId, expiresAt);
     this.connections.set(connectionId, { ...connection, topics });
-    this.partition(userPartition(connection)).set(connectionId, {
-      connectionId,
-      userId,
-      expiresAt,
-    });
+    const entry = entryOf(connection, expiresAt);
+    this.partition(userPartition(connection)).set(connectionId, entry);
     for (const topic of topics) {
-      this.partition(topicPartition(connection.tenant, topic)).set(connectionId, {
-        connectionId,
-        userId,
-        expiresAt,
-      });
+      this.partition(topicPartition(connection.tenant, topic)).set(connectionId, { ...entry });
     }
+  }
+
+  async extend(connectionId: string, tokenExpiresAt: number): Promise<number> {
+    const stored = this.connections.get(connectionId);
+    if (stored === undefined) throw new NotFoundError('connection not found');
+    if (stored.tokenExpiresAt !== undefined && stored.tokenExpiresAt >= tokenExpiresAt) {
+      return stored.tokenExpiresAt;
+    }
+    stored.tokenExpiresAt = tokenExpiresAt;
+    for (const entries of this.entries.values()) {
+      const entry = entries.get(connectionId);
+      if (entry !== undefined) entry.tokenExpiresAt = tokenExpiresAt;
+    }
+    return tokenExpiresAt;
+  }
+
+  async expiringIn(minute: number, cursor?: string): Promise<Page<ExpiringConnection>> {
+    const items = [...this.connections.values()]
+      .filter(
+        ({ tokenExpiresAt }) =>
+          tokenExpiresAt !== undefined && Math.floor(tokenExpiresAt / 60) === minute,
+      )
+      .filter(({ connectionId }) => cursor === undefined || connectionId > cursor)
+      .sort((a, b) => (a.connectionId < b.connectionId ? -1 : 1))
+      .map(({ connectionId, tenant, userId, tokenExpiresAt }) => ({
+        connectionId,
+        tenant,
+        userId,
+        tokenExpiresAt: tokenExpiresAt ?? 0,
+      }));
+    return { items };
   }
 
   async get(connectionId: string): Promise<Connection | undefined> {
@@ -138,13 +170,11 @@ export class FakeConnectionStore implements ConnectionStore {
       throw tooManySubscriptions(limits.maxTopics);
     }
     stored.topics = unique([...stored.topics, ...added]);
-    const { connectionId, userId } = connection;
     for (const topic of added) {
-      this.partition(topicPartition(connection.tenant, topic)).set(connectionId, {
-        connectionId,
-        userId,
-        expiresAt,
-      });
+      this.partition(topicPartition(connection.tenant, topic)).set(
+        connection.connectionId,
+        entryOf(connection, expiresAt),
+      );
     }
   }
 
@@ -178,7 +208,11 @@ export class FakeConnectionStore implements ConnectionStore {
     const live = read.filter((entry) => this.isLive(entry.expiresAt));
     const items = live
       .slice(0, limit)
-      .map(({ connectionId, userId }) => ({ connectionId, userId }));
+      .map(({ connectionId, userId, tokenExpiresAt }) =>
+        tokenExpiresAt === undefined
+          ? { connectionId, userId }
+          : { connectionId, userId, tokenExpiresAt },
+      );
     const lastKept = items.at(-1);
     if (live.length > limit && lastKept) return { items, cursor: lastKept.connectionId };
     const stoppedAt = read.length > limit ? read.at(-1) : undefined;
@@ -203,6 +237,13 @@ export class FakeConnectionStore implements ConnectionStore {
   private isLive(expiresAt: number | undefined): boolean {
     return expiresAt !== undefined && expiresAt > Math.floor(this.now() / 1000);
   }
+}
+
+function entryOf(connection: Connection, expiresAt: number): Entry {
+  const { connectionId, userId, tokenExpiresAt } = connection;
+  return tokenExpiresAt === undefined
+    ? { connectionId, userId, expiresAt }
+    : { connectionId, userId, expiresAt, tokenExpiresAt };
 }
 
 function userPartition(who: { tenant: string; userId: string }): string {
