@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EmailConsumer } from './constructs/email-consumer';
+import { EventBridgeIngress } from './constructs/eventbridge-ingress';
 import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
 import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
@@ -20,6 +21,7 @@ export class StatelessStack extends Stack {
   readonly email: EmailConsumer;
   readonly http: InboxHttpApi;
   readonly inboxExpiry: InboxExpiryConsumer;
+  readonly eventBridge: EventBridgeIngress;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -48,6 +50,16 @@ export class StatelessStack extends Stack {
       settings,
     });
 
+    this.eventBridge = new EventBridgeIngress(this, 'EventBridgeIngress', {
+      topic: data.topic,
+      busName: settings.eventBusName,
+      sourceTenants: settings.eventSourceTenants,
+    });
+
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBridge.bus.eventBusName,
+      description: 'Put Herald envelopes here (detail-type "Herald Notification")',
+    });
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.gateway.stage.url,
       description: 'Clients connect to this URL with ?token=<JWT>',

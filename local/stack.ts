@@ -5,13 +5,15 @@
  * standard `AWS_ENDPOINT_URL_<SERVICE>` variables; nothing in them knows it is local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '#config/env-names';
+import { ingressRules, type SourceTenants } from '#config/eventbridge-ingress';
 import { TOPOLOGY } from '#config/topology';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
+import { startEventBridgeServer } from './eventbridge-server';
 import { connectionFaults } from './faults/connection-faults';
 import type { FaultPlan } from './faults/fault-plan';
 import { type FaultName, FaultTally } from './faults/fault-tally';
@@ -52,6 +54,8 @@ export interface LocalPorts {
   sqs: number;
   dynamodb: number;
   ses: number;
+  /** The local EventBridge (`PutEvents`); a free port when absent. */
+  eventbridge?: number;
 }
 
 export interface LocalStackOptions {
@@ -77,6 +81,10 @@ export interface LocalStackOptions {
    * fault failed back sooner (tests, chaos runs); it must stay above a handler's run time.
    */
   visibilityTimeoutSeconds?: number;
+  /** Sources bound to a tenant, as context `eventSourceTenants` binds them in AWS. */
+  eventSourceTenants?: SourceTenants;
+  /** The bus the ingress rules are on; `default` unless given (context `eventBusName`). */
+  eventBusName?: string;
   /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
   faults?: FaultPlan;
   log?: (message: string) => void;
@@ -93,6 +101,8 @@ export interface LocalStack {
     ses: string;
     /** Where sent mail can be seen. */
     sesViewer: string;
+    /** EventBridge's `PutEvents`, matched against the ingress rules. */
+    eventbridge: string;
   };
   topicArn: string;
   queues: Messaging['queues'];
@@ -151,6 +161,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { sns, sqs },
       { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
     );
+    const eventBridge = await startEventBridgeServer({
+      port: options.ports.eventbridge ?? 0,
+      host,
+      busName: options.eventBusName ?? 'default',
+      rules: ingressRules(options.eventSourceTenants),
+      region: REGION,
+      log,
+      // The rule's target in AWS: the topic, with the event's `detail` as the message.
+      async forward(detail) {
+        await sns.send(new PublishCommand({ TopicArn: messaging.topicArn, Message: detail }));
+      },
+    });
+    stops.push(() => eventBridge.stop());
     // Table creation above went direct; the handlers meet the planned faults.
     const faults = options.faults;
     const tally = new FaultTally();
@@ -182,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: queueEndpoint,
       AWS_ENDPOINT_URL_SNS: services.sns,
       AWS_ENDPOINT_URL_SES: faulted.ses,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       [ENV.connectionsTable]: tables.connections,
@@ -262,6 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         dynamodb: services.dynamodb,
         ses: services.ses,
         sesViewer: services.sesViewer,
+        eventbridge: eventBridge.url,
       },
       topicArn: messaging.topicArn,
       queues: messaging.queues,

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { parseSourceTenants, type SourceTenants } from '#config/eventbridge-ingress';
 
 /** How the WebSocket authorizer and the HTTP API verify tokens: an HS256 secret in Secrets Manager, or a JWKS URL. */
 export interface JwtSettings {
@@ -24,6 +25,10 @@ export interface HeraldSettings {
    * account and region before a WebSocket stage may write access logs).
    */
   apiGatewayCloudWatchRole: boolean;
+  /** EventBridge ingress: the bus its rules are on (the account's default bus when absent). */
+  eventBusName?: string;
+  /** EventBridge ingress: sources bound to the one tenant whose envelopes they may send. */
+  eventSourceTenants: SourceTenants;
 }
 
 export const SETTINGS_DEFAULTS = {
@@ -93,6 +98,19 @@ export function readSettings(node: Node): HeraldSettings {
     emailFrom: text('emailFrom'),
     logLevel: logLevel as LogLevel,
     apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
+    ...eventBridgeSettings(node, text),
+  };
+}
+
+/** Context `eventBusName` and `eventSourceTenants` (a JSON object, or its text from `-c`). */
+function eventBridgeSettings(node: Node, text: (key: string) => string | undefined) {
+  const eventBusName = text('eventBusName');
+  if (eventBusName !== undefined && !/^[A-Za-z0-9._\-/]{1,256}$/.test(eventBusName)) {
+    throw new Error('context eventBusName must be an event bus name');
+  }
+  return {
+    eventBusName,
+    eventSourceTenants: parseSourceTenants(node.tryGetContext('eventSourceTenants')),
   };
 }
 

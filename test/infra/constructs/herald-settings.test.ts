@@ -13,7 +13,19 @@ describe('readSettings', () => {
       emailFrom: undefined,
       logLevel: 'INFO',
       apiGatewayCloudWatchRole: false,
+      eventBusName: undefined,
+      eventSourceTenants: {},
     });
+  });
+
+  it('reads the EventBridge bus and source bindings, as JSON text from -c too', () => {
+    expect(
+      settingsFrom({ eventBusName: 'orders', eventSourceTenants: '{"com.acme.billing":"acme"}' }),
+    ).toMatchObject({ eventBusName: 'orders', eventSourceTenants: { 'com.acme.billing': 'acme' } });
+    expect(() => settingsFrom({ eventSourceTenants: { 'herald.acme': 'acme' } })).toThrow(
+      /eventSourceTenants: "herald\.acme" starts with "herald\."/,
+    );
+    expect(() => settingsFrom({ eventBusName: 'no spaces' })).toThrow(/eventBusName/);
   });
 
   it('reads CLI strings (-c key=value) as numbers and flags', () => {
