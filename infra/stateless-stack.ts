@@ -6,6 +6,7 @@ import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
 import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
 import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
+import { SesReputation } from './constructs/ses-reputation';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -22,6 +23,7 @@ export class StatelessStack extends Stack {
   readonly http: InboxHttpApi;
   readonly inboxExpiry: InboxExpiryConsumer;
   readonly eventBridge: EventBridgeIngress;
+  readonly ses: SesReputation;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -35,7 +37,13 @@ export class StatelessStack extends Stack {
       stage: this.gateway.stage,
       settings,
     });
-    this.email = new EmailConsumer(this, 'Email', { ...tables, queue: data.email, settings });
+    this.ses = new SesReputation(this, 'Ses', { notifications: data.notifications, settings });
+    this.email = new EmailConsumer(this, 'Email', {
+      ...tables,
+      queue: data.email,
+      settings,
+      configurationSetName: this.ses.configurationSet.configurationSetName,
+    });
     this.http = new InboxHttpApi(this, 'Http', {
       ...tables,
       webSocketStage: this.gateway.stage,

@@ -25,6 +25,7 @@ export type { FaultPlan } from './faults/fault-plan';
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
+import { type SesFeedback, sesEventOf, snsEventOf } from './ses-feedback';
 import { startSesServer } from './ses-server';
 import { startSqsRunner } from './sqs-runner';
 import { startTtlSweeper } from './ttl-sweeper';
@@ -107,6 +108,11 @@ export interface LocalStack {
   topicArn: string;
   queues: Messaging['queues'];
   tables: TableNames;
+  /**
+   * Runs the `ses-feedback` handler with a bounce or complaint as SES would report it
+   * (aws-ses-v2-local never bounces), so a test can drive the suppression list.
+   */
+  injectSesFeedback(feedback: SesFeedback): Promise<void>;
   /** How many of each fault the plan has injected so far (all 0 without a plan). */
   injectedFaults(): Record<FaultName, number>;
   /** Stops everything this stack started, the java child included. Idempotent. */
@@ -114,6 +120,8 @@ export interface LocalStack {
 }
 
 const REGION = TOPOLOGY.region;
+/** The configuration set sends name locally (aws-ses-v2-local accepts any). */
+const LOCAL_CONFIGURATION_SET = 'herald-local';
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -217,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.emailDeadLetterQueueUrl]: messaging.queues.email.deadLetterUrl,
       [ENV.jwtSecret]: options.jwtSecret,
       [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',
+      [ENV.sesConfigurationSet]: LOCAL_CONFIGURATION_SET,
     });
     handlers.current = await loadHandlers();
 
@@ -291,6 +300,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topicArn: messaging.topicArn,
       queues: messaging.queues,
       tables,
+      async injectSesFeedback(feedback) {
+        const topicArn = `arn:aws:sns:${REGION}:000000000000:herald-ses-feedback`;
+        const message = JSON.stringify(sesEventOf(feedback));
+        await required(handlers.current).sesFeedback(snsEventOf(topicArn, message));
+      },
       injectedFaults: () => tally.snapshot(),
       stop,
     };
@@ -317,7 +331,7 @@ async function startEmulators(
 
 /** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
 async function loadHandlers() {
-  const [authorizer, connect, disconnect, message, fanOut, email, httpApi, inboxExpiry] =
+  const [authorizer, connect, disconnect, message, fanOut, email, httpApi, inboxExpiry, feedback] =
     await Promise.all([
       import('#handlers/authorizer'),
       import('#handlers/connect'),
@@ -327,6 +341,7 @@ async function loadHandlers() {
       import('#handlers/email'),
       import('#handlers/http-api'),
       import('#handlers/inbox-expiry'),
+      import('#handlers/ses-feedback'),
     ]);
   return {
     authorizer: authorizer.handler,
@@ -337,6 +352,7 @@ async function loadHandlers() {
     email: email.handler,
     httpApi: httpApi.handler,
     inboxExpiry: inboxExpiry.handler,
+    sesFeedback: feedback.handler,
   };
 }
 

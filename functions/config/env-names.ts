@@ -52,6 +52,9 @@ export const ENV = {
   maxIdsPerRequest: 'HERALD_MAX_IDS_PER_REQUEST',
   /** Users one `presence` query may ask about. */
   maxPresenceUsers: 'HERALD_MAX_PRESENCE_USERS',
+  // SES reputation (issue 12 item 3)
+  /** SES configuration set every send names, whose event destination reports bounces and complaints. */
+  sesConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -21,7 +21,8 @@ export type HandlerName =
   | 'fan-out'
   | 'email'
   | 'http-api'
-  | 'inbox-expiry';
+  | 'inbox-expiry'
+  | 'ses-feedback';
 
 /** `query`: Query alone (table and its index), for a function that only counts or lists. */
 export type TableAccess = 'query' | 'read' | 'write' | 'readWrite';

@@ -25,6 +25,8 @@ export interface HeraldSettings {
    * account and region before a WebSocket stage may write access logs).
    */
   apiGatewayCloudWatchRole: boolean;
+  /** A domain to verify as an SES identity with Easy DKIM (its DNS records are outputs). */
+  emailDomain?: string;
   /** EventBridge ingress: the bus its rules are on (the account's default bus when absent). */
   eventBusName?: string;
   /** EventBridge ingress: sources bound to the one tenant whose envelopes they may send. */
@@ -98,8 +100,19 @@ export function readSettings(node: Node): HeraldSettings {
     emailFrom: text('emailFrom'),
     logLevel: logLevel as LogLevel,
     apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
+    emailDomain: emailDomainOf(text('emailDomain')),
     ...eventBridgeSettings(node, text),
   };
+}
+
+function emailDomainOf(domain: string | undefined): string | undefined {
+  if (domain === undefined) return undefined;
+  if (
+    !/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(domain)
+  ) {
+    throw new Error('context emailDomain must be a domain name, e.g. example.com');
+  }
+  return domain.toLowerCase();
 }
 
 /** Context `eventBusName` and `eventSourceTenants` (a JSON object, or its text from `-c`). */

@@ -13,6 +13,7 @@ describe('readSettings', () => {
       emailFrom: undefined,
       logLevel: 'INFO',
       apiGatewayCloudWatchRole: false,
+      emailDomain: undefined,
       eventBusName: undefined,
       eventSourceTenants: {},
     });
