@@ -4,7 +4,7 @@
  * fan-out, and a real `ws` socket and the HTTP inbox at the other end.
  */
 import {
-  EventBridgeClient,
+  type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
@@ -12,29 +12,17 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HERALD_DETAIL_TYPE } from '#config/eventbridge-ingress';
 import { putEnvelope } from '#local/eventbridge-put';
-import {
-  type E2e,
-  eventually,
-  inboxEventIds,
-  LOCAL_CREDENTIALS,
-  queuesEmpty,
-  startE2e,
-} from '#test/support/e2e';
+import { type E2e, eventually, inboxEventIds, queuesEmpty, startE2e } from '#test/support/e2e';
 
 let e2e: E2e;
 let events: EventBridgeClient;
 
 beforeAll(async () => {
   e2e = await startE2e({ eventSourceTenants: { 'com.acme.billing': 'acme' } });
-  events = new EventBridgeClient({
-    endpoint: e2e.stack.urls.eventbridge,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  events = e2e.events;
 }, 120_000);
 
 afterAll(async () => {
-  events?.destroy();
   await e2e?.stop();
 });
 
