@@ -2,12 +2,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ConnectionLifetime } from './constructs/connection-lifetime';
 import { EmailConsumer } from './constructs/email-consumer';
+import { EventBridgeIngress } from './constructs/eventbridge-ingress';
 import { FanOutConsumer } from './constructs/fan-out-consumer';
 import type { HeraldSettings } from './constructs/herald-settings';
 import { InboxHttpApi, readCorsOrigins } from './constructs/http-api';
 import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
 import { HeraldMonitoring } from './constructs/monitoring/herald-monitoring';
 import { THRESHOLDS } from './constructs/monitoring/thresholds';
+import { SesReputation } from './constructs/ses-reputation';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -25,6 +27,8 @@ export class StatelessStack extends Stack {
   readonly inboxExpiry: InboxExpiryConsumer;
   readonly monitoring: HeraldMonitoring;
   readonly lifetime: ConnectionLifetime;
+  readonly eventBridge: EventBridgeIngress;
+  readonly ses: SesReputation;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -38,7 +42,13 @@ export class StatelessStack extends Stack {
       stage: this.gateway.stage,
       settings,
     });
-    this.email = new EmailConsumer(this, 'Email', { ...tables, queue: data.email, settings });
+    this.ses = new SesReputation(this, 'Ses', { notifications: data.notifications, settings });
+    this.email = new EmailConsumer(this, 'Email', {
+      ...tables,
+      queue: data.email,
+      settings,
+      configurationSetName: this.ses.configurationSet.configurationSetName,
+    });
     this.http = new InboxHttpApi(this, 'Http', {
       ...tables,
       webSocketStage: this.gateway.stage,
@@ -60,6 +70,16 @@ export class StatelessStack extends Stack {
       settings,
     });
 
+    this.eventBridge = new EventBridgeIngress(this, 'EventBridgeIngress', {
+      topic: data.topic,
+      busName: settings.eventBusName,
+      sourceTenants: settings.eventSourceTenants,
+    });
+
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBridge.bus.eventBusName,
+      description: 'Put Herald envelopes here (detail-type "Herald Notification")',
+    });
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.gateway.stage.url,
       description: 'Clients connect to this URL with ?token=<JWT>',

@@ -6,6 +6,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sesLocal from 'aws-ses-v2-local';
+import { closerOf } from './server-lifecycle';
+import { urlHost } from './url-host';
 
 export interface SesServer {
   /** Base URL: the SES endpoint, the viewer at `/`, sent mail at `/store`. */
@@ -27,23 +29,5 @@ export async function startSesServer(options: { port: number; host?: string }): 
     throw new Error(`SES emulator could not listen on ${host}:${options.port}`);
   }
   const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost(host)}:${port}`,
-    stop() {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // SDK clients keep sockets alive; close() alone would wait for them to time out.
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
-  };
-}
-
-/** A host clients can reach: wildcard addresses become loopback, IPv6 literals get brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${urlHost(host)}:${port}`, stop: closerOf(server) };
 }

@@ -2,6 +2,7 @@
  * What `npm start` and LocalStack's hybrid mode read from the environment, and how both
  * run until Ctrl-C or SIGTERM.
  */
+import { parseSourceTenants, type SourceTenants } from '#config/eventbridge-ingress';
 import type { GatewayLimits } from './gateway/websocket-gateway';
 import type { LocalPorts, LocalStack } from './stack';
 
@@ -11,6 +12,7 @@ export const DEFAULT_PORTS: LocalPorts = {
   sqs: 4566,
   dynamodb: 8000,
   ses: 8005,
+  eventbridge: 8010,
 };
 
 /** The variables that override each port, as README documents. */
@@ -20,6 +22,7 @@ export const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
   sqs: 'HERALD_SQS_PORT',
   dynamodb: 'HERALD_DYNAMODB_PORT',
   ses: 'HERALD_SES_PORT',
+  eventbridge: 'HERALD_EVENTBRIDGE_PORT',
 };
 
 type Env = Record<string, string | undefined>;
@@ -37,6 +40,14 @@ export function portsFromEnvironment(env: Env = process.env): LocalPorts {
     ports[name] = port;
   }
   return ports;
+}
+
+/** The variable binding EventBridge sources to tenants locally, as context `eventSourceTenants` does. */
+export const SOURCE_TENANTS_VARIABLE = 'HERALD_EVENTBRIDGE_SOURCE_TENANTS';
+
+/** `{"source": "tenant", …}` from `HERALD_EVENTBRIDGE_SOURCE_TENANTS`; none when unset. */
+export function sourceTenantsFromEnvironment(env: Env = process.env): SourceTenants {
+  return parseSourceTenants(env[SOURCE_TENANTS_VARIABLE], SOURCE_TENANTS_VARIABLE);
 }
 
 /** API Gateway's idle and maximum-duration limits, shortenable to watch reconnects by hand. */

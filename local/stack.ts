@@ -5,11 +5,12 @@
  * standard `AWS_ENDPOINT_URL_<SERVICE>` variables; nothing in them knows it is local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { LOCAL_STAGE } from '#config/auth-config';
 import { ENV } from '#config/env-names';
+import { ingressRules, type SourceTenants } from '#config/eventbridge-ingress';
 import { TOPOLOGY } from '#config/topology';
 import {
   DEFAULT_CONNECTION_SWEEP_MS,
@@ -18,6 +19,7 @@ import {
 } from './connection-sweeper';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
+import { startEventBridgeServer } from './eventbridge-server';
 import { connectionFaults } from './faults/connection-faults';
 import type { FaultPlan } from './faults/fault-plan';
 import { type FaultName, FaultTally } from './faults/fault-tally';
@@ -29,6 +31,7 @@ export type { FaultPlan } from './faults/fault-plan';
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
+import { type SesFeedback, sesEventOf, snsEventOf } from './ses-feedback';
 import { startSesServer } from './ses-server';
 import { startSqsRunner } from './sqs-runner';
 import { startTtlSweeper } from './ttl-sweeper';
@@ -58,6 +61,8 @@ export interface LocalPorts {
   sqs: number;
   dynamodb: number;
   ses: number;
+  /** The local EventBridge (`PutEvents`); a free port when absent. */
+  eventbridge?: number;
 }
 
 export interface LocalStackOptions {
@@ -83,6 +88,10 @@ export interface LocalStackOptions {
    * fault failed back sooner (tests, chaos runs); it must stay above a handler's run time.
    */
   visibilityTimeoutSeconds?: number;
+  /** Sources bound to a tenant, as context `eventSourceTenants` binds them in AWS. */
+  eventSourceTenants?: SourceTenants;
+  /** The bus the ingress rules are on; `default` unless given (context `eventBusName`). */
+  eventBusName?: string;
   /** Faults to inject (`HERALD_FAULTS` for `npm start`); none when absent. */
   faults?: FaultPlan;
   /**
@@ -112,10 +121,17 @@ export interface LocalStack {
     ses: string;
     /** Where sent mail can be seen. */
     sesViewer: string;
+    /** EventBridge's `PutEvents`, matched against the ingress rules. */
+    eventbridge: string;
   };
   topicArn: string;
   queues: Messaging['queues'];
   tables: TableNames;
+  /**
+   * Runs the `ses-feedback` handler with a bounce or complaint as SES would report it
+   * (aws-ses-v2-local never bounces), so a test can drive the suppression list.
+   */
+  injectSesFeedback(feedback: SesFeedback): Promise<void>;
   /** How many of each fault the plan has injected so far (all 0 without a plan). */
   injectedFaults(): Record<FaultName, number>;
   /** Runs the connection sweep now: closes the connections whose token has expired. */
@@ -127,6 +143,8 @@ export interface LocalStack {
 }
 
 const REGION = TOPOLOGY.region;
+/** The configuration set sends name locally (aws-ses-v2-local accepts any). */
+const LOCAL_CONFIGURATION_SET = 'herald-local';
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -174,6 +192,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { sns, sqs },
       { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
     );
+    const eventBridge = await startEventBridgeServer({
+      port: options.ports.eventbridge ?? 0,
+      host,
+      busName: options.eventBusName ?? 'default',
+      rules: ingressRules(options.eventSourceTenants),
+      region: REGION,
+      log,
+      // The rule's target in AWS: the topic, with the event's `detail` as the message.
+      async forward(detail) {
+        await sns.send(new PublishCommand({ TopicArn: messaging.topicArn, Message: detail }));
+      },
+    });
+    stops.push(() => eventBridge.stop());
     // Table creation above went direct; the handlers meet the planned faults.
     const faults = options.faults;
     const tally = new FaultTally();
@@ -217,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: queueEndpoint,
       AWS_ENDPOINT_URL_SNS: services.sns,
       AWS_ENDPOINT_URL_SES: faulted.ses,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
       POWERTOOLS_TRACE_ENABLED: process.env.POWERTOOLS_TRACE_ENABLED ?? 'false',
       POWERTOOLS_METRICS_DISABLED:
         options.metrics === undefined
@@ -234,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.stage]: LOCAL_STAGE,
       [ENV.emailFrom]: process.env[ENV.emailFrom] ?? 'herald@localhost',
       ...frameRate,
+      [ENV.sesConfigurationSet]: LOCAL_CONFIGURATION_SET,
     });
     handlers.current = await loadHandlers();
 
@@ -310,10 +343,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         dynamodb: services.dynamodb,
         ses: services.ses,
         sesViewer: services.sesViewer,
+        eventbridge: eventBridge.url,
       },
       topicArn: messaging.topicArn,
       queues: messaging.queues,
       tables,
+      async injectSesFeedback(feedback) {
+        const topicArn = `arn:aws:sns:${REGION}:000000000000:herald-ses-feedback`;
+        const message = JSON.stringify(sesEventOf(feedback));
+        await required(handlers.current).sesFeedback(snsEventOf(topicArn, message));
+      },
       injectedFaults: () => tally.snapshot(),
       sweepExpiredConnections: () => connectionSweeper.sweep(),
       cutOff: (tenant, userId) => required(handlers.current).cutOff({ tenant, userId }),
@@ -353,6 +392,7 @@ async function loadHandlers() {
     inboxExpiry,
     connectionSweep,
     cutOff,
+    feedback,
   ] = await Promise.all([
     import('#handlers/authorizer'),
     import('#handlers/connect'),
@@ -364,6 +404,7 @@ async function loadHandlers() {
     import('#handlers/inbox-expiry'),
     import('#handlers/connection-sweep'),
     import('#handlers/cut-off'),
+    import('#handlers/ses-feedback'),
   ]);
   return {
     authorizer: authorizer.handler,
@@ -376,6 +417,7 @@ async function loadHandlers() {
     inboxExpiry: inboxExpiry.handler,
     connectionSweep: connectionSweep.handler,
     cutOff: cutOff.handler,
+    sesFeedback: feedback.handler,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   portsFromEnvironment,
   quietSdkNodeNotice,
   runUntilSignalled,
+  sourceTenantsFromEnvironment,
 } from './settings';
 import { type LocalStack, startLocalStack } from './stack';
 
@@ -30,12 +31,14 @@ Herald is running locally (ready in ${seconds} s).
   SNS and SQS (fauxqs)     ${show(stack.urls.sns)}
   DynamoDB Local           ${show(stack.urls.dynamodb)}
   SES mail viewer          ${show(stack.urls.sesViewer)}/   (sent mail as JSON: /store)
+  EventBridge (PutEvents)  ${show(stack.urls.eventbridge)}
 
   Topic ARN                ${stack.topicArn}
 
 Get a dev token:           npm run -s token -- alice --topics 'demo.*'
 Connect a client:          npx wscat -c "${show(stack.urls.websocket)}/?token=$(npm run -s token -- alice)"
 Publish a notification:    npm run -s notify -- --to alice --title "Hello"
+Through EventBridge:       npm run -s notify -- --eventbridge --to alice --title "Hello"
 ${faultLines}
 Ctrl-C stops everything.`;
 }
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     faults,
     ports: portsFromEnvironment(),
     gatewayLimits: gatewayLimitsFromEnvironment(),
+    eventSourceTenants: sourceTenantsFromEnvironment(),
     jwtSecret: process.env[ENV.jwtSecret] || DEV_JWT_SECRET,
     metrics: process.env[ENV.localMetrics] !== '0',
     log: (message) => console.error(message),

@@ -15,6 +15,8 @@ export class SesMailer implements Mailer {
   constructor(
     private readonly ses: SESClient,
     private readonly from: string,
+    /** The configuration set every send names, so SES reports its bounces and complaints. */
+    private readonly configurationSet?: string,
   ) {}
 
   /** Throws RetryableError when SES throttles (or fails on its side); any other error as is. */
@@ -23,6 +25,7 @@ export class SesMailer implements Mailer {
       await this.ses.send(
         new SendEmailCommand({
           Source: this.from,
+          ConfigurationSetName: this.configurationSet,
           Destination: { ToAddresses: [mail.to] },
           Message: {
             Subject: { Data: mail.subject, Charset: 'UTF-8' },

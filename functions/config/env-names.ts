@@ -73,6 +73,9 @@ export const ENV = {
   frameBurst: 'HERALD_FRAME_BURST',
   /** Frames refused for rate after which the connection is closed. */
   frameRefusalsBeforeClose: 'HERALD_FRAME_REFUSALS_BEFORE_CLOSE',
+  // SES reputation (issue 12 item 3)
+  /** SES configuration set every send names, whose event destination reports bounces and complaints. */
+  sesConfigurationSet: 'HERALD_SES_CONFIGURATION_SET',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

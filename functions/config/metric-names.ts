@@ -27,6 +27,8 @@ export const METRIC = {
   emailsSkipped: 'EmailsSkipped',
   emailsHandedOn: 'EmailsHandedOn',
   emailsThrottled: 'EmailsThrottled',
+  /** Recipients not mailed because their address hard-bounced or complained (the suppression list). */
+  emailsSuppressed: 'EmailsSuppressed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -17,6 +17,7 @@ import type { Notification, Preferences } from './model';
 import type { Pacer } from './pacer';
 import type { Clock, ConnectionStore, Directory, Mailer, MailLog, PreferenceStore } from './ports';
 import { resolveChannels } from './preferences';
+import type { SuppressionList } from './suppression';
 
 export type SkipReason =
   | 'no_email_channel'
@@ -28,7 +29,9 @@ export type SkipReason =
   /** The user (or the tenant's defaults) set email to `never` for this type. */
   | 'preference_never'
   /** Email is `offline` for this type and the user had a live connection at send time. */
-  | 'user_online';
+  | 'user_online'
+  /** The address hard-bounced or complained before: on the suppression list. */
+  | 'suppressed';
 
 export type RecipientOutcome =
   /** Mailed; `recorded` false when marking it sent failed (see the module comment). */
@@ -44,6 +47,8 @@ export interface RecipientMailerDeps {
   mailer: Mailer;
   preferences: Pick<PreferenceStore, 'user'>;
   connections: Pick<ConnectionStore, 'listForUser'>;
+  /** Addresses not to mail (SES bounces and complaints); none are suppressed without it. */
+  suppressions?: Pick<SuppressionList, 'suppressed'>;
   clock: Pick<Clock, 'now' | 'sleep'>;
   pacer: Pacer;
   settings: {
@@ -122,6 +127,10 @@ export function createRecipientMailer(deps: RecipientMailerDeps) {
       if (email === 'never') return { kind: 'skipped', reason: 'preference_never' };
       const address = await deps.directory.emailOf(tenant, userId);
       if (!address) return { kind: 'skipped', reason: 'no_address' };
+      // Before claiming: a suppressed address leaves no mail record behind.
+      if (await deps.suppressions?.suppressed(address)) {
+        return { kind: 'skipped', reason: 'suppressed' };
+      }
       // Last before claiming, so "offline" means offline at send time.
       if (email === 'offline' && (await isUserOnline(deps.connections, tenant, userId))) {
         return { kind: 'skipped', reason: 'user_online' };

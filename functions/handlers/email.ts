@@ -7,11 +7,18 @@ import { DynamoDirectory } from '#adapters/dynamo-directory';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
 import { DynamoMailLog } from '#adapters/dynamo-mail-log';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { DynamoSuppressionList } from '#adapters/dynamo-suppression-list';
 import { logger, metrics } from '#adapters/powertools';
 import { SesMailer } from '#adapters/ses-mailer';
 import { decodeEmailQueueMessage, SqsEmailContinuations } from '#adapters/sqs-email-tasks';
 import { SqsDeadLetters } from '#adapters/sqs-queues';
-import { idempotencySeconds, intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
+import {
+  idempotencySeconds,
+  intEnv,
+  optionalEnv,
+  requireEnv,
+  wiredOnFirstCall,
+} from '#config/config';
 import { ENV } from '#config/env-names';
 import { METRIC } from '#config/metric-names';
 import { TOPOLOGY } from '#config/topology';
@@ -99,6 +106,8 @@ function logReport(report: EmailReport, messageId: string): void {
   }
   metrics.addMetric(METRIC.emailsSent, MetricUnit.Count, report.sent.length);
   metrics.addMetric(METRIC.emailsSkipped, MetricUnit.Count, report.skipped.length);
+  const suppressed = report.skipped.filter((skip) => skip.reason === 'suppressed').length;
+  metrics.addMetric(METRIC.emailsSuppressed, MetricUnit.Count, suppressed);
   metrics.addMetric(METRIC.emailsHandedOn, MetricUnit.Count, report.handedOn);
   metrics.addMetric(METRIC.emailsThrottled, MetricUnit.Count, report.throttled);
 }
@@ -119,7 +128,8 @@ export const handler = wiredOnFirstCall(() => {
     preferences: new DynamoPreferenceStore(doc, notificationsTable),
     connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
     idempotencySeconds: idempotencySeconds(),
-    mailer: new SesMailer(ses(), requireEnv(ENV.emailFrom)),
+    mailer: new SesMailer(ses(), requireEnv(ENV.emailFrom), optionalEnv(ENV.sesConfigurationSet)),
+    suppressions: new DynamoSuppressionList(doc, notificationsTable),
     continuations: new SqsEmailContinuations(sqs(), requireEnv(ENV.emailQueueUrl)),
     clock: systemClock,
     settings: {

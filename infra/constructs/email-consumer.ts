@@ -15,6 +15,8 @@ export interface EmailConsumerProps {
   notifications: HeraldTable;
   queue: NotificationQueue;
   settings: HeraldSettings;
+  /** The SES configuration set every send names (bounce and complaint reporting). */
+  configurationSetName?: string;
 }
 
 /** Drains the email queue (envelopes whose `channels` include "email") and sends through SES. */
@@ -52,6 +54,9 @@ export class EmailConsumer extends Construct {
     queue.grants.sendMessages(fn);
     deadLetterQueue.grants.sendMessages(fn);
 
+    if (props.configurationSetName) {
+      fn.addEnvironment(ENV.sesConfigurationSet, props.configurationSetName);
+    }
     if (emailFrom) {
       fn.addEnvironment(ENV.emailFrom, emailFrom);
       const stack = Stack.of(this);

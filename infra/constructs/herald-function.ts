@@ -25,7 +25,8 @@ export type HandlerName =
   | 'http-authorizer'
   | 'inbox-expiry'
   | 'connection-sweep'
-  | 'cut-off';
+  | 'cut-off'
+  | 'ses-feedback';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { parseSourceTenants, type SourceTenants } from '#config/eventbridge-ingress';
 
 /** How the WebSocket authorizer and the HTTP API verify tokens: an HS256 secret in Secrets Manager, or a JWKS URL. */
 export interface JwtSettings {
@@ -43,6 +44,12 @@ export interface HeraldSettings {
   sesSendRate: number;
   /** Where alarm notifications are emailed (a subscription to the alarm topic); none when unset. */
   alarmEmail?: string;
+  /** A domain to verify as an SES identity with Easy DKIM (its DNS records are outputs). */
+  emailDomain?: string;
+  /** EventBridge ingress: the bus its rules are on (the account's default bus when absent). */
+  eventBusName?: string;
+  /** EventBridge ingress: sources bound to the one tenant whose envelopes they may send. */
+  eventSourceTenants: SourceTenants;
 }
 
 /** How the email consumers share the SES send rate: how many run at once, and each one's rate. */
@@ -188,6 +195,30 @@ export function readSettings(node: Node): HeraldSettings {
     fanOutMaxConcurrency,
     sesSendRate: positive('sesSendRate', SETTINGS_DEFAULTS.sesSendRate, false),
     alarmEmail,
+    emailDomain: emailDomainOf(text('emailDomain')),
+    ...eventBridgeSettings(node, text),
+  };
+}
+
+function emailDomainOf(domain: string | undefined): string | undefined {
+  if (domain === undefined) return undefined;
+  if (
+    !/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(domain)
+  ) {
+    throw new Error('context emailDomain must be a domain name, e.g. example.com');
+  }
+  return domain.toLowerCase();
+}
+
+/** Context `eventBusName` and `eventSourceTenants` (a JSON object, or its text from `-c`). */
+function eventBridgeSettings(node: Node, text: (key: string) => string | undefined) {
+  const eventBusName = text('eventBusName');
+  if (eventBusName !== undefined && !/^[A-Za-z0-9._\-/]{1,256}$/.test(eventBusName)) {
+    throw new Error('context eventBusName must be an event bus name');
+  }
+  return {
+    eventBusName,
+    eventSourceTenants: parseSourceTenants(node.tryGetContext('eventSourceTenants')),
   };
 }
 

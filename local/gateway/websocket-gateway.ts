@@ -6,11 +6,11 @@
  * the same port. It knows no handler: the launcher passes them in.
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionFaults } from '#local/faults/connection-faults';
 import { lambdaContext } from '#local/lambda-context';
+import { listen } from '#local/server-lifecycle';
 import { CLOSE_CAUSES, type CloseCause, GatewayConnection } from './connection';
 import { apiIdLike, type ConnectionScope, disconnectEvent, messageEvent } from './events';
 import { watchFrameSizes } from './frame-limit';
@@ -118,14 +118,7 @@ export async function startWebSocketGateway(
     track(upgrades, work);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, host);
   const urlHost = ['0.0.0.0', '::'].includes(host)
     ? '127.0.0.1'
     : host.includes(':')

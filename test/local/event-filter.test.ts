@@ -26,4 +26,17 @@ describe('matchesPattern', () => {
   it('allows any of a leaf’s values', () => {
     expect(matchesPattern({ eventName: ['INSERT', 'MODIFY'] }, { eventName: 'MODIFY' })).toBe(true);
   });
+
+  it('matches a prefix rule on strings only', () => {
+    const pattern = { source: [{ prefix: 'herald.' }] };
+    expect(matchesPattern(pattern, { source: 'herald.billing' })).toBe(true);
+    expect(matchesPattern(pattern, { source: 'com.herald.billing' })).toBe(false);
+    expect(matchesPattern(pattern, { source: 42 })).toBe(false);
+    expect(matchesPattern(pattern, {})).toBe(false);
+  });
+
+  it('matches a field holding an array when any element matches, as AWS does', () => {
+    expect(matchesPattern({ resources: ['b'] }, { resources: ['a', 'b'] })).toBe(true);
+    expect(matchesPattern({ resources: ['c'] }, { resources: ['a', 'b'] })).toBe(false);
+  });
 });

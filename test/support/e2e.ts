@@ -3,6 +3,7 @@
  * tokens, publishing with `@aws-sdk/client-sns`, and waiting for what must happen.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +20,8 @@ export interface E2e {
   stack: LocalStack;
   sns: SNSClient;
   sqs: SQSClient;
+  /** EventBridge's `PutEvents` on the stack's local EventBridge. */
+  events: EventBridgeClient;
   /** A document client on the stack's DynamoDB, for looking behind the API. */
   doc: DynamoDBDocumentClient;
   /** A connected client keeping every frame it receives. */
@@ -62,6 +65,11 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     useQueueUrlAsEndpoint: false,
+  });
+  const events = new EventBridgeClient({
+    endpoint: stack.urls.eventbridge,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
   });
   const doc = createDocumentClient(
     new DynamoDBClient({
@@ -110,6 +118,7 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
     stack,
     sns,
     sqs,
+    events,
     doc,
     connect,
     token,
@@ -129,6 +138,7 @@ export async function startE2e(options: Partial<LocalStackOptions> = {}): Promis
       for (const socket of sockets) socket.terminate();
       sns.destroy();
       sqs.destroy();
+      events.destroy();
       doc.destroy();
       await stack.stop();
     },

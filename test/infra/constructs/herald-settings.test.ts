@@ -24,6 +24,9 @@ describe('readSettings', () => {
       fanOutMaxConcurrency: 100,
       sesSendRate: 14,
       alarmEmail: undefined,
+      emailDomain: undefined,
+      eventBusName: undefined,
+      eventSourceTenants: {},
     });
   });
 
@@ -64,6 +67,16 @@ describe('readSettings', () => {
       alarmEmail: 'ops@example.com',
     });
     expect(settingsFrom({ apiGatewayCloudWatchRole: false }).apiGatewayCloudWatchRole).toBe(false);
+  });
+
+  it('reads the EventBridge bus and source bindings, as JSON text from -c too', () => {
+    expect(
+      settingsFrom({ eventBusName: 'orders', eventSourceTenants: '{"com.acme.billing":"acme"}' }),
+    ).toMatchObject({ eventBusName: 'orders', eventSourceTenants: { 'com.acme.billing': 'acme' } });
+    expect(() => settingsFrom({ eventSourceTenants: { 'herald.acme': 'acme' } })).toThrow(
+      /eventSourceTenants: "herald\.acme" starts with "herald\."/,
+    );
+    expect(() => settingsFrom({ eventBusName: 'no spaces' })).toThrow(/eventBusName/);
   });
 
   it('reads CLI strings (-c key=value) as numbers and flags', () => {
