@@ -63,7 +63,6 @@ export class StatelessStack extends Stack {
       settings,
     });
 
-    this.monitoring = this.watch(data, settings);
     this.lifetime = new ConnectionLifetime(this, 'ConnectionLifetime', {
       connections: data.connections,
       stage: this.gateway.stage,
@@ -75,6 +74,8 @@ export class StatelessStack extends Stack {
       busName: settings.eventBusName,
       sourceTenants: settings.eventSourceTenants,
     });
+
+    this.monitoring = this.watch(data, settings);
 
     new CfnOutput(this, 'EventBusName', {
       value: this.eventBridge.bus.eventBusName,
@@ -96,10 +97,6 @@ export class StatelessStack extends Stack {
       value: this.lifetime.cutOffFunction.functionName,
       description: 'Invoke with {"tenant","userId"} to close every connection of a user',
     });
-    new CfnOutput(this, 'ConnectionsTableName', {
-      value: data.connections.tableName,
-      description: 'The connections table (npm run cut-off -- --aws reads it)',
-    });
   }
 
   /** Alarms and the dashboard over everything above: one line per resource. */
@@ -120,12 +117,21 @@ export class StatelessStack extends Stack {
     monitoring.watchFunction('Message', this.gateway.messageFunction);
     monitoring.watchFunction('HttpApi', this.http.function);
     monitoring.watchFunction('InboxExpiry', this.inboxExpiry.function);
+    monitoring.watchFunction('ConnectionSweep', this.lifetime.sweepFunction);
+    monitoring.watchFunction('CutOff', this.lifetime.cutOffFunction);
+    monitoring.watchFunction('SesFeedback', this.ses.function);
+    if (this.http.authorizerFunction !== undefined) {
+      monitoring.watchFunction('HttpAuthorizer', this.http.authorizerFunction);
+    }
     monitoring.watchWebSocket(this.gateway.stage);
     monitoring.watchHttpApi(this.http.api);
     monitoring.watchTable('Connections', data.connections);
     monitoring.watchTable('Notifications', data.notifications);
     monitoring.watchSesReputation();
     monitoring.watchHeraldMetrics({ fanOut: 'fan-out', email: 'email' });
+    monitoring.watchDeadLetterQueue('IngressDeadLetters', this.eventBridge.deadLetterQueue);
+    monitoring.watchDeadLetterQueue('SesFeedbackDeadLetters', this.ses.deadLetterQueue);
+    monitoring.complete();
     return monitoring;
   }
 }

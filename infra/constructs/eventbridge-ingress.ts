@@ -1,7 +1,9 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { EventBus, type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ingressRules, type SourceTenants } from '#config/eventbridge-ingress';
 
@@ -26,6 +28,8 @@ export class EventBridgeIngress extends Construct {
   readonly rules: Rule[];
   /** What the rules publish as: `sns:Publish` on the topic (and its key, if it has one). */
   readonly role: Role;
+  /** Events the rules could not deliver to the topic. */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: EventBridgeIngressProps) {
     super(scope, id);
@@ -34,9 +38,29 @@ export class EventBridgeIngress extends Construct {
       assumedBy: new ServicePrincipal('events.amazonaws.com'),
       description: 'EventBridge ingress rules publishing Herald envelopes to the topic',
     });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'kms:GenerateDataKey* is how AWS names the data-key actions SNS needs to publish to an encrypted topic; it is scoped to the topic key alone.',
+    });
+    // What EventBridge cannot hand to the topic after its retries (24 h) is kept here, not
+    // dropped: the event itself, with the error in its message attributes.
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.deadLetterQueue).acknowledge({
+        id,
+        reason: 'It is the dead-letter queue of the ingress rules; a DLQ has no DLQ of its own.',
+      });
+    }
     const target = new SnsTopic(props.topic, {
       message: RuleTargetInput.fromEventPath('$.detail'),
       role: this.role,
+      deadLetterQueue: this.deadLetterQueue,
     });
     this.rules = ingressRules(props.sourceTenants).map(
       (rule) =>

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   ConfigurationSet,
   ConfigurationSetEventDestination,
@@ -10,7 +10,9 @@ import {
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
@@ -33,6 +35,8 @@ export class SesReputation extends Construct {
   readonly configurationSet: ConfigurationSet;
   readonly feedbackTopic: Topic;
   readonly function: HeraldFunction;
+  /** Bounce and complaint events the feedback function could not be handed. */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: SesReputationProps) {
     super(scope, id);
@@ -54,9 +58,23 @@ export class SesReputation extends Construct {
       logLevel: props.settings.logLevel,
     });
     // One PutItem per suppressed address, nothing else.
-    props.notifications.grants.actions(fn, 'dynamodb:PutItem');
-    fn.addEnvironment(props.notifications.envName, props.notifications.tableName);
-    this.feedbackTopic.addSubscription(new LambdaSubscription(fn));
+    bindTable(fn, props.notifications, { items: ['PutItem'] });
+    // Feedback SNS could not hand to the function (after its retries) waits here, not lost.
+    this.deadLetterQueue = new Queue(this, 'FeedbackDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.deadLetterQueue).acknowledge({
+        id,
+        reason: 'It is the dead-letter queue of the feedback subscription; a DLQ has none.',
+      });
+    }
+    this.feedbackTopic.addSubscription(
+      new LambdaSubscription(fn, { deadLetterQueue: this.deadLetterQueue }),
+    );
     this.function = fn;
 
     const domain = props.settings.emailDomain;

@@ -73,20 +73,31 @@ const EXPECTED: Record<string, string[]> = {
   ],
   WebSocketDisconnect: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
-    ...manage('POST'),
+    ...manage('POST', 'DELETE'),
     ...base('WebSocketDisconnect'),
   ],
   WebSocketMessage: [
-    ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query', 'UpdateItem'),
+    // Subscriptions and the frame budget (UpdateItem); `refresh` moves the connection's expiry
+    // listing (PutItem, DeleteItem) and verifies the new token with the secret.
+    ...dynamo(
+      CONNECTIONS,
+      'BatchWriteItem',
+      'DeleteItem',
+      'GetItem',
+      'PutItem',
+      'Query',
+      'UpdateItem',
+    ),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'Query', 'UpdateItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
-    ...manage('POST'),
+    ...manage('POST', 'DELETE'),
+    ...readSecret,
     ...base('WebSocketMessage'),
   ],
   FanOutFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(NOTIFICATIONS, 'BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'),
-    ...manage('POST'),
+    ...manage('POST', 'DELETE'),
     ...consume('FanOutQueue'),
     ...send('FanOutQueue'),
     ...send('FanOutDeadLetterQueue'),
@@ -105,7 +116,7 @@ const EXPECTED: Record<string, string[]> = {
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
-    ...manage('POST'),
+    ...manage('POST', 'DELETE'),
     ...readSecret,
     ...base('HttpFunction'),
   ],
@@ -115,9 +126,30 @@ const EXPECTED: Record<string, string[]> = {
     // The stream event source: ListStreams has no resource narrower than *.
     ...dynamo(`${NOTIFICATIONS}.StreamArn`, 'DescribeStream', 'GetRecords', 'GetShardIterator'),
     'dynamodb:ListStreams *',
-    ...manage('POST'),
+    ...manage('POST', 'DELETE'),
     ...send('ExpiryFailures'),
     ...base('InboxExpiryFunction'),
+  ],
+  // Verifies HTTP API tokens before the inbox function runs (HS256 mode): the secret only.
+  HttpAuthorizer: [...readSecret, ...base('HttpAuthorizer')],
+  // Close expired sockets (sweep) or all of one user's (cut-off): they never post.
+  ConnectionLifetimeSweep: [
+    ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
+    ...manage('DELETE'),
+    ...base('ConnectionLifetimeSweep'),
+  ],
+  ConnectionLifetimeCutOff: [
+    ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
+    ...manage('DELETE'),
+    ...base('ConnectionLifetimeCutOff'),
+  ],
+  // One PutItem per suppressed address.
+  SesFunction: [...dynamo(NOTIFICATIONS, 'PutItem'), ...base('SesFunction')],
+  // Not a function's: EventBridge's rules publish envelopes to the (encrypted) topic.
+  'role EventBridgeIngressPublishRole': [
+    'kms:Decrypt HeraldData:TopicKey',
+    'kms:GenerateDataKey* HeraldData:TopicKey',
+    'sns:Publish HeraldData:Topic.',
   ],
   // Not a function's: API Gateway's account-wide logging role (context apiGatewayCloudWatchRole).
   'role WebSocketLoggingRole': [
@@ -155,7 +187,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets only the connect function close sockets, and no function use other methods', () => {
+  it('lets only the functions that push or end connections close sockets, and no other method', () => {
     const all = Object.values(grants).flat();
     const methods = all
       .filter((line) => line.startsWith('execute-api:'))
@@ -164,16 +196,29 @@ describe('least privilege', () => {
     const closers = Object.keys(grants).filter((name) =>
       grants[name]?.some((line) => line.includes('/DELETE/@connections/')),
     );
-    expect(closers).toEqual(['WebSocketConnect']);
+    // A push closes a socket whose token expired; the sweep and cut-off only close.
+    expect(closers.sort()).toEqual(
+      [
+        'WebSocketConnect',
+        'WebSocketDisconnect',
+        'WebSocketMessage',
+        'FanOutFunction',
+        'HttpFunction',
+        'InboxExpiryFunction',
+        'ConnectionLifetimeSweep',
+        'ConnectionLifetimeCutOff',
+      ].sort(),
+    );
   });
 
   it('allows no wildcard action and no Scan anywhere', () => {
     const actions = Object.values(grants)
       .flat()
       .map((line) => line.split(' ')[0] ?? '');
-    expect(actions.filter((action) => action.includes('*') || action === 'dynamodb:Scan')).toEqual(
-      [],
-    );
+    // `kms:GenerateDataKey*` is the action's own name (GenerateDataKey and its variants), as
+    // AWS documents SNS's use of a key; no other action may hold a wildcard.
+    const wild = actions.filter((action) => action.includes('*') || action === 'dynamodb:Scan');
+    expect(wild.filter((action) => action !== 'kms:GenerateDataKey*')).toEqual([]);
   });
 });
 

@@ -73,6 +73,11 @@ export class HeraldMonitoring extends Construct {
     return alarm;
   }
 
+  /** Lays out the dashboard: call once every resource is watched. */
+  complete(): void {
+    this.dashboard.layOut();
+  }
+
   /** The topic publishers write to: its deliveries and failures on the dashboard. */
   watchTopic(topic: ITopic): void {
     this.dashboard.addTopic(topic);

@@ -30,7 +30,10 @@ const FIVE_MINUTES = Duration.minutes(5);
 /**
  * The CloudWatch dashboard that shows the pipeline at a glance, publish → queue → fan-out →
  * push/email, one row per stage. Widgets are gathered as resources are watched and laid out
- * when the app is synthesized, so the rows keep the pipeline's order whatever the call order.
+ * by `layOut()` once all are, so the rows keep the pipeline's order whatever the call order.
+ * Laying out must happen while the app is being built, not at synthesis: a metric of another
+ * stack's resource (the data stack's topic, queues, tables) becomes a cross-stack reference
+ * only before CDK prepares the stacks.
  */
 export class PipelineDashboard extends Construct {
   readonly dashboard: Dashboard;
@@ -41,17 +44,12 @@ export class PipelineDashboard extends Construct {
     this.dashboard = new Dashboard(this, 'Resource', {
       defaultInterval: Duration.hours(3),
     });
-    this.node.addValidation({
-      validate: () => {
-        this.layOut();
-        return [];
-      },
-    });
   }
 
   private laidOut = false;
 
-  private layOut(): void {
+  /** Adds the gathered widgets, row by row; later calls change nothing. */
+  layOut(): void {
     if (this.laidOut) return;
     this.laidOut = true;
     for (const stage of STAGES) {

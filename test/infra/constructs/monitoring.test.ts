@@ -36,7 +36,7 @@ beforeAll(() => {
     (resource) => resource.Properties as Props,
   );
   const topics = h.template.findResources('AWS::SNS::Topic');
-  const [topicId] = Object.keys(topics);
+  const topicId = Object.keys(topics).find((id) => id.startsWith('MonitoringAlarmsTopic'));
   alarmTopicRef = { Ref: topicId };
 });
 
@@ -69,8 +69,8 @@ describe('alarms', () => {
 
   it('fire on any message in each dead-letter queue', () => {
     const dlqAlarms = alarmsOn('ApproximateNumberOfMessagesVisible');
-    // fan-out, email, expiry failures
-    expect(dlqAlarms).toHaveLength(3);
+    // fan-out, email, expiry failures, EventBridge ingress, SES feedback
+    expect(dlqAlarms).toHaveLength(5);
     for (const alarm of dlqAlarms) {
       expect(alarm).toMatchObject({
         Threshold: 1,
@@ -88,7 +88,9 @@ describe('alarms', () => {
   it('watch every function: errors, throttles, and p99 duration at 80% of its timeout', () => {
     const functions = h.template.findResources('AWS::Lambda::Function');
     const ids = Object.keys(functions);
-    expect(ids.length).toBe(8);
+    // connect, disconnect, message, authorizer, fan-out, email, http-api, http-authorizer,
+    // inbox-expiry, connection-sweep, cut-off, ses-feedback
+    expect(ids.length).toBe(12);
     for (const id of ids) {
       const name = { Ref: id };
       expect(alarmsOn('Errors', { FunctionName: name })).toHaveLength(1);
@@ -179,7 +181,9 @@ describe('alarm topic', () => {
 
   it('has no email subscription without alarmEmail', () => {
     const quiet = synth();
-    expect(quiet.template.findResources('AWS::SNS::Subscription')).toEqual({});
+    expect(
+      quiet.template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } }),
+    ).toEqual({});
   });
 });
 

@@ -46,6 +46,7 @@ describe('SesReputation', () => {
       (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: unknown }>,
     );
     expect(statements.map((statement) => statement.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       'dynamodb:PutItem',
     ]);
