@@ -34,6 +34,7 @@ import { createMessaging, type Messaging } from './messaging';
 import { type SesFeedback, sesEventOf, snsEventOf } from './ses-feedback';
 import { startSesServer } from './ses-server';
 import { startSqsRunner } from './sqs-runner';
+import { type FrameRateOptions, frameRateEnvironment, loadHandlers } from './stack-handlers';
 import { startTtlSweeper } from './ttl-sweeper';
 
 /** Concurrent batches Lambda's SQS event source starts with, before it scales up. */
@@ -106,7 +107,7 @@ export interface LocalStackOptions {
    * The per-connection frame rate the message function enforces (`HERALD_FRAMES_PER_SECOND`,
    * `HERALD_FRAME_BURST`, `HERALD_FRAME_REFUSALS_BEFORE_CLOSE`); its defaults unless given.
    */
-  frameRate?: { perSecond?: number; burst?: number; refusalsBeforeClose?: number };
+  frameRate?: FrameRateOptions;
   log?: (message: string) => void;
 }
 
@@ -377,59 +378,6 @@ async function startEmulators(
   stops.push(() => ses.stop());
   const queues = `http://${host}:${fauxqs.port}`;
   return { dynamodb: dynamo.endpoint, sqs: queues, sns: queues, ses: ses.url, sesViewer: ses.url };
-}
-
-/** Loaded only once the environment is set, as Lambda loads a handler in a configured container. */
-async function loadHandlers() {
-  const [
-    authorizer,
-    connect,
-    disconnect,
-    message,
-    fanOut,
-    email,
-    httpApi,
-    inboxExpiry,
-    connectionSweep,
-    cutOff,
-    feedback,
-  ] = await Promise.all([
-    import('#handlers/authorizer'),
-    import('#handlers/connect'),
-    import('#handlers/disconnect'),
-    import('#handlers/message'),
-    import('#handlers/fan-out'),
-    import('#handlers/email'),
-    import('#handlers/http-api'),
-    import('#handlers/inbox-expiry'),
-    import('#handlers/connection-sweep'),
-    import('#handlers/cut-off'),
-    import('#handlers/ses-feedback'),
-  ]);
-  return {
-    authorizer: authorizer.handler,
-    connect: connect.handler,
-    disconnect: disconnect.handler,
-    message: message.handler,
-    fanOut: fanOut.handler,
-    email: email.handler,
-    httpApi: httpApi.handler,
-    inboxExpiry: inboxExpiry.handler,
-    connectionSweep: connectionSweep.handler,
-    cutOff: cutOff.handler,
-    sesFeedback: feedback.handler,
-  };
-}
-
-/** The frame-rate variables for the options given; the others keep their environment's value. */
-function frameRateEnvironment(rate: LocalStackOptions['frameRate']): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (rate?.perSecond !== undefined) env[ENV.framesPerSecond] = String(rate.perSecond);
-  if (rate?.burst !== undefined) env[ENV.frameBurst] = String(rate.burst);
-  if (rate?.refusalsBeforeClose !== undefined) {
-    env[ENV.frameRefusalsBeforeClose] = String(rate.refusalsBeforeClose);
-  }
-  return env;
 }
 
 function required<T>(value: T | undefined): T {
