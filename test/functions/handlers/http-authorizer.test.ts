@@ -41,7 +41,13 @@ describe('http-authorizer', () => {
     const token = await signHs256({ sub: 'alice', tenant: 'acme', topics: ['project.*'] });
     expect(await handle(authorizerEvent({ authorization: `Bearer ${token}` }))).toEqual({
       isAuthorized: true,
-      context: { tenant: 'acme', userId: 'alice', topics: '["project.*"]' },
+      // `exp` as the WebSocket authorizer hands it on (context values are strings).
+      context: {
+        tenant: 'acme',
+        userId: 'alice',
+        topics: '["project.*"]',
+        exp: expect.stringMatching(/^\d+$/),
+      },
     });
   });
 
