@@ -1,17 +1,11 @@
-import {
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TOPOLOGY } from '#config/topology';
+import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { HeraldTable } from './constructs/herald-table';
 import { NotificationQueue } from './constructs/notification-queue';
 import { restrictPublishers } from './constructs/topic-publishers';
@@ -90,18 +84,7 @@ export class StatefulStack extends Stack implements HeraldData {
 
     // A stream event source's on-failure destination: it receives where in the stream a
     // batch that kept failing lies (shard, sequence numbers), not the records themselves.
-    this.expiryFailures = new Queue(this, 'ExpiryFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      Validations.of(this.expiryFailures).acknowledge({
-        id,
-        reason: "It is the stream event source's on-failure queue, a dead-letter queue itself",
-      });
-    }
+    this.expiryFailures = deadLetterQueue(this, 'ExpiryFailures', 'the stream event source');
 
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,

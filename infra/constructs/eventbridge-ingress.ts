@@ -1,11 +1,12 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { EventBus, type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ingressRules, type SourceTenants } from '#config/eventbridge-ingress';
+import { deadLetterQueue } from './dead-letter-queue';
 
 export interface EventBridgeIngressProps {
   /** The notifications topic: the rules' target, so envelopes meet the SNS path's pipeline. */
@@ -45,18 +46,7 @@ export class EventBridgeIngress extends Construct {
     });
     // What EventBridge cannot hand to the topic after its retries (24 h) is kept here, not
     // dropped: the event itself, with the error in its message attributes.
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      retentionPeriod: Duration.days(14),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      Validations.of(this.deadLetterQueue).acknowledge({
-        id,
-        reason: 'It is the dead-letter queue of the ingress rules; a DLQ has no DLQ of its own.',
-      });
-    }
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', 'the ingress rules');
     const target = new SnsTopic(props.topic, {
       message: RuleTargetInput.fromEventPath('$.detail'),
       role: this.role,

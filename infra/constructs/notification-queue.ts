@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { FilterOrPolicy, type ITopic, SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type QueueTopology, TOPOLOGY } from '#config/topology';
+import type { QueueTopology } from '#config/topology';
+import { deadLetterQueue } from './dead-letter-queue';
 
 export interface NotificationQueueProps {
   topic: ITopic;
@@ -26,13 +27,11 @@ export class NotificationQueue extends Construct {
     super(scope, id);
     const { topology } = props;
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(TOPOLOGY.deadLetterRetentionDays),
-      // Deleting the stack must not delete what nobody has looked at yet.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetterQueue',
+      'this queue and its subscription',
+    );
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
       reason: 'It is the dead-letter queue; its messages are redriven by an operator',

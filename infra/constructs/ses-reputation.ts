@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import {
   ConfigurationSet,
   ConfigurationSetEventDestination,
@@ -10,8 +10,9 @@ import {
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 import { bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
@@ -60,18 +61,11 @@ export class SesReputation extends Construct {
     // One PutItem per suppressed address, nothing else.
     bindTable(fn, props.notifications, { items: ['PutItem'] });
     // Feedback SNS could not hand to the function (after its retries) waits here, not lost.
-    this.deadLetterQueue = new Queue(this, 'FeedbackDeadLetters', {
-      retentionPeriod: Duration.days(14),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      Validations.of(this.deadLetterQueue).acknowledge({
-        id,
-        reason: 'It is the dead-letter queue of the feedback subscription; a DLQ has none.',
-      });
-    }
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'FeedbackDeadLetters',
+      'the feedback subscription',
+    );
     this.feedbackTopic.addSubscription(
       new LambdaSubscription(fn, { deadLetterQueue: this.deadLetterQueue }),
     );

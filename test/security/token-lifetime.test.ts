@@ -15,7 +15,6 @@ import { signHs256 } from '#test/support/tokens';
 const SHORT_TTL_SECONDS = 4;
 
 let e2e: E2e;
-const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
   // The timer never fires during the tests: they run the sweep themselves.
@@ -23,34 +22,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.terminate();
   await e2e?.stop();
 });
 
 /** A client holding a token that expires `ttlSeconds` from now, and that expiry. */
 async function connectFor(userId: string, ttlSeconds: number) {
-  const token = await signDevToken({ userId, secret: E2E_SECRET, ttlSeconds });
   const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
-  const socket = new WebSocket(`${e2e.stack.urls.websocket}/?token=${token}`);
-  sockets.push(socket);
-  const frames: Array<Record<string, unknown>> = [];
-  socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  let requests = 0;
-  const request = async (action: string, args: Record<string, unknown> = {}) => {
-    const requestId = `${userId}-${++requests}`;
-    socket.send(JSON.stringify({ action, requestId, ...args }));
-    let reply: Record<string, unknown> | undefined;
-    await eventually(() => {
-      reply = frames.find((frame) => frame.requestId === requestId);
-      if (!reply) throw new Error(`no reply to ${action}`);
-    });
-    return reply as Record<string, unknown>;
-  };
-  return { socket, frames, request, expiresAt };
+  return { ...(await e2e.connect(userId, { ttlSeconds })), expiresAt };
 }
 
 /** Resolves once the wall clock is past `epochSeconds` (a condition, not a time limit). */

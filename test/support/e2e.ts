@@ -37,6 +37,8 @@ export interface TokenClaims {
   tenant?: string;
   email?: string;
   topics?: string[];
+  /** The token's lifetime (an hour unless given). */
+  ttlSeconds?: number;
 }
 
 export interface TestClient {
