@@ -15,6 +15,9 @@ const note: Notification = {
   topic: 'project.42',
   createdAt: '2029-01-01T00:00:00.000Z',
   read: true,
+  seen: false,
+  archived: false,
+  interacted: false,
 };
 
 describe('notification items', () => {

@@ -17,6 +17,9 @@ function note(): Notification {
     type: 'comment.created',
     createdAt: new Date(NOW + sequence).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 

@@ -34,15 +34,15 @@ class RecordingReadState
   unread = 3;
   async markRead(owner: { tenant: string; userId: string }, ids: string[]) {
     this.calls.push(['markRead', owner.tenant, owner.userId, ids]);
-    return { unread: this.unread, notFound: [] };
+    return { unread: this.unread, unseen: this.unread, notFound: [] };
   }
   async markAllRead(owner: { tenant: string; userId: string }) {
     this.calls.push(['markAllRead', owner.tenant, owner.userId]);
-    return { unread: 0 };
+    return { unread: 0, unseen: this.unread };
   }
   async state(owner: { tenant: string; userId: string }) {
     this.calls.push(['state', owner.tenant, owner.userId]);
-    return { unread: this.unread };
+    return { unread: this.unread, unseen: this.unread };
   }
 }
 
@@ -317,6 +317,9 @@ function stored(secondsAgo: number, eventId: string, topic?: string): Notificati
     ...(topic === undefined ? {} : { topic }),
     createdAt: new Date(publishedAt).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 

@@ -45,6 +45,9 @@ function note(): Notification {
     title: `note ${sequence}`,
     createdAt: new Date(NOW + sequence).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 
@@ -321,6 +324,9 @@ describe('every route', () => {
       markRead: vi.fn(),
       markUnread: vi.fn(),
       markAllRead: vi.fn(),
+      markAllSeen: vi.fn(),
+      change: vi.fn(),
+      interact: vi.fn(),
       remove: vi.fn(),
     };
     const { call } = setup({ inbox });
