@@ -49,11 +49,14 @@ describe('notification items', () => {
     };
 
     expect(Object.keys(fromItem(item)).sort()).toEqual([
+      'archived',
       'body',
       'createdAt',
       'eventId',
       'id',
+      'interacted',
       'read',
+      'seen',
       'topic',
       'type',
     ]);

@@ -307,6 +307,9 @@ describe('toNotification', () => {
       topic: undefined,
       createdAt: '2026-11-23T12:00:00.123Z',
       read: false,
+      seen: false,
+      archived: false,
+      interacted: false,
     });
     expect(isNotificationId(notification.id)).toBe(true);
     expect(notificationTime(notification.id)).toBe(publishedAt);

@@ -399,7 +399,7 @@ describe('handleMessage: markRead and state', () => {
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 3, notFound: [] },
+      result: { unread: 3, unseen: 3, notFound: [] },
     });
     expect(inbox.calls).toEqual([['markRead', 'acme', 'alice', [id]]]);
   });
@@ -410,7 +410,7 @@ describe('handleMessage: markRead and state', () => {
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 0 },
+      result: { unread: 0, unseen: 3 },
     });
     expect(inbox.calls).toEqual([['markAllRead', 'acme', 'alice']]);
   });
@@ -430,14 +430,14 @@ describe('handleMessage: markRead and state', () => {
     expect(inbox.calls).toEqual([]);
   });
 
-  it("answers state with the caller's unread count", async () => {
+  it("answers state with the caller's unread and unseen counts", async () => {
     const { send, inbox } = await setup();
     inbox.unread = 7;
     expect((await send({ action: 'state', requestId: 'r1' })).frame).toEqual({
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 7 },
+      result: { unread: 7, unseen: 7 },
     });
     expect(inbox.calls).toEqual([['state', 'acme', 'alice']]);
   });
