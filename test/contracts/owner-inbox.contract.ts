@@ -50,12 +50,18 @@ export function ownerInboxContract(make: MakeInbox): void {
     /** Not got, not marked (read or unread), not deleted: missing to every change. */
     async function expectNotFound(id: string, readId: string): Promise<void> {
       expect(await owner.get(tenant, userId, id)).toBeUndefined();
-      expect(await owner.markRead(tenant, userId, [id])).toMatchObject({ missing: [id], unreadDelta: 0 });
+      expect(await owner.markRead(tenant, userId, [id])).toMatchObject({
+        missing: [id],
+        unreadDelta: 0,
+      });
       expect(await owner.markUnread(tenant, userId, readId)).toMatchObject({
         missing: [readId],
         unreadDelta: 0,
       });
-      expect(await owner.remove(tenant, userId, id)).toMatchObject({ missing: [id], unreadDelta: 0 });
+      expect(await owner.remove(tenant, userId, id)).toMatchObject({
+        missing: [id],
+        unreadDelta: 0,
+      });
     }
 
     describe('list', () => {
@@ -203,7 +209,10 @@ export function ownerInboxContract(make: MakeInbox): void {
           live.id,
         ]);
         await expectNotFound(gone.id, goneRead.id);
-        expect(await owner.markAllRead(tenant, userId)).toMatchObject({ missing: [], unreadDelta: -1 });
+        expect(await owner.markAllRead(tenant, userId)).toMatchObject({
+          missing: [],
+          unreadDelta: -1,
+        });
         expect(await owner.unreadCount(tenant, userId)).toBe(0);
       });
     });
@@ -299,10 +308,16 @@ export function ownerInboxContract(make: MakeInbox): void {
         const notes = await file(alice, series(tenant, 6));
         await owner.markRead(tenant, userId, [notes[0]?.id ?? '', notes[4]?.id ?? '']);
 
-        expect(await owner.markAllRead(tenant, userId)).toMatchObject({ missing: [], unreadDelta: -4 });
+        expect(await owner.markAllRead(tenant, userId)).toMatchObject({
+          missing: [],
+          unreadDelta: -4,
+        });
         expect(await owner.unreadCount(tenant, userId)).toBe(0);
         expect((await owner.list(alice, { limit: 10, unreadOnly: true })).items).toEqual([]);
-        expect(await owner.markAllRead(tenant, userId)).toMatchObject({ missing: [], unreadDelta: 0 });
+        expect(await owner.markAllRead(tenant, userId)).toMatchObject({
+          missing: [],
+          unreadDelta: 0,
+        });
       });
 
       it('deletes, moving the count only for an unread notification', async () => {

@@ -160,12 +160,21 @@ describe('read state', () => {
       missing: [],
       unreadDelta: -1,
     });
-    expect(await owner.markRead('acme', 'liam', [a.id])).toMatchObject({ missing: [], unreadDelta: 0 });
+    expect(await owner.markRead('acme', 'liam', [a.id])).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'liam')).toBe(1);
     expect((await owner.get('acme', 'liam', a.id))?.read).toBe(true);
 
-    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({ missing: [], unreadDelta: 1 });
-    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({ missing: [], unreadDelta: 0 });
+    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 1,
+    });
+    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'liam')).toBe(2);
   });
 
@@ -217,7 +226,10 @@ describe('read state', () => {
     const notes = await storeMany(fanOut, user('oscar'), 230);
     await owner.markRead('acme', 'oscar', [notes[0]?.id ?? '', notes[5]?.id ?? '']);
 
-    expect(await owner.markAllRead('acme', 'oscar')).toMatchObject({ missing: [], unreadDelta: -228 });
+    expect(await owner.markAllRead('acme', 'oscar')).toMatchObject({
+      missing: [],
+      unreadDelta: -228,
+    });
     expect(await owner.unreadCount('acme', 'oscar')).toBe(0);
     expect(await unreadStored(local, 'acme', 'oscar')).toBe(0);
     expect(await owner.markAllRead('acme', 'oscar')).toMatchObject({ missing: [], unreadDelta: 0 });
@@ -228,9 +240,15 @@ describe('read state', () => {
     if (!unread || !read) throw new Error('stored nothing');
     await owner.markRead('acme', 'pia', [read.id]);
 
-    expect(await owner.remove('acme', 'pia', read.id)).toMatchObject({ missing: [], unreadDelta: 0 });
+    expect(await owner.remove('acme', 'pia', read.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'pia')).toBe(1);
-    expect(await owner.remove('acme', 'pia', unread.id)).toMatchObject({ missing: [], unreadDelta: -1 });
+    expect(await owner.remove('acme', 'pia', unread.id)).toMatchObject({
+      missing: [],
+      unreadDelta: -1,
+    });
     expect(await owner.unreadCount('acme', 'pia')).toBe(0);
     expect(await owner.remove('acme', 'pia', unread.id)).toMatchObject({
       missing: [unread.id],

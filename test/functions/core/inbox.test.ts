@@ -147,7 +147,10 @@ describe('state pushes', () => {
       throw new Error('DynamoDB unavailable');
     };
 
-    expect(await service.markRead(ALICE, [first?.id ?? ''])).toMatchObject({ unread: 0, notFound: [] });
+    expect(await service.markRead(ALICE, [first?.id ?? ''])).toMatchObject({
+      unread: 0,
+      notFound: [],
+    });
     expect(problems.map((problem) => problem.what)).toEqual(['state push']);
   });
 });
@@ -246,7 +249,9 @@ describe('input', () => {
   it('answers the state of a user who never got anything with zero', async () => {
     const { service } = setup();
 
-    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toMatchObject({ unread: 0 });
+    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toMatchObject({
+      unread: 0,
+    });
   });
 });
 
