@@ -8,6 +8,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { createSignedPostDelivery } from '#adapters/aws-clients';
+import { DynamoChangeLog } from '#adapters/dynamo-change-log';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
@@ -108,6 +109,7 @@ export function heraldFanOut(context: RunContext, concurrency: number) {
       continuations,
       preferences: new DynamoPreferenceStore(doc, TABLES.notifications, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, TABLES.notifications),
+      changes: new DynamoChangeLog(doc, TABLES.notifications),
       clock: systemClock,
       settings: { ...DEFAULT_FAN_OUT_SETTINGS, concurrency },
     }),
