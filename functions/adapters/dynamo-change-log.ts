@@ -67,9 +67,7 @@ export class DynamoChangeLog implements ChangeLog {
     entry: Entry,
     expiresAt: number,
   ): Promise<
-    | { kind: 'written'; kinds: RecordedChange[] }
-    | { kind: 'stale' }
-    | { kind: 'no-map' }
+    { kind: 'written'; kinds: RecordedChange[] } | { kind: 'stale' } | { kind: 'no-map' }
   > {
     try {
       const { Attributes } = await this.doc.send(

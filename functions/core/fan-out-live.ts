@@ -92,9 +92,14 @@ export function createLiveDelivery(deps: LiveDeliveryDeps) {
     await mapLimited(users, settings.userConcurrency, async (userId) => {
       try {
         const collapseKey = windows && envelope.collapseKey;
-        if (!windows || !collapseKey) return await recordAndPush(userId, published, options, report);
+        if (!windows || !collapseKey)
+          return await recordAndPush(userId, published, options, report);
         const recipient: Recipient = { kind: 'user', tenant: envelope.tenant, userId };
-        const turn = await windows.offer({ recipient, collapseKey, live: true }, published, options);
+        const turn = await windows.offer(
+          { recipient, collapseKey, live: true },
+          published,
+          options,
+        );
         await followTurn(turn, report, {
           claimant: (window) => {
             claims.push({ userId, window });
@@ -153,8 +158,7 @@ export function createLiveDelivery(deps: LiveDeliveryDeps) {
   ): Promise<FanOutReport> {
     const report = newReport(toChange(envelope, publishedAt).id);
     const recipient: Recipient = { kind: 'topic', tenant: envelope.tenant, topic };
-    const broadcast = (latest: Published) =>
-      deps.broadcaster.from({ ...latest, topic }, report);
+    const broadcast = (latest: Published) => deps.broadcaster.from({ ...latest, topic }, report);
     const collapseKey = windows && envelope.collapseKey;
     if (!windows || !collapseKey) {
       // Noted first: a failure then fails the message, and its retry broadcasts once more.
