@@ -1,5 +1,5 @@
 /** Section 5 of the report: change events (`channels: ["live"]`) beside notifications, one run. */
-import { dollars, markdownTable, percent, requestSummary, round } from './report-format';
+import { dollars, markdownTable, requestSummary, round } from './report-format';
 import type { BenchReport } from './report-model';
 
 export function changeEventsSection(report: BenchReport): string[] {
@@ -30,7 +30,7 @@ export function changeEventsSection(report: BenchReport): string[] {
           'Pushes (frames to the connection)',
           notes.notifications,
           single.notifications,
-          `${burst.posts} (${percent(burst.posts / burst.events)} of events)`,
+          `${burst.posts} (${round((burst.posts / burst.events) * 100, 1)}% of events)`,
         ],
         [
           'Handled per second',
@@ -42,7 +42,7 @@ export function changeEventsSection(report: BenchReport): string[] {
           'Deliveries per second',
           round(notes.notifications / notes.seconds),
           round(single.notifications / single.seconds),
-          round(burst.posts / burst.seconds, 1),
+          `${burst.posts} push(es) in ${round(burst.seconds, 2)} s`,
         ],
         [
           'DynamoDB requests per event',
