@@ -180,6 +180,11 @@ export class HeraldClient {
     return this.feed.lastId;
   }
 
+  /** The newest change id seen: the `changesSince` of the next resume. */
+  get lastChangeId(): string | undefined {
+    return this.changes.lastId;
+  }
+
   /** Topics subscribed to; they are subscribed again after every reconnect. */
   get subscriptions(): string[] {
     return this.topics.list;
