@@ -219,7 +219,6 @@ export async function runBenchmarks(options: SuiteOptions): Promise<BenchReport>
       `SQS: one ReceiveMessage and one DeleteMessageBatch per batch of ${single.batchSize} (SNS's delivery into SQS is free); Lambda: one invocation per batch. The event source's idle long polls (a few hundred thousand a month, about $0.30) are a fixed cost, not per notification.`,
       'DynamoDB units are as DynamoDB Local reports them (`ReturnConsumedCapacity`), a failed conditional write counted as one WRU.',
       `Email Lambda time is not measured (the SES emulator answers faster than SES): ${emailMs} ms per email at ${emailMemoryMb} MB, shared by a batch of ${single.batchSize}.`,
-      'Change events: Lambda time per one-recipient change event is measured as for notifications; for the burst, every invocation is billed for the whole burst (they ran side by side and claimants sleep through their collapse window), an upper bound. The burst pays one publish per event; its pushes are the frames the connection got, shared by its events.',
       'Connection minutes are paid per connected client, not per notification: a client connected around the clock costs 43,200 min × $0.25/M = $0.011 a month, plus a keep-alive ping every 9 minutes (4,800 messages, $0.005). They are left out of the per-notification comparison, as the floor leaves them out.',
     ],
   };
