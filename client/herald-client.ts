@@ -11,6 +11,7 @@
  */
 import type { ErrorBody } from '#core/frames';
 import type { Notification } from '#core/model';
+import { type ChangeEvents, ChangeFeed } from './changes';
 import { Emitter } from './emitter';
 import { isErrorBody, isRecord, parseFrame } from './frames';
 import type { BackoffOptions } from './reconnect-backoff';
@@ -29,6 +30,7 @@ import { TokenRefresher } from './token-refresh';
 
 /** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
 export { presenceTopic } from '#core/topics';
+export type { ChangeEvent } from './changes';
 export type { BackoffOptions } from './reconnect-backoff';
 export type {
   ConnectionCause,
@@ -66,8 +68,8 @@ export interface HeraldClientOptions {
   now?: () => number;
 }
 
-/** `notification`, `gap` and `resumed` are described in `ResumeEvents`. */
-export interface HeraldClientEvents extends ResumeEvents {
+/** `notification`, `gap` and `resumed` are described in `ResumeEvents`, `change` in `ChangeEvents`. */
+export interface HeraldClientEvents extends ResumeEvents, ChangeEvents {
   /** The server's view of the user's state, e.g. the unread count. */
   state: { unread: number };
   /** A watched user (topic `presence.<user>`) came online or went offline. */
@@ -96,6 +98,7 @@ export class HeraldClient {
   private readonly requests: RequestTable;
   private readonly topics: Subscriptions;
   private readonly feed: ResumeTracker;
+  private readonly changes: ChangeFeed;
   private readonly refresher: TokenRefresher | undefined;
   /** The token the last socket was opened with, for its refresh. */
   private lastToken: string | undefined;
@@ -157,10 +160,14 @@ export class HeraldClient {
             isLive: (socket) => this.connection.isLive(socket),
             error: (error) => this.events.emit('error', error),
           });
+    const recentIdsLimit = options.recentIdsLimit ?? DEFAULTS.recentIdsLimit;
+    this.changes = new ChangeFeed(this.events, recentIdsLimit);
     this.feed = new ResumeTracker({
-      request: (action, args) => this.request(action, args),
+      request: (action, args) => this.request(action, { ...args }),
       events: this.events,
-      recentIdsLimit: options.recentIdsLimit ?? DEFAULTS.recentIdsLimit,
+      recentIdsLimit,
+      changeCursor: () => this.changes.lastId,
+      changes: (changes) => this.changes.resumed(changes),
     });
   }
 
@@ -171,6 +178,11 @@ export class HeraldClient {
   /** The newest notification id seen: the cursor for a later `resume`. */
   get lastNotificationId(): string | undefined {
     return this.feed.lastId;
+  }
+
+  /** The newest change id seen: the `changesSince` of the next resume. */
+  get lastChangeId(): string | undefined {
+    return this.changes.lastId;
   }
 
   /** Topics subscribed to; they are subscribed again after every reconnect. */
@@ -291,6 +303,9 @@ export class HeraldClient {
     switch (frame.type) {
       case 'notification':
         this.feed.receive(frame.notification);
+        return;
+      case 'change':
+        this.changes.receive(frame.change);
         return;
       case 'reply':
         this.requests.receiveReply(frame);
