@@ -15,7 +15,13 @@ export type ServerFrame =
   | { type: 'reply'; requestId?: string; ok: true; result: Record<string, unknown> }
   | { type: 'reply'; requestId: string; ok: false; error: ErrorBody }
   | { type: 'error'; error: ErrorBody }
-  | { type: 'state'; unread: number }
+  /** The user's state hash (app keys with Herald's `unread` and `unseen`), counts also on top. */
+  | {
+      type: 'state';
+      unread: number;
+      unseen: number;
+      state: Record<string, string | number | boolean>;
+    }
   /** A watched user's first connection opened, or their last one closed (topic `presence.<user>`). */
   | { type: 'presence'; user: string; online: boolean };
 

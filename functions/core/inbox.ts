@@ -1,19 +1,27 @@
 /**
  * The user's inbox as a use case: list, read state, deletion, and the unread count, shared
  * by the HTTP API and the socket's `markRead`/`state`. Every change that moves the unread
- * count is announced to every live connection of the user as `{"type":"state","unread":N}`,
- * so a badge on one device follows a click on another.
+ * count is announced to every live connection of the user as the full `state` frame
+ * (`{"type":"state","unread":N,"unseen":M,"state":{…}}`, see `./user-state`), so a badge on
+ * one device follows a click on another.
  *
  * "Seen" (ICARUS's seen/unseen) is the same flag as read: Herald keeps one flag, `read`.
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { BadRequestError, NotFoundError } from './errors';
-import { encodeFrame } from './frames';
 import { createLimiter, type Limiter } from './limiter';
 import type { Identity, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
-import type { Clock, ConnectionStore, Delivery, InboxChange, OwnerInbox } from './ports';
+import type {
+  Clock,
+  ConnectionStore,
+  Delivery,
+  InboxChange,
+  OwnerInbox,
+  UserStateStore,
+} from './ports';
 import { createPusher, type Problem } from './push';
+import { type StateView, stateFrame, stateView } from './user-state';
 
 export interface InboxSettings {
   /** State posts in flight at once (size the management client's sockets alike). */
@@ -37,6 +45,8 @@ export interface InboxServiceDeps {
   connections: ConnectionStore;
   delivery: Delivery;
   clock: Clock;
+  /** The user's app keys, for the full `state` frame; none (only the counts) when left out. */
+  appState?: Pick<UserStateStore, 'read'>;
   settings?: Partial<InboxSettings>;
   /** Shared with whatever else the container posts, to bound posts in flight overall. */
   limiter?: Limiter;
@@ -83,10 +93,15 @@ export function createInboxService(deps: InboxServiceDeps) {
     return id;
   }
 
+  async function viewOf(owner: InboxOwner, unread: number): Promise<StateView> {
+    const app = deps.appState ? await deps.appState.read(owner.tenant, owner.userId) : {};
+    return stateView(app, { unread });
+  }
+
   /** Best effort: a failed push never fails the change; the client can ask for `state`. */
   async function announce(owner: InboxOwner, unread: number): Promise<void> {
     try {
-      const frame = encodeFrame({ type: 'state', unread });
+      const frame = stateFrame(await viewOf(owner, unread));
       const outcome = await pusher.pushToUser(owner.tenant, owner.userId, frame);
       for (const problem of outcome.problems) report(problem);
       for (const { connectionId } of outcome.failed) {
@@ -123,9 +138,9 @@ export function createInboxService(deps: InboxServiceDeps) {
       return found;
     },
 
-    /** The caller's unread count: what a newly connected client asks for. */
-    async state(owner: InboxOwner): Promise<UnreadState> {
-      return { unread: await deps.inbox.unreadCount(owner.tenant, owner.userId) };
+    /** The caller's state: counts and the whole hash, what a newly connected client asks for. */
+    async state(owner: InboxOwner): Promise<StateView> {
+      return viewOf(owner, await deps.inbox.unreadCount(owner.tenant, owner.userId));
     },
 
     /**

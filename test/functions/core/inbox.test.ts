@@ -5,6 +5,14 @@ import type { Connection, Notification, Recipient } from '#core/model';
 import { notificationId } from '#core/notification-id';
 import { FakeClock, FakeConnectionStore, FakeDelivery, FakeInbox } from '#test/support/fakes';
 
+/** The full `state` frame of a user with no app keys. */
+const stateFrameOf = (n: number) => ({
+  type: 'state',
+  unread: n,
+  unseen: n,
+  state: { unread: n, unseen: n },
+});
+
 const ALICE = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
 let sequence = 0;
@@ -77,8 +85,8 @@ describe('state pushes', () => {
     const result = await service.markRead(ALICE, [first?.id ?? '']);
 
     expect(result).toEqual({ unread: 2, notFound: [] });
-    expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
-    expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(states('a1')).toEqual([stateFrameOf(2)]);
+    expect(states('a2')).toEqual([stateFrameOf(2)]);
     expect(delivery.delivered('b1')).toEqual([]);
     expect(delivery.delivered('g1')).toEqual([]);
   });
@@ -125,7 +133,7 @@ describe('state pushes', () => {
 
     expect(await service.markRead(ALICE, [first?.id ?? ''])).toMatchObject({ unread: 1 });
     expect(connections.removed).toEqual(['gone']);
-    expect(states('slow')).toEqual([{ type: 'state', unread: 1 }]);
+    expect(states('slow')).toEqual([stateFrameOf(1)]);
 
     delivery.behaviour = (id) => (id === 'slow' ? new Error('boom') : 'ok');
     expect(await service.markRead(ALICE, [second?.id ?? ''])).toMatchObject({ unread: 0 });
@@ -153,13 +161,13 @@ describe('a count moved from outside', () => {
     inbox.expire({ kind: 'user', tenant: 'acme', userId: 'alice' }, gone?.id ?? '');
 
     expect(await service.announceState(ALICE)).toEqual({ unread: 2 });
-    expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
-    expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
+    expect(states('a1')).toEqual([stateFrameOf(2)]);
+    expect(states('a2')).toEqual([stateFrameOf(2)]);
     expect(delivery.delivered('b1')).toEqual([]);
     expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
     expect(states('a1')).toEqual([
-      { type: 'state', unread: 2 },
-      { type: 'state', unread: 0 },
+      stateFrameOf(2),
+      stateFrameOf(0),
     ]);
   });
 });
@@ -239,6 +247,10 @@ describe('input', () => {
   it('answers the state of a user who never got anything with zero', async () => {
     const { service } = setup();
 
-    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toEqual({ unread: 0 });
+    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toEqual({
+      unread: 0,
+      unseen: 0,
+      state: { unread: 0, unseen: 0 },
+    });
   });
 });
