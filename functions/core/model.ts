@@ -42,6 +42,19 @@ export type Channel = 'inapp' | 'email';
 
 export type Audience = { users: string[] } | { topic: string };
 
+/** A value of an app key in a user's state hash: a short string, a finite number, a boolean. */
+export type StateValue = string | number | boolean;
+
+/** The app keys of a user's state hash, as stored (Herald's own keys are not among them). */
+export type AppState = Record<string, StateValue>;
+
+/** One change to a user's app keys (`./user-state`). Every key appears in at most one of the three. */
+export interface StateChange {
+  set: AppState;
+  incr: Record<string, number>;
+  unset: string[];
+}
+
 /** A validated publish envelope (DESIGN.md "Publish envelope"). */
 export interface Envelope {
   id: string;
@@ -52,8 +65,11 @@ export interface Envelope {
   body?: string;
   data?: Record<string, unknown>;
   url?: string;
+  /** Empty for an envelope that only changes state (`state` and no `channels`). */
   channels: Channel[];
   collapseKey?: string;
+  /** Changes to each recipient's state hash (users audience only). */
+  state?: StateChange;
 }
 
 /** Who a notification is stored for: one user's inbox, or a topic's history. */

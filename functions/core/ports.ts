@@ -61,7 +61,13 @@ export type {
   FrameRule,
   FrameVerdict,
 } from './lifetime-ports';
-export type { StateApplied, StateMarker, UserStateStore } from './user-state-ports';
+export type {
+  StateApplied,
+  StateMarker,
+  UserStateStore,
+  WelcomeTask,
+  Welcomes,
+} from './user-state-ports';
 
 /** A topic's subscribers after `cursor` (from the first without one) up to `until`, inclusive. */
 export interface TopicRange {

@@ -37,3 +37,19 @@ export interface UserStateStore {
     next: (current: AppState) => AppState,
   ): Promise<StateApplied>;
 }
+
+/**
+ * A new connection to post the user's `state` frame to, once API Gateway has opened it
+ * (`$connect` itself cannot post to its own connection). `attempt` counts from 0.
+ */
+export interface WelcomeTask {
+  tenant: string;
+  userId: string;
+  connectionId: string;
+  attempt: number;
+}
+
+/** Hands welcomes to the fan-out, through its queue. */
+export interface Welcomes {
+  enqueue(task: WelcomeTask, delaySeconds?: number): Promise<void>;
+}

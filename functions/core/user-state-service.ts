@@ -7,7 +7,7 @@
 import type { Identity } from './model';
 import type { Clock, OwnerInbox, UserStateStore } from './ports';
 import type { Problem, Pusher } from './push';
-import { type StateChange, type StateView, applyChange, stateFrame, stateView } from './user-state';
+import { applyChange, type StateChange, type StateView, stateFrame, stateView } from './user-state';
 
 export interface UserStateDeps {
   store: UserStateStore;
@@ -47,11 +47,7 @@ export function createUserStateService(deps: UserStateDeps) {
   /** Best effort: a failed push never fails the change; the client can ask for `state`. */
   async function announce(owner: StateOwner, current: StateView): Promise<void> {
     try {
-      const outcome = await deps.pusher.pushToUser(
-        owner.tenant,
-        owner.userId,
-        stateFrame(current),
-      );
+      const outcome = await deps.pusher.pushToUser(owner.tenant, owner.userId, stateFrame(current));
       for (const problem of outcome.problems) report(problem);
       for (const { connectionId } of outcome.failed) {
         report({ what: `state push to ${connectionId}`, error: new Error('push kept failing') });

@@ -7,20 +7,10 @@
 import * as z from 'zod';
 import { BadRequestError } from './errors';
 import { encodeFrame } from './frames';
+import type { AppState, StateChange, StateValue } from './model';
 import { isStorableNumber } from './plain-json';
 
-/** A value of an app key: a short string, a finite (storable) number, or a boolean. */
-export type StateValue = string | number | boolean;
-
-/** The app keys of a user's hash, as stored (Herald's own keys are not among them). */
-export type AppState = Record<string, StateValue>;
-
-/** One change to a user's app keys. Every key appears in at most one of the three. */
-export interface StateChange {
-  set: AppState;
-  incr: Record<string, number>;
-  unset: string[];
-}
+export type { AppState, StateChange, StateValue };
 
 export const STATE_LIMITS = {
   /** App keys in one user's hash. */

@@ -14,6 +14,7 @@ import type {
 import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';

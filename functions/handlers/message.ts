@@ -4,6 +4,7 @@ import { DynamoConnectionLifetimes } from '#adapters/dynamo-connection-lifetimes
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoFrameBudget } from '#adapters/dynamo-frame-budget';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
@@ -92,6 +93,7 @@ export const handler = wiredOnFirstCall(() => {
     }),
     inbox: createInboxService({
       inbox: new DynamoOwnerInbox(doc, notificationsTable),
+      appState: new DynamoUserStateStore(doc, notificationsTable),
       connections,
       delivery,
       clock: systemClock,
