@@ -17,9 +17,9 @@ import { toNotification } from './envelope';
 import { FanOutBatch } from './fan-out-batch';
 import { createBroadcaster } from './fan-out-broadcast';
 import { createFanOutPush, frameOf } from './fan-out-push';
-import { createStateFanOut } from './fan-out-state';
 import { type FanOutReport, newReport } from './fan-out-report';
 import { type FanOutSettings, idempotentUntil } from './fan-out-settings';
+import { createStateFanOut } from './fan-out-state';
 import { createTopicDelivery } from './fan-out-topic';
 import { createUserDelivery } from './fan-out-users';
 import { createFanOutWindows } from './fan-out-windows';
@@ -37,8 +37,8 @@ import type {
   OwnerInbox,
   PreferenceStore,
   UserStateStore,
-  WelcomeTask,
   Welcomes,
+  WelcomeTask,
 } from './ports';
 import { createPusher } from './push';
 import { createUserStateService, type UserStateService } from './user-state-service';

@@ -11,6 +11,11 @@ export interface Identity {
    * it ends then unless a `refresh` frame extends it. Absent only where no token was read.
    */
   tokenExpiresAt?: number;
+  /**
+   * `service` for a service credential (claim `"herald:role": "service"`): a backend acting
+   * on users of its tenant (the state route), never a user itself. Absent for a user's token.
+   */
+  role?: 'service';
 }
 
 /** A live WebSocket connection as stored: who holds it and what it listens to. */

@@ -65,8 +65,8 @@ export type {
   StateApplied,
   StateMarker,
   UserStateStore,
-  WelcomeTask,
   Welcomes,
+  WelcomeTask,
 } from './user-state-ports';
 
 /** A topic's subscribers after `cursor` (from the first without one) up to `until`, inclusive. */

@@ -3,11 +3,11 @@ import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '#adapters/a
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
 import { logger } from '#adapters/powertools';
+import { encodeWelcome } from '#adapters/queue-messages';
+import { SqsTaskQueue } from '#adapters/sqs-queues';
 import { intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import { closeOldestBeyond } from '#core/connections';
-import { encodeWelcome } from '#adapters/queue-messages';
-import { SqsTaskQueue } from '#adapters/sqs-queues';
 import {
   type ConnectionStore,
   type Directory,

@@ -4,8 +4,8 @@ import { DynamoConnectionLifetimes } from '#adapters/dynamo-connection-lifetimes
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoFrameBudget } from '#adapters/dynamo-frame-budget';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
-import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';

@@ -165,10 +165,7 @@ describe('a count moved from outside', () => {
     expect(states('a2')).toEqual([stateFrameOf(2)]);
     expect(delivery.delivered('b1')).toEqual([]);
     expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
-    expect(states('a1')).toEqual([
-      stateFrameOf(2),
-      stateFrameOf(0),
-    ]);
+    expect(states('a1')).toEqual([stateFrameOf(2), stateFrameOf(0)]);
   });
 });
 
