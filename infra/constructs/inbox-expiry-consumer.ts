@@ -36,8 +36,9 @@ export class InboxExpiryConsumer extends Construct {
       description: 'Announces unread counts after DynamoDB TTL removes unread notifications',
       logLevel: props.settings.logLevel,
     });
-    // The count is a Query of the unread index; nothing here reads or writes an item.
-    bindTable(fn, props.notifications, { queryIndexes: [UNREAD_INDEX.name] });
+    // The count is a Query of the unread index; the `state` frame reads the user's state
+    // hash (GetItem); nothing here writes.
+    bindTable(fn, props.notifications, { items: ['GetItem'], queryIndexes: [UNREAD_INDEX.name] });
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
     bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
