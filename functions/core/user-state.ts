@@ -39,17 +39,29 @@ function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
-const stateKey = z.string().superRefine((key, ctx) => {
-  const problem = keyProblem(key);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/** Adds an issue at each key that may not be written (zod's record keys lose their messages). */
+function checkKeys(keys: readonly string[], ctx: z.RefinementCtx, at: (n: number) => PropertyKey) {
+  keys.forEach((key, n) => {
+    const problem = keyProblem(key);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [at(n)], message: problem });
+  });
+}
 
 const storableNumber = z
-  .number()
+  .number({ error: 'must be a number' })
   .refine(isStorableNumber, `numbers must be finite, at most ${Number.MAX_SAFE_INTEGER} in size`);
 
 const stateValue = z.union(
-  [z.string().max(STATE_LIMITS.stringLength), storableNumber, z.boolean()],
+  [
+    z
+      .string()
+      .max(
+        STATE_LIMITS.stringLength,
+        `strings hold at most ${STATE_LIMITS.stringLength} characters`,
+      ),
+    storableNumber,
+    z.boolean(),
+  ],
   {
     error: `values must be strings of at most ${STATE_LIMITS.stringLength} characters, finite numbers or booleans`,
   },
@@ -57,9 +69,13 @@ const stateValue = z.union(
 
 const keyedRecord = <T extends z.ZodType>(value: T) =>
   z
-    .record(stateKey, value)
-    .refine((record) => Object.keys(record).length <= STATE_LIMITS.keys, {
-      message: `at most ${STATE_LIMITS.keys} keys`,
+    .record(z.string(), value)
+    .superRefine((record, ctx) => {
+      const keys = Object.keys(record);
+      if (keys.length > STATE_LIMITS.keys) {
+        ctx.addIssue({ code: 'custom', message: `at most ${STATE_LIMITS.keys} keys` });
+      }
+      checkKeys(keys, ctx, (n) => keys[n] ?? n);
     })
     .default({});
 
@@ -68,7 +84,11 @@ export const stateChangeSchema = z
   .strictObject({
     set: keyedRecord(stateValue),
     incr: keyedRecord(storableNumber),
-    unset: z.array(stateKey).max(STATE_LIMITS.keys).default([]),
+    unset: z
+      .array(z.string())
+      .max(STATE_LIMITS.keys)
+      .superRefine((keys, ctx) => checkKeys(keys, ctx, (n) => n))
+      .default([]),
   })
   .superRefine((change, ctx) => {
     const seen = new Set<string>();
