@@ -13,6 +13,7 @@ import {
   FakeMailLog,
   FakePreferenceStore,
   FakeReplaySource,
+  FakeUserStateStore,
 } from '#test/support/fakes';
 import { collapseStoreContract } from './collapse-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
@@ -23,6 +24,7 @@ import { mailLogContract } from './mail-log.contract';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { userStateStoreContract } from './user-state-store.contract';
 
 describe('the fakes', () => {
   const inbox = () => {
@@ -49,4 +51,5 @@ describe('the fakes', () => {
   collapseStoreContract(() => new FakeCollapseStore());
   directoryContract(() => new FakeDirectory());
   mailLogContract(() => new FakeMailLog());
+  userStateStoreContract(() => new FakeUserStateStore());
 });
