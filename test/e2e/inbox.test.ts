@@ -161,7 +161,7 @@ describe('the inbox over HTTP', () => {
     });
     expect(await call('GET', '/notifications/unread-count', { userId: user })).toEqual({
       status: 200,
-      body: { unread: 0 },
+      body: { unread: 0, unseen: 0 },
     });
 
     expect(await call('POST', `/notifications/${first}/unread`, { userId: user })).toEqual({
@@ -216,7 +216,7 @@ describe('the inbox over HTTP', () => {
     expect(after.items.find((item) => item.id === id)).toMatchObject({ read: false });
     expect(await call('GET', '/notifications/unread-count', { userId: user })).toEqual({
       status: 200,
-      body: { unread: 3 },
+      body: { unread: 3, unseen: 3 },
     });
   });
 
