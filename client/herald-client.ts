@@ -27,6 +27,13 @@ import { type ResumeEvents, type ResumeOutcome, ResumeTracker } from './resume';
 import { Subscriptions } from './subscriptions';
 import { realTimers, type Timers } from './timers';
 import { TokenRefresher } from './token-refresh';
+import {
+  EMPTY_STATE,
+  type StateAccessor,
+  stateAccessor,
+  type UserState,
+  userStateOf,
+} from './user-state';
 
 /** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
 export { presenceTopic } from '#core/topics';
@@ -42,6 +49,7 @@ export type {
 export { HeraldRequestError } from './request-table';
 export type { ResumeOutcome } from './resume';
 export type { Timers } from './timers';
+export type { StateAccessor, StateValue, UserState } from './user-state';
 export type { ErrorBody, Notification };
 
 export interface HeraldClientOptions {
@@ -70,8 +78,8 @@ export interface HeraldClientOptions {
 
 /** `notification`, `gap` and `resumed` are described in `ResumeEvents`, `change` in `ChangeEvents`. */
 export interface HeraldClientEvents extends ResumeEvents, ChangeEvents {
-  /** The server's view of the user's state, e.g. the unread count. */
-  state: { unread: number };
+  /** The user's whole state hash (app keys, `unread`, `unseen`): on connect and every change. */
+  state: UserState;
   /** A watched user (topic `presence.<user>`) came online or went offline. */
   presence: { user: string; online: boolean };
   /**
@@ -102,6 +110,7 @@ export class HeraldClient {
   private readonly refresher: TokenRefresher | undefined;
   /** The token the last socket was opened with, for its refresh. */
   private lastToken: string | undefined;
+  private lastState: UserState = EMPTY_STATE;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url).toString();
@@ -261,11 +270,25 @@ export class HeraldClient {
     return unreadOf(await this.request('markRead', { all: true }));
   }
 
-  /** Asks for the user's state (Notify's state on connect); `state` listeners hear it too. */
-  async state(): Promise<{ unread: number }> {
-    const state = unreadOf(await this.request('state'));
+  /**
+   * The last state the server sent (every socket gets it on connect, then on every change).
+   * Calling it asks the server again; `state` listeners hear the answer too.
+   */
+  get state(): StateAccessor {
+    return stateAccessor(this.lastState, () => this.refreshState());
+  }
+
+  /** Asks for the user's state; `state` listeners hear it too. */
+  async refreshState(): Promise<UserState> {
+    this.gotState(await this.request('state'));
+    return this.lastState;
+  }
+
+  private gotState(value: Record<string, unknown>): void {
+    const state = userStateOf(value);
+    if (state === undefined) return;
+    this.lastState = state;
     this.events.emit('state', state);
-    return state;
   }
 
   /** Which of these users (at most 100, in the caller's tenant, each under a `presence.*` grant) are online now. */
@@ -315,7 +338,7 @@ export class HeraldClient {
         this.events.emit('pong', undefined);
         return;
       case 'state':
-        if (typeof frame.unread === 'number') this.events.emit('state', { unread: frame.unread });
+        this.gotState(frame);
         return;
       case 'presence':
         if (typeof frame.user === 'string' && typeof frame.online === 'boolean') {

@@ -35,7 +35,11 @@ export class StatelessStack extends Stack {
     const { data, settings } = props;
     const tables = { connections: data.connections, notifications: data.notifications };
 
-    this.gateway = new WebSocketGateway(this, 'WebSocket', { ...tables, settings });
+    this.gateway = new WebSocketGateway(this, 'WebSocket', {
+      ...tables,
+      fanOut: data.fanOut,
+      settings,
+    });
     this.fanOut = new FanOutConsumer(this, 'FanOut', {
       ...tables,
       queue: data.fanOut,

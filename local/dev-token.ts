@@ -2,6 +2,7 @@
  * Signs HS256 tokens for local development and tests, and prints one when run directly:
  *
  *   tsx local/dev-token.ts alice --tenant acme --topics 'project.*' --email a@example.com --ttl 3600
+ *   tsx local/dev-token.ts billing --tenant acme --service   # a service credential
  *
  * The secret is `HERALD_JWT_SECRET`, else DEV_JWT_SECRET; issuer and audience default to
  * `HERALD_JWT_ISSUER` / `HERALD_JWT_AUDIENCE`. Only the token is printed, so it can be
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '#config/auth-config';
 import { ENV } from '#config/env-names';
-import { identityFromClaims } from '#core/identity';
+import { identityFromClaims, ROLE_CLAIM, SERVICE_ROLE } from '#core/identity';
 import { runDirectly } from './run-directly';
 
 /**
@@ -27,6 +28,8 @@ export interface DevTokenOptions {
   email?: string;
   /** Lifetime in seconds; one hour by default. */
   ttlSeconds?: number;
+  /** A service credential (`"herald:role": "service"`, for the state route) instead of a user's token. */
+  service?: boolean;
   secret: string;
   issuer?: string;
   audience?: string;
@@ -38,6 +41,7 @@ export async function signDevToken(options: DevTokenOptions): Promise<string> {
   if (options.tenant !== undefined) claims.tenant = options.tenant;
   if (options.topics !== undefined && options.topics.length > 0) claims.topics = options.topics;
   if (options.email !== undefined) claims.email = options.email;
+  if (options.service === true) claims[ROLE_CLAIM] = SERVICE_ROLE;
   identityFromClaims(claims);
   const ttlSeconds = options.ttlSeconds ?? 3600;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
@@ -53,7 +57,7 @@ export async function signDevToken(options: DevTokenOptions): Promise<string> {
 }
 
 const USAGE =
-  'usage: dev-token <userId> [--tenant t] [--topics "a.* b.>"]... [--email e] [--ttl seconds]';
+  'usage: dev-token <userId> [--tenant t] [--topics "a.* b.>"]... [--email e] [--ttl seconds] [--service]';
 
 /** The CLI: arguments in, token out. Exported so tests drive it without a child process. */
 export async function devTokenCli(
@@ -70,6 +74,7 @@ export async function devTokenCli(
       ttl: { type: 'string' },
       issuer: { type: 'string' },
       audience: { type: 'string' },
+      service: { type: 'boolean' },
     },
   });
   const [userId, ...rest] = positionals;
@@ -82,6 +87,7 @@ export async function devTokenCli(
   if (values.tenant !== undefined) options.tenant = values.tenant;
   if (values.email !== undefined) options.email = values.email;
   if (values.ttl !== undefined) options.ttlSeconds = Number(values.ttl);
+  if (values.service === true) options.service = true;
   const issuer = values.issuer ?? env[ENV.jwtIssuer];
   if (issuer) options.issuer = issuer;
   const audience = values.audience ?? env[ENV.jwtAudience]?.split(',')[0]?.trim();

@@ -34,7 +34,7 @@ export interface HttpServerOptions {
   jwtSecret: string;
   config: DevConfig;
   sns: SNSClient;
-  /** Serves `/notifications…` and `/preferences` when given. */
+  /** Serves the HTTP API's routes (`/notifications…`, `/preferences`, `/state` …) when given. */
   httpApi?: LocalHttpApi;
 }
 
@@ -205,12 +205,13 @@ function codeFor(status: number): string {
   return codes[status] ?? 'internal';
 }
 
+/** The first path segment of every HTTP API route (`/notifications`, `/state` …). */
+const API_ROOTS: ReadonlySet<string> = new Set(
+  TOPOLOGY.httpRoutes.map((routeKey) => routeKey.split(' ')[1]?.split('/')[1] ?? ''),
+);
+
 function isApiPath(pathname: string): boolean {
-  return (
-    pathname === '/notifications' ||
-    pathname.startsWith('/notifications/') ||
-    pathname === '/preferences'
-  );
+  return API_ROOTS.has(pathname.split('/')[1] ?? '');
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -51,6 +51,16 @@ export function notificationSortKey(id: string): string {
   return `${NOTIFICATION_PREFIX}${id}`;
 }
 
+/** A user's state hash (app keys), beside their notifications. */
+export function userStateKey(tenant: string, userId: string): ItemKey {
+  return { pk: userPartition(tenant, userId), sk: 'STATE' };
+}
+
+/** That a state change with this idempotency id applied to the user (until it expires). */
+export function stateMarkerKey(tenant: string, userId: string, id: string): ItemKey {
+  return { pk: userPartition(tenant, userId), sk: `SA#${id}` };
+}
+
 /** Epoch seconds, the unit of the TTL attribute, for a millisecond clock reading. */
 export function epochSeconds(nowMs: number): number {
   return Math.floor(nowMs / 1000);

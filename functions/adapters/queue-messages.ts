@@ -7,11 +7,12 @@ import * as z from 'zod';
 import { decodeEnvelope, parseEnvelope } from '#core/envelope';
 import { InvalidEnvelopeError } from '#core/errors';
 import type { Envelope } from '#core/model';
-import type { FanOutTask } from '#core/ports';
+import type { FanOutTask, WelcomeTask } from '#core/ports';
 
 export type QueueMessage =
   | { kind: 'publish'; envelope: Envelope; publishedAt: number }
-  | { kind: 'task'; task: FanOutTask };
+  | { kind: 'task'; task: FanOutTask }
+  | { kind: 'welcome'; welcome: WelcomeTask };
 
 const snsNotification = z.looseObject({
   Type: z.literal('Notification'),
@@ -60,7 +61,19 @@ const task = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const welcome = z.strictObject({
+  tenant: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  userId: z.string().min(1).max(256),
+  connectionId: z.string().min(1).max(128),
+  attempt: z.number().int().nonnegative().max(10),
+});
+
 const TASK_KEY = 'heraldTask';
+const WELCOME_KEY = 'heraldWelcome';
+
+export function encodeWelcome(value: WelcomeTask): string {
+  return JSON.stringify({ [WELCOME_KEY]: value });
+}
 
 export function encodeTask(value: FanOutTask): string {
   return JSON.stringify({ [TASK_KEY]: value });
@@ -99,6 +112,13 @@ export function decodeQueueMessage(body: string, sentAt: number): QueueMessage {
       throw new InvalidEnvelopeError(`invalid task: ${z.prettifyError(parsed.error)}`);
     }
     return { kind: 'task', task: parsed.data };
+  }
+  if (typeof input === 'object' && input !== null && WELCOME_KEY in input) {
+    const parsed = welcome.safeParse((input as Record<string, unknown>)[WELCOME_KEY]);
+    if (!parsed.success) {
+      throw new InvalidEnvelopeError(`invalid welcome: ${z.prettifyError(parsed.error)}`);
+    }
+    return { kind: 'welcome', welcome: parsed.data };
   }
   // Sent to the queue directly: the text's own limits apply as to an SNS message's.
   return { kind: 'publish', envelope: decodeEnvelope(body), publishedAt: sentAt };

@@ -59,6 +59,9 @@ export const TOPOLOGY = {
     'DELETE /notifications/{id}',
     'GET /preferences',
     'PUT /preferences',
+    'GET /state',
+    // Under a service credential (`"herald:role": "service"`), not a user's token.
+    'POST /users/{userId}/state',
   ],
   /** Seconds a Lambda consumer of a queue may run; the queue's visibility timeout is a multiple. */
   consumerTimeoutSeconds: 30,

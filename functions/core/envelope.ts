@@ -4,6 +4,7 @@ import type { Change, Envelope, Notification } from './model';
 import { notificationId } from './notification-id';
 import { type PlainJsonProblem, plainJsonProblem, STORABLE_NUMBERS } from './plain-json';
 import { isValidTopic } from './topics';
+import { stateChangeSchema } from './user-state';
 
 export const DEFAULT_TENANT = 'default';
 
@@ -97,37 +98,54 @@ const actions = z
   .max(ENVELOPE_LIMITS.actions);
 
 /** The publish envelope contract (DESIGN.md), compiled once. Unknown fields are refused. */
-const envelopeSchema = z.strictObject({
-  id: z.string().min(1).max(128),
-  type: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9._-]+$/, 'must match [a-z0-9._-]'),
-  to: audience,
-  tenant: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must match [A-Za-z0-9._-]{1,64}')
-    .default(DEFAULT_TENANT),
-  title: z.string().max(ENVELOPE_LIMITS.titleLength).optional(),
-  body: z.string().max(ENVELOPE_LIMITS.bodyLength).optional(),
-  data: data.optional(),
-  url: httpUrl.optional(),
-  channels: z
-    .array(z.enum(['inapp', 'email', 'live']))
-    .min(1)
-    .transform((channels) => [...new Set(channels)])
-    .refine((channels) => !channels.includes('live') || channels.length === 1, {
-      message: '"live" stands alone: a change event is never stored or mailed',
-    })
-    .default(['inapp']),
-  collapseKey: z.string().min(1).max(128).optional(),
-  tags: tags.optional(),
-  actions: actions.optional(),
-});
+const envelopeSchema = z
+  .strictObject({
+    id: z.string().min(1).max(128),
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9._-]+$/, 'must match [a-z0-9._-]'),
+    to: audience,
+    tenant: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must match [A-Za-z0-9._-]{1,64}')
+      .default(DEFAULT_TENANT),
+    title: z.string().max(ENVELOPE_LIMITS.titleLength).optional(),
+    body: z.string().max(ENVELOPE_LIMITS.bodyLength).optional(),
+    data: data.optional(),
+    url: httpUrl.optional(),
+    channels: z
+      .array(z.enum(['inapp', 'email', 'live']))
+      .transform((channels) => [...new Set(channels)])
+      .refine((channels) => !channels.includes('live') || channels.length === 1, {
+        message: '"live" stands alone: a change event is never stored or mailed',
+      })
+      .optional(),
+    collapseKey: z.string().min(1).max(128).optional(),
+    tags: tags.optional(),
+    actions: actions.optional(),
+    state: stateChangeSchema.optional(),
+  })
+  // Empty only as Herald writes a state-only envelope again (in a task).
+  .refine((envelope) => envelope.channels?.length !== 0 || envelope.state !== undefined, {
+    path: ['channels'],
+    message: 'must name at least one channel',
+  })
+  .refine((envelope) => envelope.state === undefined || 'users' in envelope.to, {
+    path: ['state'],
+    message: 'state changes need a users audience ({"users": [...]}), not a topic',
+  })
+  // Without `channels`, an envelope with `state` changes state only; any other is in-app.
+  .transform(
+    ({ channels, ...envelope }): Envelope => ({
+      ...envelope,
+      channels: channels ?? (envelope.state === undefined ? ['inapp'] : []),
+    }),
+  );
 
 /** What a change event carries; the rest of a notification has no place in a `change` frame. */
-const NOT_LIVE = ['title', 'body', 'url'] as const;
+const NOT_LIVE = ['title', 'body', 'url', 'tags', 'actions'] as const;
 
 /**
  * Validates an already-decoded envelope; throws InvalidEnvelopeError naming every problem

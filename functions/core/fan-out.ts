@@ -22,6 +22,7 @@ import { createLiveDelivery } from './fan-out-live';
 import { createFanOutPush, frameOf } from './fan-out-push';
 import { type FanOutReport, newReport } from './fan-out-report';
 import { type FanOutSettings, idempotentUntil } from './fan-out-settings';
+import { createStateFanOut } from './fan-out-state';
 import { createTopicDelivery } from './fan-out-topic';
 import { createUserDelivery } from './fan-out-users';
 import { createFanOutWindows } from './fan-out-windows';
@@ -36,9 +37,14 @@ import type {
   EventLedger,
   FanOutInbox,
   FanOutTask,
+  OwnerInbox,
   PreferenceStore,
+  UserStateStore,
+  Welcomes,
+  WelcomeTask,
 } from './ports';
 import { createPusher } from './push';
+import { createUserStateService, type UserStateService } from './user-state-service';
 
 export { FanOutBatch } from './fan-out-batch';
 export { PAGES_PER_WALK } from './fan-out-broadcast';
@@ -60,6 +66,16 @@ export interface FanOutDeps {
   clock: Clock;
   settings: FanOutSettings;
   random?: () => number;
+  /**
+   * Users' state hashes, for envelopes with `state` and the welcome of new connections; an
+   * envelope with `state` fails without them.
+   */
+  userState?: {
+    store: UserStateStore;
+    counts: Pick<OwnerInbox, 'counts'>;
+    /** Where a welcome API Gateway did not know yet goes again, once. */
+    welcomes: Welcomes;
+  };
 }
 
 /** How the message carrying an envelope arrived. */
@@ -75,6 +91,9 @@ export interface Arrival {
   /** The batch it arrived in: envelopes of one batch share lookups and coalesce in memory. */
   batch?: FanOutBatch;
 }
+
+/** Posts of a welcome: the first, and one more a second later when API Gateway answered 410. */
+const WELCOME_ATTEMPTS = 2;
 
 /** Connections looked up at once when a retry task's targets are checked. */
 const TARGET_CHECKS_IN_FLIGHT = 25;
@@ -126,6 +145,15 @@ export function createFanOut(deps: FanOutDeps) {
   });
   const toTopic = createTopicDelivery({ inbox: deps.inbox, broadcaster, windows, settings });
   const live = createLiveDelivery({ ...deps, push, broadcaster, windows, settings, random });
+  const states: UserStateService | undefined =
+    deps.userState &&
+    createUserStateService({
+      ...deps.userState,
+      pusher,
+      clock: deps.clock,
+      idempotencySeconds: settings.idempotencySeconds,
+    });
+  const applyState = states && createStateFanOut({ states, concurrency: settings.userConcurrency });
 
   /** A report of nothing done, for an envelope as published at `publishedAt`. */
   const nothingFor = (envelope: Envelope, publishedAt: number): FanOutReport =>
@@ -134,6 +162,10 @@ export function createFanOut(deps: FanOutDeps) {
   return {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
+      if (envelope.state !== undefined) {
+        if (applyState === undefined) throw new Error('this fan-out keeps no user state');
+        await applyState(envelope);
+      }
       if (isLive(envelope)) {
         // Pushed, never stored: no ledger entry, no preferences (a change event is the
         // app's own signal to refetch, not a notification a user could mute).
@@ -166,6 +198,28 @@ export function createFanOut(deps: FanOutDeps) {
         return toUsers(envelope, envelope.to.users, publishedAt, { force, attempt: 0, batch });
       }
       return toTopic(envelope, envelope.to.topic, publishedAt, { force, batch });
+    },
+
+    /**
+     * Posts the user's `state` frame to a new connection. A connection the store does not hold
+     * as this user's is skipped (anyone who can send to the queue can write this task); one
+     * API Gateway does not know yet (410 straight after `$connect`) is tried once more a
+     * second later. What it did, as a report of deliveries.
+     */
+    async welcome(task: WelcomeTask): Promise<FanOutReport> {
+      const report = newReport('welcome');
+      if (states === undefined || deps.userState === undefined) {
+        throw new Error('this fan-out keeps no user state');
+      }
+      const connection = await connections.get(task.connectionId);
+      if (connection?.tenant !== task.tenant || connection.userId !== task.userId) return report;
+      const outcome = await states.welcome(task, task.connectionId);
+      if (outcome === 'delivered') report.delivered++;
+      else if (task.attempt < WELCOME_ATTEMPTS - 1) {
+        await deps.userState.welcomes.enqueue({ ...task, attempt: task.attempt + 1 }, 1);
+        report.deferred++;
+      } else report.abandoned++;
+      return report;
     },
 
     /** Handles work an earlier invocation handed on. */

@@ -89,6 +89,17 @@ function emailFromClaims(claims: Record<string, unknown>): string | undefined {
   return looksLikeEmail(claims.email) ? claims.email : undefined;
 }
 
+/** The claim that makes a token a service credential (`"herald:role": "service"`). */
+export const ROLE_CLAIM = 'herald:role';
+export const SERVICE_ROLE = 'service';
+
+function roleFromClaims(claims: Record<string, unknown>): 'service' | undefined {
+  const role = claims[ROLE_CLAIM];
+  if (role === undefined || role === 'user') return undefined;
+  if (role === SERVICE_ROLE) return SERVICE_ROLE;
+  throw new UnauthorizedError(`invalid ${ROLE_CLAIM} claim: "service", "user" or none`);
+}
+
 /** The identity a verified token's claims describe. Throws UnauthorizedError. */
 export function identityFromClaims(claims: Record<string, unknown>): Identity {
   const identity: Identity = {
@@ -100,6 +111,8 @@ export function identityFromClaims(claims: Record<string, unknown>): Identity {
   if (email !== undefined) identity.email = email;
   const expiry = expiryOf(claims.exp);
   if (expiry !== undefined) identity.tokenExpiresAt = expiry;
+  const role = roleFromClaims(claims);
+  if (role !== undefined) identity.role = role;
   return identity;
 }
 

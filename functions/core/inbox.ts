@@ -1,15 +1,15 @@
 /**
  * The user's inbox as a use case: list, the flags (read, seen, archived, interacted),
  * deletion, and the unread and unseen counts, shared by the HTTP API and the socket's
- * `markRead`/`state`. Every change is announced to every live connection of the user as a
- * `state` frame (`stateFrame`), so a badge on one device follows a click on another.
+ * `markRead`/`state`. Every change is announced to every live connection of the user as the
+ * full `state` frame (`{"type":"state","unread":N,"unseen":M,"state":{…}}`, see
+ * `./user-state`), so a badge on one device follows a click on another.
  *
  * `seen` is apart from `read`: the bell counts unseen and opening the feed clears it
  * (`markAllSeen`); an item stays unread until it is read.
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { BadRequestError, NotFoundError } from './errors';
-import { stateFrame } from './frames';
 import { createLimiter, type Limiter } from './limiter';
 import type { Identity, InboxCounts, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
@@ -20,8 +20,10 @@ import type {
   FlagChange,
   InboxChange,
   OwnerInbox,
+  UserStateStore,
 } from './ports';
 import { createPusher, type Problem } from './push';
+import { type StateView, stateFrame, stateView } from './user-state';
 
 export interface InboxSettings {
   /** State posts in flight at once (size the management client's sockets alike). */
@@ -45,6 +47,8 @@ export interface InboxServiceDeps {
   connections: ConnectionStore;
   delivery: Delivery;
   clock: Clock;
+  /** The user's app keys, for the full `state` frame; none (only the counts) when left out. */
+  appState?: Pick<UserStateStore, 'read'>;
   settings?: Partial<InboxSettings>;
   /** Shared with whatever else the container posts, to bound posts in flight overall. */
   limiter?: Limiter;
@@ -90,10 +94,15 @@ export function createInboxService(deps: InboxServiceDeps) {
     return id;
   }
 
+  async function viewOf(owner: InboxOwner, counts: InboxCounts): Promise<StateView> {
+    const app = deps.appState ? await deps.appState.read(owner.tenant, owner.userId) : {};
+    return stateView(app, counts);
+  }
+
   /** Best effort: a failed push never fails the change; the client can ask for `state`. */
   async function announce(owner: InboxOwner, counts: InboxCounts): Promise<void> {
     try {
-      const frame = stateFrame(counts);
+      const frame = stateFrame(await viewOf(owner, counts));
       const outcome = await pusher.pushToUser(owner.tenant, owner.userId, frame);
       for (const problem of outcome.problems) report(problem);
       for (const { connectionId } of outcome.failed) {
@@ -132,9 +141,9 @@ export function createInboxService(deps: InboxServiceDeps) {
       return found;
     },
 
-    /** The caller's counts: what a newly connected client asks for. */
-    async state(owner: InboxOwner): Promise<UnreadState> {
-      return deps.inbox.counts(owner.tenant, owner.userId);
+    /** The caller's state: counts and the whole hash, what a newly connected client asks for. */
+    async state(owner: InboxOwner): Promise<StateView> {
+      return viewOf(owner, await deps.inbox.counts(owner.tenant, owner.userId));
     },
 
     /**

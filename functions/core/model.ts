@@ -11,6 +11,11 @@ export interface Identity {
    * it ends then unless a `refresh` frame extends it. Absent only where no token was read.
    */
   tokenExpiresAt?: number;
+  /**
+   * `service` for a service credential (claim `"herald:role": "service"`): a backend acting
+   * on users of its tenant (the state route), never a user itself. Absent for a user's token.
+   */
+  role?: 'service';
 }
 
 /** A live WebSocket connection as stored: who holds it and what it listens to. */
@@ -46,6 +51,19 @@ export type Channel = 'inapp' | 'email' | 'live';
 
 export type Audience = { users: string[] } | { topic: string };
 
+/** A value of an app key in a user's state hash: a short string, a finite number, a boolean. */
+export type StateValue = string | number | boolean;
+
+/** The app keys of a user's state hash, as stored (Herald's own keys are not among them). */
+export type AppState = Record<string, StateValue>;
+
+/** One change to a user's app keys (`./user-state`). Every key appears in at most one of the three. */
+export interface StateChange {
+  set: AppState;
+  incr: Record<string, number>;
+  unset: string[];
+}
+
 /** A validated publish envelope (DESIGN.md "Publish envelope"). */
 export interface Envelope {
   id: string;
@@ -56,12 +74,15 @@ export interface Envelope {
   body?: string;
   data?: Record<string, unknown>;
   url?: string;
+  /** Empty for an envelope that only changes state (`state` and no `channels`). */
   channels: Channel[];
   collapseKey?: string;
   /** Short labels a UI files it under (tabs, filters); stored on the notification. */
   tags?: string[];
   /** Up to two buttons; a press is reported with `interact`. */
   actions?: NotificationAction[];
+  /** Changes to each recipient's state hash (users audience only). */
+  state?: StateChange;
 }
 
 /** A button on a notification: what it says and where it leads. */

@@ -61,6 +61,13 @@ export type {
   FrameRule,
   FrameVerdict,
 } from './lifetime-ports';
+export type {
+  StateApplied,
+  StateMarker,
+  UserStateStore,
+  Welcomes,
+  WelcomeTask,
+} from './user-state-ports';
 
 /** A topic's subscribers after `cursor` (from the first without one) up to `until`, inclusive. */
 export interface TopicRange {

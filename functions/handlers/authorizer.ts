@@ -38,6 +38,9 @@ export function makeHandler(deps: AuthorizerDeps) {
       const token = tokenOf(event);
       if (token === undefined) throw new UnauthorizedError('token missing or repeated');
       const identity = await deps.verifier.verify(token);
+      // A service credential acts on users; it is nobody's socket.
+      if (identity.role !== undefined)
+        throw new UnauthorizedError('a service token cannot connect');
       return {
         principalId: identity.userId,
         policyDocument: {

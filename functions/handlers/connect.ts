@@ -1,12 +1,20 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
+import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '#adapters/aws-clients';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
 import { logger } from '#adapters/powertools';
+import { encodeWelcome } from '#adapters/queue-messages';
+import { SqsTaskQueue } from '#adapters/sqs-queues';
 import { intEnv, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import { closeOldestBeyond } from '#core/connections';
-import { type ConnectionStore, type Directory, type Disconnector, systemClock } from '#core/ports';
+import {
+  type ConnectionStore,
+  type Directory,
+  type Disconnector,
+  systemClock,
+  type Welcomes,
+} from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS, type Presence } from '#core/presence';
 import { logPresenceReport } from './presence-log';
 import { callerOf, type WebSocketEvent } from './websocket-event';
@@ -14,6 +22,11 @@ import { callerOf, type WebSocketEvent } from './websocket-event';
 export interface ConnectDeps {
   presence: Pick<Presence, 'connect'>;
   directory: Directory;
+  /**
+   * Where the welcome goes: the fan-out posts the user's `state` frame once the socket is
+   * open (API Gateway takes no post to a connection inside its own `$connect`).
+   */
+  welcomes?: Welcomes;
   /** The cap on a user's connections; none when left out. */
   cap?: { connections: ConnectionStore; disconnector: Disconnector; maxPerUser: number };
 }
@@ -33,6 +46,13 @@ export function makeHandler(deps: ConnectDeps) {
       await deps.directory.rememberEmail(identity.tenant, identity.userId, identity.email);
     logger.info('connected', { connectionId, tenant: identity.tenant, userId: identity.userId });
     logPresenceReport(connectionId, report);
+    try {
+      const { tenant, userId } = identity;
+      await deps.welcomes?.enqueue({ tenant, userId, connectionId, attempt: 0 });
+    } catch (error) {
+      // The socket still opens: the client can ask for `state` itself.
+      logger.warn('welcome not sent', { connectionId, error });
+    }
     if (deps.cap !== undefined) {
       const { maxPerUser } = deps.cap;
       // The new socket is accepted whatever happens here: a failure leaves the user over
@@ -60,6 +80,7 @@ export const handler = wiredOnFirstCall(() => {
   return makeHandler({
     presence: createPresence({ connections, delivery, clock: systemClock, settings }),
     directory: new DynamoDirectory(doc, requireEnv(ENV.notificationsTable)),
+    welcomes: new SqsTaskQueue(sqs(), requireEnv(ENV.fanOutQueueUrl), encodeWelcome),
     cap: { connections, disconnector: delivery, maxPerUser },
   });
 });

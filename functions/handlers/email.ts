@@ -49,7 +49,7 @@ export function makeHandler(deps: EmailHandlerDeps) {
   async function processRecord(record: SQSRecord, budget: EmailBudget): Promise<void> {
     const message = await decodeOrReject(record, deps.deadLetters, decodeEmailQueueMessage);
     if (message === undefined) return;
-    if (message.kind === 'task') {
+    if (message.kind === 'task' || message.kind === 'welcome') {
       logger.warn('email queue got a fan-out task; ignored', { messageId: record.messageId });
       return;
     }

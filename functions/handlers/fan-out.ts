@@ -7,9 +7,12 @@ import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
 import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
+import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { logger, metrics } from '#adapters/powertools';
-import { SqsContinuations, SqsDeadLetters } from '#adapters/sqs-queues';
+import { encodeWelcome } from '#adapters/queue-messages';
+import { SqsContinuations, SqsDeadLetters, SqsTaskQueue } from '#adapters/sqs-queues';
 import {
   deliveryConcurrency,
   idempotencySeconds,
@@ -45,6 +48,10 @@ export function makeHandler(deps: FanOutHandlerDeps) {
   async function processRecord(record: SQSRecord, batch: FanOutBatch): Promise<void> {
     const message = await decodeOrReject(record, deps.deadLetters);
     if (message === undefined) return;
+    if (message.kind === 'welcome') {
+      logReport(await deps.fanOut.welcome(message.welcome), record.messageId, 'welcome');
+      return;
+    }
     const report =
       message.kind === 'publish'
         ? await deps.fanOut.publish(message.envelope, {
@@ -143,6 +150,11 @@ export const handler = wiredOnFirstCall(() => {
       changes: new DynamoChangeLog(doc, notificationsTable),
       clock: systemClock,
       settings,
+      userState: {
+        store: new DynamoUserStateStore(doc, notificationsTable),
+        counts: new DynamoOwnerInbox(doc, notificationsTable),
+        welcomes: new SqsTaskQueue(sqs(), requireEnv(ENV.fanOutQueueUrl), encodeWelcome),
+      },
     }),
     deadLetters: new SqsDeadLetters(sqs(), requireEnv(ENV.fanOutDeadLetterQueueUrl)),
   });

@@ -15,10 +15,16 @@ import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-cl
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';
-import { deliveryConcurrency, requireEnv, wiredOnFirstCall } from '#config/config';
+import {
+  deliveryConcurrency,
+  idempotencySeconds,
+  requireEnv,
+  wiredOnFirstCall,
+} from '#config/config';
 import { ENV } from '#config/env-names';
 import type { HttpRouteKey } from '#config/topology';
 import {
@@ -30,15 +36,20 @@ import {
   UnauthorizedError,
 } from '#core/errors';
 import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#core/inbox';
+import { createLimiter } from '#core/limiter';
 import type { Identity } from '#core/model';
 import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
+import { createPusher } from '#core/push';
+import { createUserStateService, type UserStateService } from '#core/user-state-service';
 import {
   bearerTokenOf,
   interactionOf,
   jsonBodyOf,
   listQueryOf,
   notificationIdOf,
+  stateRequestOf,
+  userIdOf,
 } from './http-request';
 
 export type HttpApiEvent = APIGatewayProxyEventV2;
@@ -60,9 +71,24 @@ export interface HttpApiDeps {
     | 'remove'
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
+  states: Pick<UserStateService, 'view' | 'change'>;
 }
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
+
+/** Routes a service credential calls; every other route is a user's, on their own data. */
+const SERVICE_ROUTES: ReadonlySet<string> = new Set<HttpRouteKey>(['POST /users/{userId}/state']);
+
+/** Refuses a user's token on a service route, and a service credential on a user's route. */
+function checkRole(routeKey: string, caller: Identity): void {
+  const serviceRoute = SERVICE_ROUTES.has(routeKey);
+  if (serviceRoute && caller.role !== 'service') {
+    throw new ForbiddenError('this route takes a service credential ("herald:role": "service")');
+  }
+  if (!serviceRoute && caller.role === 'service') {
+    throw new ForbiddenError("a service credential is not a user: use the user's own token");
+  }
+}
 
 /** The one mapping from Herald's errors to HTTP statuses; anything unknown is a 500. */
 export function statusOf(error: unknown): number {
@@ -99,10 +125,13 @@ async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<I
 }
 
 export function makeHandler(deps: HttpApiDeps) {
-  const { verifier, inbox, preferences } = deps;
+  const { verifier, inbox, preferences, states } = deps;
   const routes = {
     'GET /notifications': (caller, event) => inbox.list(caller, listQueryOf(event)),
-    'GET /notifications/unread-count': (caller) => inbox.state(caller),
+    'GET /notifications/unread-count': async (caller) => {
+      const { unread, unseen } = await inbox.state(caller);
+      return { unread, unseen };
+    },
     'POST /notifications/{id}/read': async (caller, event) => {
       const { notFound, ...counts } = await inbox.markRead(caller, [notificationIdOf(event)]);
       if (notFound.length > 0) throw new NotFoundError('notification not found');
@@ -123,6 +152,14 @@ export function makeHandler(deps: HttpApiDeps) {
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
+    'GET /state': (caller) => states.view(caller),
+    // The service's tenant, from its token: a service acts on its own tenant's users only.
+    'POST /users/{userId}/state': async (caller, event) => {
+      const { id, change } = stateRequestOf(event);
+      const owner = { tenant: caller.tenant, userId: userIdOf(event) };
+      const { applied, state } = await states.change(owner, id, change);
+      return { applied, state };
+    },
   } satisfies Record<HttpRouteKey, Route>;
   const byKey: ReadonlyMap<string, Route> = new Map(Object.entries(routes));
 
@@ -132,6 +169,7 @@ export function makeHandler(deps: HttpApiDeps) {
       const route = byKey.get(event.routeKey);
       if (route === undefined) throw new NotFoundError(`no route ${event.routeKey}`);
       const caller = await callerOf(verifier, event);
+      checkRole(event.routeKey, caller);
       return json(200, await route(caller, event));
     } catch (error) {
       const status = statusOf(error);
@@ -155,15 +193,37 @@ export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
   const concurrency = deliveryConcurrency(DEFAULT_INBOX_SETTINGS.concurrency);
+  const owned = new DynamoOwnerInbox(doc, notificationsTable);
+  const appState = new DynamoUserStateStore(doc, notificationsTable);
+  const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
+  const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency);
+  const onPushProblem = ({ what, error }: { what: string; error: unknown }) =>
+    logger.warn('state push problem', { what, error });
   return makeHandler({
     verifier: verifierFromConfig(authConfig()),
     inbox: createInboxService({
-      inbox: new DynamoOwnerInbox(doc, notificationsTable),
-      connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
+      inbox: owned,
+      appState,
+      connections,
+      delivery,
       clock: systemClock,
       settings: { concurrency },
-      onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
+      onPushProblem,
+    }),
+    states: createUserStateService({
+      store: appState,
+      counts: owned,
+      pusher: createPusher({
+        connections,
+        delivery,
+        limiter: createLimiter(concurrency),
+        clock: systemClock,
+        retry: DEFAULT_INBOX_SETTINGS.retry,
+        pruneConcurrency: concurrency,
+      }),
+      clock: systemClock,
+      idempotencySeconds: idempotencySeconds(),
+      onPushProblem,
     }),
     preferences: createPreferencesService({
       store: new DynamoPreferenceStore(doc, notificationsTable),

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { BadRequestError, UnauthorizedError } from '#core/errors';
 import { isNotificationId } from '#core/notification-id';
+import { stateChangeSchema } from '#core/user-state';
 
 export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
@@ -71,6 +72,48 @@ export function notificationIdOf(event: APIGatewayProxyEventV2): string {
 
 export function listQueryOf(event: APIGatewayProxyEventV2) {
   return parseInput(listParameters, event.queryStringParameters ?? {});
+}
+
+/** `{userId}` of `POST /users/{userId}/state`: a user id as tokens and envelopes name one. */
+const userIdParameters = z.object({
+  userId: z
+    .string({ error: 'a user id is required' })
+    .min(1, 'a user id is required')
+    .max(256, 'userId: at most 256 characters')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'userId: must not contain control characters'),
+});
+
+/** `{"id": "<idempotency id>", "set": {…}, "incr": {…}, "unset": […]}`. */
+const idempotencyId = z
+  .string({ error: 'required, a string of 1 to 128 characters' })
+  .min(1, '1 to 128 characters')
+  .max(128, '1 to 128 characters');
+
+export function userIdOf(event: APIGatewayProxyEventV2): string {
+  return parseInput(userIdParameters, event.pathParameters ?? {}).userId;
+}
+
+/** The body of the state route; every problem names its field (`set.unread: …`). */
+export function stateRequestOf(event: APIGatewayProxyEventV2) {
+  const body = jsonBodyOf(event);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestError('body must be a JSON object {"id", "set", "incr", "unset"}');
+  }
+  const { id, ...change } = body as Record<string, unknown>;
+  const parsedId = idempotencyId.safeParse(id);
+  if (!parsedId.success) {
+    throw new BadRequestError(`id: ${parsedId.error.issues[0]?.message ?? 'not valid'}`);
+  }
+  const parsed = stateChangeSchema.safeParse(change);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    });
+    throw new BadRequestError(problems.join('; '), 'bad_request', { cause: parsed.error });
+  }
+  return { id: parsedId.data, change: parsed.data };
 }
 
 export function jsonBodyOf(event: APIGatewayProxyEventV2): unknown {

@@ -3,6 +3,7 @@ import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-cl
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { ownersOfExpiredUnread } from '#adapters/dynamo-expiry-records';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { logger } from '#adapters/powertools';
 import { requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
@@ -56,6 +57,7 @@ export const handler = wiredOnFirstCall(() => {
   return makeHandler({
     inbox: createInboxService({
       inbox: new DynamoOwnerInbox(doc, requireEnv(ENV.notificationsTable)),
+      appState: new DynamoUserStateStore(doc, requireEnv(ENV.notificationsTable)),
       connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
       delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), POST_CONCURRENCY),
       clock: systemClock,

@@ -6,6 +6,7 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoFrameBudget } from '#adapters/dynamo-frame-budget';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';
@@ -103,6 +104,7 @@ export const handler = wiredOnFirstCall(() => {
     }),
     inbox: createInboxService({
       inbox: new DynamoOwnerInbox(doc, notificationsTable),
+      appState: new DynamoUserStateStore(doc, notificationsTable),
       connections,
       delivery,
       clock: systemClock,

@@ -3,6 +3,7 @@ import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env-names';
+import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { TOPOLOGY } from '#config/topology';
 import { acknowledgeNoMappingDestination, bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
@@ -46,9 +47,12 @@ export class FanOutConsumer extends Construct {
     // Lists a topic's or user's connections; prunes a gone one (read its entry, batch-delete).
     bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
     // Stores each recipient's copy and the event ledger (PutItem), reads preferences
-    // (GetItem, BatchGetItem) and the ledger, keeps collapse slots (UpdateItem).
+    // (GetItem, BatchGetItem) and the ledger, keeps collapse slots (UpdateItem); applies
+    // envelopes' `state` (a transaction of two PutItems after GetItems) and counts the
+    // unread for the `state` frame (Query on the unread index).
     bindTable(fn, props.notifications, {
       items: ['PutItem', 'GetItem', 'BatchGetItem', 'UpdateItem'],
+      queryIndexes: [INBOX_INDEXES.unread.name, INBOX_INDEXES.unseen.name],
     });
     bindConnections(fn, props.stage, ['POST', 'DELETE']);
     queue.grants.sendMessages(fn);

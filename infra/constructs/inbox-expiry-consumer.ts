@@ -36,8 +36,10 @@ export class InboxExpiryConsumer extends Construct {
       description: 'Announces unread counts after DynamoDB TTL removes unread notifications',
       logLevel: props.settings.logLevel,
     });
-    // The counts are Queries of the unread and unseen indexes; nothing here reads or writes an item.
+    // The counts are Queries of the unread and unseen indexes; the `state` frame reads the
+    // user's state hash (GetItem); nothing here writes.
     bindTable(fn, props.notifications, {
+      items: ['GetItem'],
       queryIndexes: [INBOX_INDEXES.unread.name, INBOX_INDEXES.unseen.name],
     });
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune

@@ -10,6 +10,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV } from '#config/env-names';
 import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { bindConnections, bindTable } from './function-grants';
@@ -17,10 +18,13 @@ import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
 import type { HeraldTable } from './herald-table';
 import { configureJwt } from './jwt-config';
+import type { NotificationQueue } from './notification-queue';
 
 export interface WebSocketGatewayProps {
   connections: HeraldTable;
   notifications: HeraldTable;
+  /** Where `$connect` hands the welcome (the new socket's `state` frame) to the fan-out. */
+  fanOut: NotificationQueue;
   settings: HeraldSettings;
 }
 
@@ -81,6 +85,9 @@ export class WebSocketGateway extends Construct {
     // The email address a token carries is remembered in the user's directory entry: one
     // UpdateItem, so it can neither read nor delete notifications.
     bindTable(this.connectFunction, notifications, { items: ['UpdateItem'] });
+    // Hands the fan-out the welcome: API Gateway takes no post inside `$connect`.
+    props.fanOut.queue.grants.sendMessages(this.connectFunction);
+    this.connectFunction.addEnvironment(ENV.fanOutQueueUrl, props.fanOut.queue.queueUrl);
 
     this.disconnectFunction = new HeraldFunction(this, 'Disconnect', {
       handlerName: 'disconnect',

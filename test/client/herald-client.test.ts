@@ -8,7 +8,7 @@ afterEach(closeHarnesses);
 describe('HeraldClient', () => {
   it('connects with the token in the query string and dispatches frames by type', async () => {
     const harness = await setup({ token: 'static-token' });
-    const states: { unread: number }[] = [];
+    const states: unknown[] = [];
     const errors: { code: string }[] = [];
     let pongs = 0;
     harness.client.on('state', (state) => states.push(state));
@@ -35,13 +35,14 @@ describe('HeraldClient', () => {
     expect(harness.notifications.map((n) => n.id)).toEqual([NEWER, OLDER]);
     expect(harness.notifications[0]).toEqual(notification(NEWER));
     expect(harness.client.lastNotificationId).toBe(NEWER);
-    expect(states).toEqual([{ unread: 2 }]);
+    // An older server's frame: the counts alone.
+    expect(states).toEqual([{ unread: 2, unseen: 2, state: { unread: 2, unseen: 2 } }]);
     expect(errors).toEqual([{ code: 'bad_frame', message: 'frame is not JSON' }]);
   });
 
   it('marks read, asks for state and presence, and dispatches presence frames', async () => {
     const harness = await setup();
-    const states: { unread: number }[] = [];
+    const states: unknown[] = [];
     const presence: { user: string; online: boolean }[] = [];
     harness.client.on('state', (state) => states.push(state));
     harness.client.on('presence', (change) => presence.push(change));
@@ -62,7 +63,8 @@ describe('HeraldClient', () => {
 
     expect(await harness.client.markRead([NEWER])).toEqual({ unread: 4 });
     expect(await harness.client.markAllRead()).toEqual({ unread: 0 });
-    expect(await harness.client.state()).toEqual({ unread: 5 });
+    const five = { unread: 5, unseen: 5, state: { unread: 5, unseen: 5 } };
+    expect(await harness.client.refreshState()).toEqual(five);
     const online = await harness.client.presence(['bob', '__proto__']);
     expect(Object.keys(online)).toEqual(['bob', '__proto__']);
     expect(online.bob).toBe(true);
@@ -75,7 +77,7 @@ describe('HeraldClient', () => {
       { action: 'state' },
       { action: 'presence', users: ['bob', '__proto__'] },
     ]);
-    expect(states).toEqual([{ unread: 5 }]);
+    expect(states).toEqual([five]);
 
     harness.gateway.connection(1).send({ type: 'presence', user: 'bob', online: false });
     harness.gateway.connection(1).send({ type: 'presence', user: 'bob' });
@@ -89,5 +91,24 @@ describe('HeraldClient', () => {
     expect(presenceTopic('bob.smith')).toBeUndefined();
     expect(presenceTopic('bob@example.com')).toBeUndefined();
     expect(presenceTopic('')).toBeUndefined();
+  });
+
+  it('keeps the last state hash as client.state and tells state listeners every one', async () => {
+    const harness = await setup();
+    const states: unknown[] = [];
+    harness.client.on('state', (state) => states.push(state));
+    expect(harness.client.state.unread).toBe(0);
+    await connected(harness);
+    const server = harness.gateway.connection(1);
+    const hash = { plan: 'pro', drafts: 2, beta: true, unread: 1, unseen: 1 };
+    server.send({ type: 'state', unread: 1, unseen: 1, state: hash });
+    await vi.waitFor(() => expect(states).toHaveLength(1));
+    expect(states).toEqual([{ unread: 1, unseen: 1, state: hash }]);
+    expect(harness.client.state.state).toEqual(hash);
+    expect(harness.client.state.unread).toBe(1);
+    // Values other than strings, numbers and booleans are not part of a hash.
+    server.send({ type: 'state', unread: 0, unseen: 0, state: { nested: { a: 1 }, drafts: 3 } });
+    await vi.waitFor(() => expect(states).toHaveLength(2));
+    expect(harness.client.state.state).toEqual({ drafts: 3, unread: 0, unseen: 0 });
   });
 });

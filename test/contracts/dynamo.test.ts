@@ -13,6 +13,7 @@ import { DynamoMailLog } from '#adapters/dynamo-mail-log';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 import { changeLogContract } from './change-log.contract';
 import { collapseStoreContract } from './collapse-store.contract';
@@ -25,6 +26,7 @@ import { EXPIRES_AT } from './notifications';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { userStateStoreContract } from './user-state-store.contract';
 
 let local: DynamoLocal;
 
@@ -64,6 +66,7 @@ describe('the DynamoDB adapters', () => {
   preferenceStoreContract(() => new DynamoPreferenceStore(local.doc, notifications()));
   eventLedgerContract(() => new DynamoEventLedger(local.doc, notifications()));
   collapseStoreContract(() => new DynamoCollapseStore(local.doc, notifications()));
+  userStateStoreContract(() => new DynamoUserStateStore(local.doc, notifications()));
   directoryContract(() => new DynamoDirectory(local.doc, notifications()));
   mailLogContract(() => new DynamoMailLog(local.doc, notifications()));
 });

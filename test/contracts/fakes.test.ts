@@ -14,6 +14,7 @@ import {
   FakeMailLog,
   FakePreferenceStore,
   FakeReplaySource,
+  FakeUserStateStore,
 } from '#test/support/fakes';
 import { changeLogContract } from './change-log.contract';
 import { collapseStoreContract } from './collapse-store.contract';
@@ -25,6 +26,7 @@ import { mailLogContract } from './mail-log.contract';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { userStateStoreContract } from './user-state-store.contract';
 
 describe('the fakes', () => {
   const inbox = () => {
@@ -52,4 +54,5 @@ describe('the fakes', () => {
   collapseStoreContract(() => new FakeCollapseStore());
   directoryContract(() => new FakeDirectory());
   mailLogContract(() => new FakeMailLog());
+  userStateStoreContract(() => new FakeUserStateStore());
 });

@@ -83,7 +83,7 @@ describe('an envelope id re-published after 40 other notifications', () => {
     const stored = await inboxEventIds(e2e, 'idem-alice');
     expect(stored).toHaveLength(BETWEEN + 2);
     expect(stored.filter((id) => id === x)).toHaveLength(1);
-    expect(await e2e.getJson('/notifications/unread-count', 'idem-alice')).toEqual({
+    expect(await e2e.getJson('/notifications/unread-count', 'idem-alice')).toMatchObject({
       unread: BETWEEN + 2,
     });
     expect(pushedIds(alice).filter((id) => id === x)).toHaveLength(1);
@@ -135,7 +135,7 @@ describe('an envelope id re-published after 40 other notifications', () => {
     const stored = await inboxEventIds(e2e, 'idem-erin');
     expect(stored).toHaveLength(BETWEEN + 2);
     expect(stored.filter((id) => id === x)).toHaveLength(1);
-    expect(await e2e.getJson('/notifications/unread-count', 'idem-erin')).toEqual({
+    expect(await e2e.getJson('/notifications/unread-count', 'idem-erin')).toMatchObject({
       unread: BETWEEN + 2,
     });
     expect(pushedIds(erin).filter((id) => id === x)).toHaveLength(1);

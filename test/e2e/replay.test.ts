@@ -224,13 +224,19 @@ describe('read state over the socket', () => {
     const user = 'gail-state';
     const phone = await e2e.connect(user);
     const laptop = await e2e.connect(user);
+    const allStates = (client: TestClient) =>
+      client.frames.filter((f) => f.type === 'state').map((f) => f.unread);
+    // Each socket is welcomed with its state first; the changes below come after.
+    await eventually(() => {
+      expect(allStates(phone)).toEqual([0]);
+      expect(allStates(laptop)).toEqual([0]);
+    });
     for (const i of [1, 2, 3]) await notify(user, `evt-state-${i}`, `n${i}`);
     await eventually(() => expect(laptop.notifications()).toHaveLength(3));
     await eventually(async () => expect(await inbox.unreadCount('default', user)).toBe(3));
     expect(await laptop.request('state')).toMatchObject({ ok: true, result: { unread: 3 } });
 
-    const states = (client: TestClient) =>
-      client.frames.filter((f) => f.type === 'state').map((f) => f.unread);
+    const states = (client: TestClient) => allStates(client).slice(1);
     const first = String(laptop.notifications()[0]?.id);
     expect(await phone.request('markRead', { ids: [first] })).toMatchObject({
       ok: true,
@@ -311,7 +317,8 @@ describe('the browser client', () => {
       const ids = received.map((n) => n.id);
       expect(ids).toEqual([...ids].sort());
       expect(client.lastNotificationId).toBe(ids.at(-1));
-      expect(await client.state()).toEqual({ unread: 6 });
+      expect((await client.refreshState()).unread).toBe(6);
+      expect(client.state.unread).toBe(6);
     } finally {
       client.close();
       management.destroy();

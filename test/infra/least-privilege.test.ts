@@ -71,6 +71,8 @@ const EXPECTED: Record<string, string[]> = {
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(NOTIFICATIONS, 'UpdateItem'),
     ...manage('POST', 'DELETE'),
+    // The welcome: the fan-out posts the new socket's `state` frame once it is open.
+    ...send('FanOutQueue'),
     ...base('WebSocketConnect'),
   ],
   WebSocketDisconnect: [
@@ -99,7 +101,11 @@ const EXPECTED: Record<string, string[]> = {
   ],
   FanOutFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
+    // Envelopes' `state`: GetItems, then a transaction of two PutItems; the `state` frame
+    // counts the unread and unseen through their indexes.
     ...dynamo(NOTIFICATIONS, 'BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'),
+    ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
     ...manage('POST', 'DELETE'),
     ...consume('FanOutQueue'),
     ...send('FanOutQueue'),
@@ -127,6 +133,8 @@ const EXPECTED: Record<string, string[]> = {
   ],
   InboxExpiryFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
+    // The `state` frame's app keys.
+    ...dynamo(NOTIFICATIONS, 'GetItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
     ...dynamo(UNSEEN_INDEX, 'Query'),
     // The stream event source: ListStreams has no resource narrower than *.

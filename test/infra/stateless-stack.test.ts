@@ -445,10 +445,12 @@ describe('inbox expiry', () => {
     ).toHaveProperty(logicalId(fn()));
   });
 
-  it('only queries notifications; lists and prunes connections; posts to this stage only', () => {
-    // Query on the table and its index; the stream's reads, which the event source grants.
+  it('only reads notifications; lists and prunes connections; posts to this stage only', () => {
+    // Query on the index, GetItem of the state hash (the `state` frame); the stream's reads,
+    // which the event source grants.
     expect(tableActions(h, fn(), 'notifications')).toEqual([
       'dynamodb:DescribeStream',
+      'dynamodb:GetItem',
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
       'dynamodb:Query',

@@ -46,7 +46,9 @@ describe('a client flooding frames', () => {
     const client = await e2e.connect('rate-garbage');
     for (let i = 0; i < RATE.burst + 2; i++) client.socket.send('not json');
     await eventually(() => {
-      const codes = client.frames.map((frame) => (frame.error as { code?: string }).code);
+      const codes = client.frames.map(
+        (frame) => (frame.error as { code?: string } | undefined)?.code,
+      );
       if (!codes.includes('rate_limited')) throw new Error(`only ${codes.join(',')}`);
       expect(codes).toContain('bad_frame');
     });

@@ -39,6 +39,8 @@ export interface TokenClaims {
   topics?: string[];
   /** The token's lifetime (an hour unless given). */
   ttlSeconds?: number;
+  /** A service credential (`"herald:role": "service"`) rather than the user's token. */
+  service?: boolean;
 }
 
 export interface TestClient {

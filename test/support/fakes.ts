@@ -20,3 +20,4 @@ export { FakePreferenceStore } from './fakes/preference-store';
 export { FakeContinuations, FakeDeadLetters } from './fakes/queues';
 export { recipientKey } from './fakes/recipients';
 export { FakeReplaySource } from './fakes/replay-source';
+export { FakeUserStateStore } from './fakes/user-state-store';

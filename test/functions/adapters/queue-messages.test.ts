@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeQueueMessage, encodeTask } from '#adapters/queue-messages';
+import { decodeQueueMessage, encodeTask, encodeWelcome } from '#adapters/queue-messages';
 import { ENVELOPE_LIMITS, parseEnvelope } from '#core/envelope';
 import { InvalidEnvelopeError } from '#core/errors';
 import type { FanOutTask } from '#core/ports';
@@ -208,5 +208,13 @@ describe('decodeQueueMessage', () => {
 
   it.each(['null', '42', '"text"', '[]'])('refuses the JSON value %s', (body) => {
     expect(refusal(body).message).toMatch(/^invalid envelope/);
+  });
+
+  it('reads a welcome, and refuses one that is malformed, naming the field', () => {
+    const welcome = { tenant: 'acme', userId: 'alice', connectionId: 'c-1', attempt: 0 };
+    expect(decodeQueueMessage(encodeWelcome(welcome), 0)).toEqual({ kind: 'welcome', welcome });
+    expect(() =>
+      decodeQueueMessage(JSON.stringify({ heraldWelcome: { ...welcome, tenant: 'a#b' } }), 0),
+    ).toThrow(/invalid welcome: .*tenant/s);
   });
 });

@@ -117,6 +117,14 @@ describe('identityFromClaims', () => {
       identityFromClaims({ sub: 'a', email: 'a@example.com', email_verified: true }).email,
     ).toBe('a@example.com');
   });
+  it('reads "herald:role": "service" as a service credential, and refuses any other role', () => {
+    expect(identityFromClaims({ sub: 'billing', 'herald:role': 'service' }).role).toBe('service');
+    expect(identityFromClaims({ sub: 'alice', 'herald:role': 'user' }).role).toBeUndefined();
+    expect(identityFromClaims({ sub: 'alice' }).role).toBeUndefined();
+    expect(() => identityFromClaims({ sub: 'x', 'herald:role': 'admin' })).toThrow(
+      UnauthorizedError,
+    );
+  });
 });
 
 describe('authorizer context', () => {

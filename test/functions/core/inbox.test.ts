@@ -249,8 +249,10 @@ describe('input', () => {
   it('answers the state of a user who never got anything with zero', async () => {
     const { service } = setup();
 
-    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toMatchObject({
+    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toEqual({
       unread: 0,
+      unseen: 0,
+      state: { unread: 0, unseen: 0 },
     });
   });
 });

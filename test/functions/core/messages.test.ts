@@ -42,7 +42,8 @@ class RecordingReadState
   }
   async state(owner: { tenant: string; userId: string }) {
     this.calls.push(['state', owner.tenant, owner.userId]);
-    return { unread: this.unread, unseen: this.unread };
+    const { unread } = this;
+    return { unread, unseen: unread, state: { unread, unseen: unread } };
   }
 }
 
@@ -437,7 +438,7 @@ describe('handleMessage: markRead and state', () => {
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 7, unseen: 7 },
+      result: { unread: 7, unseen: 7, state: { unread: 7, unseen: 7 } },
     });
     expect(inbox.calls).toEqual([['state', 'acme', 'alice']]);
   });

@@ -51,7 +51,7 @@ async function setup() {
     inbox: {
       markRead: async () => ({ unread: 0, unseen: 0, notFound: [] }),
       markAllRead: async () => ({ unread: 0, unseen: 0 }),
-      state: async () => ({ unread: 0, unseen: 0 }),
+      state: async () => ({ unread: 0, unseen: 0, state: { unread: 0, unseen: 0 } }),
     },
     changes: createChangeReport({ changes: log, settings: { marginMs: MARGIN, concurrency: 4 } }),
   });

@@ -121,6 +121,11 @@ describe('authorizer: refusals throw exactly Unauthorized', () => {
     });
   });
 
+  it("with a service credential: it acts on users, it is nobody's socket", async () => {
+    const token = await tokenFor({ sub: 'billing', 'herald:role': 'service' });
+    await refusal(handler(connectEvent({ token })));
+  });
+
   it('with the token sent twice, without calling the verifier', async () => {
     const token = await tokenFor({ sub: 'alice' });
     const event = connectEvent({ token });

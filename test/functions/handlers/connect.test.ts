@@ -150,4 +150,36 @@ describe('connect handler: connections per user', () => {
     expect(await connections.get('old')).toBeUndefined();
     expect(await connections.get('new')).toBeDefined();
   });
+
+  it('hands the fan-out a welcome for the new socket, and opens it even when that fails', async () => {
+    const connections = new FakeConnectionStore();
+    const presence = createPresence({
+      connections,
+      delivery: new FakeDelivery(),
+      clock: new FakeClock(),
+      settings: DEFAULT_PRESENCE_SETTINGS,
+    });
+    const welcomed: unknown[] = [];
+    const identity: Identity = { tenant: 'acme', userId: 'alice', topicPatterns: [] };
+    const welcoming = makeConnectHandler({
+      presence,
+      directory: new FakeDirectory(),
+      welcomes: { enqueue: async (task) => void welcomed.push(task) },
+    });
+    expect(await welcoming(connectEvent(identity, 'conn-w'))).toEqual({ statusCode: 200 });
+    expect(welcomed).toEqual([
+      { tenant: 'acme', userId: 'alice', connectionId: 'conn-w', attempt: 0 },
+    ]);
+    const failing = makeConnectHandler({
+      presence,
+      directory: new FakeDirectory(),
+      welcomes: {
+        enqueue: async () => {
+          throw new Error('queue unavailable');
+        },
+      },
+    });
+    expect(await failing(connectEvent(identity, 'conn-x'))).toEqual({ statusCode: 200 });
+    expect(await connections.get('conn-x')).toBeDefined();
+  });
 });

@@ -35,7 +35,7 @@ async function setup() {
     inbox: {
       markRead: async () => ({ unread: 1, unseen: 1, notFound: [] }),
       markAllRead: async () => ({ unread: 0, unseen: 0 }),
-      state: async () => ({ unread: 2, unseen: 2 }),
+      state: async () => ({ unread: 2, unseen: 2, state: { unread: 2, unseen: 2 } }),
     },
   });
   const send = (body: string | undefined, isBase64Encoded = false) =>
