@@ -76,6 +76,9 @@ export interface TopicPages {
 }
 
 export type {
+  BulkAction,
+  BulkOutcome,
+  BulkRequest,
   FanOutInbox,
   FlagChange,
   InboxChange,

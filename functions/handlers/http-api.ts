@@ -35,6 +35,8 @@ import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
 import {
   bearerTokenOf,
+  bulkRequestOf,
+  countsRequestOf,
   interactionOf,
   jsonBodyOf,
   listQueryOf,
@@ -58,11 +60,21 @@ export interface HttpApiDeps {
     | 'change'
     | 'interact'
     | 'remove'
+    | 'countFilters'
+    | 'bulk'
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
 }
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
+
+/** A route's answer with a status other than 200. */
+class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
 
 /** The one mapping from Herald's errors to HTTP statuses; anything unknown is a 500. */
 export function statusOf(error: unknown): number {
@@ -120,6 +132,13 @@ export function makeHandler(deps: HttpApiDeps) {
     'POST /notifications/{id}/interact': (caller, event) =>
       inbox.interact(caller, notificationIdOf(event), interactionOf(event)),
     'POST /notifications/seen-all': (caller) => inbox.markAllSeen(caller),
+    'POST /notifications/counts': (caller, event) =>
+      inbox.countFilters(caller, countsRequestOf(event)),
+    'POST /notifications/bulk': async (caller, event) => {
+      const result = await inbox.bulk(caller, bulkRequestOf(event));
+      // Not finished within one request: 202, and the client calls again with the cursor.
+      return result.done ? result : new Answer(202, result);
+    },
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
@@ -132,7 +151,8 @@ export function makeHandler(deps: HttpApiDeps) {
       const route = byKey.get(event.routeKey);
       if (route === undefined) throw new NotFoundError(`no route ${event.routeKey}`);
       const caller = await callerOf(verifier, event);
-      return json(200, await route(caller, event));
+      const answer = await route(caller, event);
+      return answer instanceof Answer ? json(answer.status, answer.body) : json(200, answer);
     } catch (error) {
       const status = statusOf(error);
       if (status === 401) {

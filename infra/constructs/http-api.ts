@@ -84,13 +84,14 @@ export class InboxHttpApi extends Construct {
     configureJwt(this.function, settings.jwt, 'the HTTP API');
     // Lists the inbox through its indexes and fetches the rows listed (BatchGetItem), reads
     // one (GetItem), flips flags and tombstones (UpdateItem), writes preferences (PutItem),
-    // counts the unread and unseen (Queries of their indexes).
+    // counts and bulk actions read the indexes a filter plans (Queries of all four).
     bindTable(this.function, props.notifications, {
       items: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
       queryIndexes: [
         INBOX_INDEXES.unread.name,
         INBOX_INDEXES.unseen.name,
         INBOX_INDEXES.visible.name,
+        INBOX_INDEXES.hidden.name,
       ],
     });
     // Lists the user's live connections; prunes a gone one (read its entry, batch-delete).

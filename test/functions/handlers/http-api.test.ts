@@ -297,7 +297,11 @@ describe('every route', () => {
   it('serves exactly the routes the topology declares', async () => {
     const { call, inbox } = setup();
     const alice: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
-    const bodies: Record<string, string> = { 'POST /notifications/{id}/interact': '{"action":0}' };
+    const bodies: Record<string, string> = {
+      'POST /notifications/{id}/interact': '{"action":0}',
+      'POST /notifications/counts': '{"filters":{"all":{}}}',
+      'POST /notifications/bulk': '{"action":"seen"}',
+    };
     let path = { pathParameters: { id: '' } };
     for (const routeKey of TOPOLOGY.httpRoutes) {
       // Each route on a notification of its own: a deletion leaves none for the next.
@@ -333,6 +337,8 @@ describe('every route', () => {
       change: vi.fn(),
       interact: vi.fn(),
       remove: vi.fn(),
+      countFilters: vi.fn(),
+      bulk: vi.fn(),
     };
     const { call } = setup({ inbox });
 
