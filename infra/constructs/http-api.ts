@@ -80,6 +80,9 @@ export class InboxHttpApi extends Construct {
       handlerName: 'http-api',
       description: 'The HTTP API: inbox, read state, preferences',
       logLevel: settings.logLevel,
+      // A bulk action works for up to 20 s (DEFAULT_INBOX_SETTINGS.bulkBudgetMs), then answers
+      // 202 with a cursor; API Gateway's HTTP API waits at most 30 s for an integration.
+      timeout: Duration.seconds(29),
     });
     configureJwt(this.function, settings.jwt, 'the HTTP API');
     // Lists the inbox through its indexes and fetches the rows listed (BatchGetItem), reads
