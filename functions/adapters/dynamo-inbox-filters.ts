@@ -29,8 +29,9 @@ export function planOf(filter: InboxFilter): FilterPlan {
   const values: Record<string, unknown> = {};
   const flag = (name: 'read' | 'seen' | 'archived', value: boolean) => {
     names[`#${name}`] = name;
-    values[':fTrue'] = true;
-    values[':fFalse'] = false;
+    // DynamoDB refuses a value the expressions leave unused: only the one named.
+    if (value) values[':fTrue'] = true;
+    else values[':fFalse'] = false;
     conditions.push(
       value ? `#${name} = :fTrue` : `(attribute_not_exists(#${name}) OR #${name} = :fFalse)`,
     );

@@ -102,7 +102,7 @@ describe('filters and counts', () => {
       expect({ query, ids: await listAll(user, query) }).toEqual({ query, ids: expected });
     }
     const named = Object.fromEntries(
-      FILTERS.slice(1, 11).map(([query, filter]) => [query, filter]),
+      FILTERS.slice(1, 11).map(([, filter], i) => [`tab${i}`, filter]),
     );
     const answer = await call('POST', '/notifications/counts', user, { filters: named });
     expect(answer.status).toBe(200);
