@@ -15,10 +15,21 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { InboxIndexName } from '#config/inbox-indexes';
+import { INBOX_INDEXES, type InboxIndexName } from '#config/inbox-indexes';
+import type { InboxFilter } from '#core/inbox-filter';
 import type { InboxCounts, Notification, Page, Recipient } from '#core/model';
-import type { FlagChange, InboxChange, InboxQuery, OwnerInbox } from '#core/ports';
+import type {
+  BulkAction,
+  BulkOutcome,
+  BulkRequest,
+  FlagChange,
+  InboxChange,
+  InboxQuery,
+  OwnerInbox,
+} from '#core/ports';
 import { type FlagOutcome, FlagWriter, type Transition } from './dynamo-flag-update';
+import { runBulk } from './dynamo-inbox-bulk';
+import { planOf } from './dynamo-inbox-filters';
 import { countDeltas, type Flags, flagsOf } from './dynamo-inbox-flags';
 import { InboxLister } from './dynamo-inbox-list';
 import { InboxRetry, type InboxRetryOptions } from './dynamo-inbox-retry';
@@ -52,9 +63,18 @@ export const TRANSITIONS: Record<FlagChange | 'read' | 'unread', Transition> = {
   interact: (flags) => ({ ...flags, interacted: true, read: true, seen: true }),
 };
 
+/** A bulk action's transition; `delete` has none (it leaves a tombstone, as `remove`). */
+const BULK_TRANSITIONS: Record<BulkAction, Transition | undefined> = {
+  read: TRANSITIONS.read,
+  seen: TRANSITIONS.seen,
+  archive: TRANSITIONS.archive,
+  unarchive: TRANSITIONS.unarchive,
+  delete: undefined,
+};
+
 export class DynamoOwnerInbox implements OwnerInbox {
   private readonly retry: InboxRetry;
-  private readonly indexes: Record<'unread' | 'unseen', SparseIndex>;
+  private readonly indexes: Record<InboxIndexName, SparseIndex>;
   private readonly writer: FlagWriter;
   private readonly lister: InboxLister;
   private readonly now: () => number;
@@ -66,22 +86,48 @@ export class DynamoOwnerInbox implements OwnerInbox {
   ) {
     this.retry = new InboxRetry(options);
     this.now = options.now ?? Date.now;
-    this.indexes = {
-      unread: new SparseIndex(documentClient, tableName, 'unread'),
-      unseen: new SparseIndex(documentClient, tableName, 'unseen'),
-    };
+    this.indexes = Object.fromEntries(
+      Object.keys(INBOX_INDEXES).map((name) => [
+        name,
+        new SparseIndex(documentClient, tableName, name as InboxIndexName),
+      ]),
+    ) as Record<InboxIndexName, SparseIndex>;
     this.writer = new FlagWriter(documentClient, tableName, this.retry, this.now);
     this.lister = new InboxLister(documentClient, tableName, this.retry, this.now);
   }
 
   /**
-   * One page of the recipient's notifications, newest first: a user's default list hides
-   * archived and snoozed ones (it reads the `visible` index), unread-only reads `unread`.
+   * One page of the recipient's notifications, newest first: a user's through the index
+   * its filter plans (`dynamo-inbox-filters.ts`; the default list hides archived and
+   * snoozed ones, reading the `visible` index), a topic's history from its partition.
    */
   list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
     if (recipient.kind !== 'user') return this.lister.list(recipient, query, {});
-    const index: InboxIndexName = query.unreadOnly === true ? 'unread' : 'visible';
-    return this.lister.list(recipient, query, { index });
+    const filter: InboxFilter = { ...query.filter, ...(query.unreadOnly ? { read: false } : {}) };
+    return this.lister.list(recipient, query, planOf(filter));
+  }
+
+  /** A Query COUNT of the index the filter plans, its other conditions filtered there. */
+  count(tenant: string, userId: string, filter: InboxFilter): Promise<number> {
+    const plan = planOf(filter);
+    return this.indexes[plan.index].count(userPartition(tenant, userId), this.now(), plan.filter);
+  }
+
+  /** See `dynamo-inbox-bulk.ts`. */
+  bulk(tenant: string, userId: string, request: BulkRequest): Promise<BulkOutcome> {
+    const transition = BULK_TRANSITIONS[request.action];
+    return runBulk(
+      {
+        indexes: this.indexes,
+        now: this.now,
+        applyOne: async (pk, id, flags) => {
+          if (transition === undefined) return this.remove(tenant, userId, id);
+          return this.applyEach(pk, [{ id, flags }], transition);
+        },
+      },
+      userPartition(tenant, userId),
+      request,
+    );
   }
 
   async get(tenant: string, userId: string, id: string): Promise<Notification | undefined> {

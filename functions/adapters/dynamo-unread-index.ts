@@ -90,9 +90,9 @@ export class SparseIndex {
   async entries(
     pk: string,
     nowMs: number,
-    options: { start?: IndexKey; limit?: number; filter?: IndexFilter } = {},
+    options: { start?: IndexKey; limit?: number; filter?: IndexFilter; upTo?: string } = {},
   ): Promise<{ entries: IndexEntry[]; next?: IndexKey }> {
-    const query = this.query(pk, nowMs, options.filter);
+    const query = this.query(pk, nowMs, options.filter, options.upTo);
     const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
       new QueryCommand({
         ...query,
@@ -110,18 +110,31 @@ export class SparseIndex {
     return LastEvaluatedKey === undefined ? { entries } : { entries, next: LastEvaluatedKey };
   }
 
-  private query(pk: string, nowMs: number, filter?: IndexFilter) {
+  /** Where an entry of this index starts reading at the row `sk` (the index key is the row's `sk`). */
+  startAt(pk: string, sk: string): IndexKey {
+    return { pk, sk, [INBOX_INDEXES[this.index].sortKey]: sk };
+  }
+
+  /** `upTo`: only rows whose sort key is at most this (`N#{id}`). */
+  private query(pk: string, nowMs: number, filter?: IndexFilter, upTo?: string) {
+    const upToNames = upTo === undefined ? {} : { '#indexKey': INBOX_INDEXES[this.index].sortKey };
     return {
       TableName: this.tableName,
       IndexName: INBOX_INDEXES[this.index].name,
-      KeyConditionExpression: 'pk = :pk',
+      KeyConditionExpression: upTo === undefined ? 'pk = :pk' : 'pk = :pk AND #indexKey <= :upTo',
       // Every index projects `expiresAt` (and what filters read): nothing from the table.
       FilterExpression: filter ? `${LIVE_CONDITION} AND ${filter.expression}` : LIVE_CONDITION,
       ExpressionAttributeNames: {
         '#expiresAt': TABLE_KEYS.ttlAttribute,
+        ...upToNames,
         ...filter?.names,
       } as Record<string, string>,
-      ExpressionAttributeValues: { ':pk': pk, ':now': epochSeconds(nowMs), ...filter?.values },
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ':now': epochSeconds(nowMs),
+        ...(upTo === undefined ? {} : { ':upTo': upTo }),
+        ...filter?.values,
+      },
       ConsistentRead: true,
     };
   }

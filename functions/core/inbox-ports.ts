@@ -2,6 +2,7 @@
  * The inbox's ports: where the fan-out files notifications, and the owner's own view of
  * them. Re-exported by `./ports`.
  */
+import type { InboxFilter } from './inbox-filter';
 import type { InboxCounts, Notification, Page, Recipient } from './model';
 
 /** What storing a notification found. `fresh` is false when the recipient has it already. */
@@ -25,8 +26,33 @@ export interface FanOutInbox {
 export interface InboxQuery {
   limit: number;
   cursor?: string;
-  /** Only notifications not yet read. */
+  /** Only notifications not yet read (the same as `filter.read` false). */
   unreadOnly?: boolean;
+  /** Which notifications of a user's inbox; unset: the default list (not archived or snoozed). */
+  filter?: InboxFilter;
+}
+
+/** What `POST /notifications/bulk` does to every notification a filter selects. */
+export type BulkAction = 'read' | 'seen' | 'archive' | 'unarchive' | 'delete';
+
+export interface BulkRequest {
+  action: BulkAction;
+  filter: InboxFilter;
+  /** The newest id it applies to; unset: the newest selected when it starts. */
+  upTo?: string;
+  /** Where an earlier call of the same bulk stopped. */
+  cursor?: string;
+  /** When to stop and hand back a cursor (epoch ms), to stay inside a request's time. */
+  deadline: number;
+}
+
+export interface BulkOutcome extends Required<Omit<InboxChange, 'missing'>> {
+  /** Notifications selected that still needed the action. */
+  matched: number;
+  /** The newest id it applies to (absent when nothing was selected): send it again with `cursor`. */
+  upTo?: string;
+  /** Present when it stopped at its deadline: call again with it (and `upTo`). */
+  cursor?: string;
 }
 
 /** What a read-state change did. */
@@ -60,6 +86,10 @@ export interface OwnerInbox {
   change(tenant: string, userId: string, id: string, change: FlagChange): Promise<InboxChange>;
   /** Marks every unseen notification seen (the bell was opened). */
   markAllSeen(tenant: string, userId: string): Promise<InboxChange>;
+  /** How many of the user's notifications the filter selects, counted by a Query COUNT. */
+  count(tenant: string, userId: string, filter: InboxFilter): Promise<number>;
+  /** Applies an action to every notification the filter selects (see `BulkRequest`). */
+  bulk(tenant: string, userId: string, request: BulkRequest): Promise<BulkOutcome>;
   markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange>;
   markUnread(tenant: string, userId: string, id: string): Promise<InboxChange>;
   markAllRead(tenant: string, userId: string): Promise<InboxChange>;

@@ -10,10 +10,12 @@
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { BadRequestError, NotFoundError } from './errors';
+import type { InboxFilter } from './inbox-filter';
 import { createLimiter, type Limiter } from './limiter';
 import type { Identity, InboxCounts, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
 import type {
+  BulkAction,
   Clock,
   ConnectionStore,
   Delivery,
@@ -33,6 +35,8 @@ export interface InboxSettings {
   maxIds: number;
   /** Largest page `list` serves. */
   maxLimit: number;
+  /** How long one bulk call works before it answers with a cursor (ms). */
+  bulkBudgetMs: number;
 }
 
 export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
@@ -40,6 +44,7 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
   retry: DEFAULT_RETRY,
   maxIds: 100,
   maxLimit: 100,
+  bulkBudgetMs: 20_000,
 };
 
 export interface InboxServiceDeps {
@@ -64,6 +69,26 @@ export interface ListRequest {
   limit: number;
   cursor?: string;
   unreadOnly?: boolean;
+  filter?: InboxFilter;
+}
+
+/** At most this many named filters in one `counts` call. */
+export const MAX_COUNT_FILTERS = 10;
+
+export interface BulkCall {
+  action: BulkAction;
+  filter: InboxFilter;
+  upTo?: string;
+  cursor?: string;
+}
+
+/** A bulk action's answer: `done` false (with a cursor) when it must be called again. */
+export interface BulkResult extends UnreadState {
+  done: boolean;
+  matched: number;
+  changed: number;
+  upTo?: string;
+  cursor?: string;
 }
 
 /** The counts after a change: what every answer of a change carries. */
@@ -179,6 +204,53 @@ export function createInboxService(deps: InboxServiceDeps) {
 
     async markAllRead(owner: InboxOwner): Promise<UnreadState> {
       return settle(owner, await deps.inbox.markAllRead(owner.tenant, owner.userId));
+    },
+
+    /**
+     * Counts for up to MAX_COUNT_FILTERS named filters (tabs with badges), each a Query
+     * COUNT of the index its filter plans, side by side, with the unread and unseen counts.
+     */
+    async countFilters(
+      owner: InboxOwner,
+      filters: Record<string, InboxFilter>,
+    ): Promise<UnreadState & { counts: Record<string, number> }> {
+      const names = Object.keys(filters);
+      if (names.length === 0 || names.length > MAX_COUNT_FILTERS) {
+        throw new BadRequestError(`filters must name 1 to ${MAX_COUNT_FILTERS} filters`);
+      }
+      const [counts, ...each] = await Promise.all([
+        deps.inbox.counts(owner.tenant, owner.userId),
+        ...names.map((name) => deps.inbox.count(owner.tenant, owner.userId, filters[name] ?? {})),
+      ]);
+      return {
+        counts: Object.fromEntries(names.map((name, i) => [name, each[i] ?? 0])),
+        ...counts,
+      };
+    },
+
+    /**
+     * Applies an action to every notification the filter selects, with id at most `upTo`
+     * (the newest selected at the start, answered so a retry covers the same set). Safe to
+     * retry: each write is conditional, a repeat changes nothing. Past the request's time
+     * budget it answers `done: false` with a cursor to call again with. One state frame at
+     * the end of each call that changed anything.
+     */
+    async bulk(owner: InboxOwner, call: BulkCall): Promise<BulkResult> {
+      if (call.upTo !== undefined) requireId(call.upTo);
+      const outcome = await deps.inbox.bulk(owner.tenant, owner.userId, {
+        ...call,
+        deadline: deps.clock.now() + settings.bulkBudgetMs,
+      });
+      const counts = await settle(owner, { missing: [], ...outcome });
+      const result: BulkResult = {
+        done: outcome.cursor === undefined,
+        matched: outcome.matched,
+        changed: outcome.changed,
+        ...counts,
+      };
+      if (outcome.upTo !== undefined) result.upTo = outcome.upTo;
+      if (outcome.cursor !== undefined) result.cursor = outcome.cursor;
+      return result;
     },
 
     /** The bell was opened: every unseen notification is seen. */

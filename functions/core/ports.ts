@@ -83,6 +83,9 @@ export interface TopicPages {
 }
 
 export type {
+  BulkAction,
+  BulkOutcome,
+  BulkRequest,
   FanOutInbox,
   FlagChange,
   InboxChange,

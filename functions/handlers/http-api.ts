@@ -44,6 +44,8 @@ import { createPusher } from '#core/push';
 import { createUserStateService, type UserStateService } from '#core/user-state-service';
 import {
   bearerTokenOf,
+  bulkRequestOf,
+  countsRequestOf,
   interactionOf,
   jsonBodyOf,
   listQueryOf,
@@ -69,6 +71,8 @@ export interface HttpApiDeps {
     | 'change'
     | 'interact'
     | 'remove'
+    | 'countFilters'
+    | 'bulk'
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
   states: Pick<UserStateService, 'view' | 'change'>;
@@ -88,6 +92,14 @@ function checkRole(routeKey: string, caller: Identity): void {
   if (!serviceRoute && caller.role === 'service') {
     throw new ForbiddenError("a service credential is not a user: use the user's own token");
   }
+}
+
+/** A route's answer with a status other than 200. */
+class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
 /** The one mapping from Herald's errors to HTTP statuses; anything unknown is a 500. */
@@ -149,6 +161,13 @@ export function makeHandler(deps: HttpApiDeps) {
     'POST /notifications/{id}/interact': (caller, event) =>
       inbox.interact(caller, notificationIdOf(event), interactionOf(event)),
     'POST /notifications/seen-all': (caller) => inbox.markAllSeen(caller),
+    'POST /notifications/counts': (caller, event) =>
+      inbox.countFilters(caller, countsRequestOf(event)),
+    'POST /notifications/bulk': async (caller, event) => {
+      const result = await inbox.bulk(caller, bulkRequestOf(event));
+      // Not finished within one request: 202, and the client calls again with the cursor.
+      return result.done ? result : new Answer(202, result);
+    },
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
@@ -170,7 +189,8 @@ export function makeHandler(deps: HttpApiDeps) {
       if (route === undefined) throw new NotFoundError(`no route ${event.routeKey}`);
       const caller = await callerOf(verifier, event);
       checkRole(event.routeKey, caller);
-      return json(200, await route(caller, event));
+      const answer = await route(caller, event);
+      return answer instanceof Answer ? json(answer.status, answer.body) : json(200, answer);
     } catch (error) {
       const status = statusOf(error);
       if (status === 401) {

@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { BadRequestError, UnauthorizedError } from '#core/errors';
+import { filterObject, filterStrings, type InboxFilter } from '#core/inbox-filter';
 import { isNotificationId } from '#core/notification-id';
 import { stateChangeSchema } from '#core/user-state';
 
@@ -28,9 +29,16 @@ const idParameters = z.object({
     .refine(isNotificationId, 'not a notification id'),
 });
 
+const flagParameter = (name: string) =>
+  z
+    .enum(['true', 'false'], { error: `${name} must be "true" or "false"` })
+    .transform((value) => value === 'true')
+    .optional();
+
 /**
- * `GET /notifications?limit&cursor&unread`; other parameters are ignored. A repeated
- * parameter arrives comma-joined and fails these rules, as it should.
+ * `GET /notifications?limit&cursor&unread&tag&type&topic&read&seen&archived&snoozed`;
+ * other parameters are ignored. A repeated parameter arrives comma-joined and fails these
+ * rules, as it should. `unread=true` is the older spelling of `read=false`.
  */
 const listParameters = z
   .object({
@@ -42,8 +50,20 @@ const listParameters = z
       .default(DEFAULT_PAGE_LIMIT),
     unread: z.enum(['true', 'false'], { error: 'unread must be "true" or "false"' }).optional(),
     cursor: z.string().min(1, 'cursor is not valid').optional(),
+    tag: filterStrings.tag.optional(),
+    type: filterStrings.type.optional(),
+    topic: filterStrings.topic.optional(),
+    read: flagParameter('read'),
+    seen: flagParameter('seen'),
+    archived: flagParameter('archived'),
+    snoozed: flagParameter('snoozed'),
   })
-  .transform(({ limit, cursor, unread }) => ({ limit, cursor, unreadOnly: unread === 'true' }));
+  .transform(({ limit, cursor, unread, ...given }) => {
+    const filter = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== undefined),
+    ) as InboxFilter;
+    return { limit, cursor, unreadOnly: unread === 'true', filter };
+  });
 
 /** A JSON document of at most MAX_BODY_BYTES; what it must hold is the route's service's to say. */
 const jsonText = z
@@ -120,6 +140,49 @@ export function jsonBodyOf(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   return parseInput(jsonText, text);
+}
+
+const countsBody = z.strictObject(
+  {
+    filters: z.record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a filter name is 1 to 64 characters of [A-Za-z0-9._:-]'),
+      filterObject,
+      { error: 'filters must be an object of named filters' },
+    ),
+  },
+  { error: 'body must be {"filters": {"<name>": {<filter>}}}' },
+);
+
+/** `POST /notifications/counts` `{"filters":{"<name>":{...}}}`. */
+export function countsRequestOf(event: APIGatewayProxyEventV2): Record<string, InboxFilter> {
+  return parseInput(countsBody, jsonBodyOf(event)).filters;
+}
+
+const idValue = (name: string) =>
+  z
+    .string({ error: `${name} must be a notification id` })
+    .refine(isNotificationId, `${name} must be a notification id`);
+
+const bulkBody = z.strictObject(
+  {
+    action: z.enum(['read', 'seen', 'archive', 'unarchive', 'delete'], {
+      error: 'action must be one of read, seen, archive, unarchive, delete',
+    }),
+    filter: filterObject.default({}),
+    upTo: idValue('upTo').optional(),
+    cursor: z.string().min(1, 'cursor is not valid').optional(),
+    /** The contract's optional request id: logged by no one, accepted for clients that send it. */
+    requestId: z.string().max(128, 'requestId must be at most 128 characters').optional(),
+  },
+  { error: 'body must be {"action": "...", "filter": {...}}' },
+);
+
+/** `POST /notifications/bulk` `{"action","filter","upTo"?,"cursor"?}`. */
+export function bulkRequestOf(event: APIGatewayProxyEventV2) {
+  const { requestId: _ignored, ...call } = parseInput(bulkBody, jsonBodyOf(event));
+  return call;
 }
 
 const ACTION_RULE = "action must be the index of one of the notification's actions (0 or 1)";

@@ -80,17 +80,21 @@ export class InboxHttpApi extends Construct {
       handlerName: 'http-api',
       description: 'The HTTP API: inbox, read state, preferences',
       logLevel: settings.logLevel,
+      // A bulk action works for up to 20 s (DEFAULT_INBOX_SETTINGS.bulkBudgetMs), then answers
+      // 202 with a cursor; API Gateway's HTTP API waits at most 30 s for an integration.
+      timeout: Duration.seconds(29),
     });
     configureJwt(this.function, settings.jwt, 'the HTTP API');
     // Lists the inbox through its indexes and fetches the rows listed (BatchGetItem), reads
     // one (GetItem), flips flags and tombstones (UpdateItem), writes preferences (PutItem),
-    // counts the unread and unseen (Queries of their indexes).
+    // counts and bulk actions read the indexes a filter plans (Queries of all four).
     bindTable(this.function, props.notifications, {
       items: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
       queryIndexes: [
         INBOX_INDEXES.unread.name,
         INBOX_INDEXES.unseen.name,
         INBOX_INDEXES.visible.name,
+        INBOX_INDEXES.hidden.name,
       ],
     });
     // Lists the user's live connections; prunes a gone one (read its entry, batch-delete).

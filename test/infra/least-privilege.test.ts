@@ -17,6 +17,7 @@ const NOTIFICATIONS = 'HeraldData:Notifications';
 const UNREAD_INDEX = 'HeraldData:Notifications/index/unread';
 const UNSEEN_INDEX = 'HeraldData:Notifications/index/unseen';
 const VISIBLE_INDEX = 'HeraldData:Notifications/index/visible';
+const HIDDEN_INDEX = 'HeraldData:Notifications/index/hidden';
 
 /** `dynamodb:<action> <resource>` for each action. */
 const dynamo = (resource: string, ...actions: string[]): string[] =>
@@ -127,6 +128,7 @@ const EXPECTED: Record<string, string[]> = {
     ...dynamo(UNREAD_INDEX, 'Query'),
     ...dynamo(UNSEEN_INDEX, 'Query'),
     ...dynamo(VISIBLE_INDEX, 'Query'),
+    ...dynamo(HIDDEN_INDEX, 'Query'),
     ...manage('POST', 'DELETE'),
     ...readSecret,
     ...base('HttpFunction'),

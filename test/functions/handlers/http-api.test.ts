@@ -318,7 +318,11 @@ describe('every route', () => {
   it('serves exactly the routes the topology declares', async () => {
     const { call, inbox } = setup();
     const alice: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
-    const bodies: Record<string, string> = { 'POST /notifications/{id}/interact': '{"action":0}' };
+    const bodies: Record<string, string> = {
+      'POST /notifications/{id}/interact': '{"action":0}',
+      'POST /notifications/counts': '{"filters":{"all":{}}}',
+      'POST /notifications/bulk': '{"action":"seen"}',
+    };
     let path = { pathParameters: { id: '' } };
     for (const routeKey of TOPOLOGY.httpRoutes) {
       // Each route on a notification of its own: a deletion leaves none for the next.
@@ -356,6 +360,8 @@ describe('every route', () => {
       change: vi.fn(),
       interact: vi.fn(),
       remove: vi.fn(),
+      countFilters: vi.fn(),
+      bulk: vi.fn(),
     };
     const { call } = setup({ inbox });
 
@@ -528,5 +534,76 @@ describe('the bearer token', () => {
       errorName: 'TypeError',
     });
     expect(JSON.stringify(vi.mocked(logger.error).mock.calls)).not.toContain('secret-token');
+  });
+});
+
+describe('counts and bulk routes', () => {
+  it('counts named filters and bulk-reads by filter, answering the counts', async () => {
+    const { call, stored } = setup();
+    await stored('alice', 'acme', 3);
+    const counts = await call(
+      apiEvent('POST /notifications/counts', {
+        body: JSON.stringify({
+          filters: { all: {}, unread: { read: false }, gone: { archived: true } },
+        }),
+      }),
+    );
+    expect(bodyOf(counts)).toEqual({
+      counts: { all: 3, unread: 3, gone: 0 },
+      unread: 3,
+      unseen: 3,
+    });
+    const bulk = await call(
+      apiEvent('POST /notifications/bulk', {
+        body: JSON.stringify({ action: 'read', filter: {} }),
+      }),
+    );
+    expect(bulk.statusCode).toBe(200);
+    expect(bodyOf(bulk)).toMatchObject({
+      done: true,
+      matched: 3,
+      changed: 3,
+      unread: 0,
+      unseen: 3,
+    });
+  });
+
+  it('answers 202 with the cursor and upTo when a bulk call ran out of time', async () => {
+    const { inbox: fake } = setup();
+    const service = createInboxService({
+      inbox: fake,
+      connections: new FakeConnectionStore(),
+      delivery: new FakeDelivery(),
+      clock: new FakeClock(NOW),
+    });
+    const { call } = setup({
+      inbox: {
+        ...service,
+        bulk: async () => ({
+          done: false,
+          matched: 500,
+          changed: 500,
+          unread: 9500,
+          unseen: 10000,
+          upTo: 'x',
+          cursor: 'c',
+        }),
+      },
+    });
+    const answer = await call(
+      apiEvent('POST /notifications/bulk', { body: JSON.stringify({ action: 'read' }) }),
+    );
+    expect(answer.statusCode).toBe(202);
+    expect(bodyOf(answer)).toMatchObject({ done: false, upTo: 'x', cursor: 'c' });
+  });
+
+  it('refuses a bulk body that names no known action, and an upTo that is no id', async () => {
+    const { call } = setup();
+    for (const body of [{ action: 'burn' }, { action: 'read', upTo: 'nope' }, { filter: {} }]) {
+      const answer = await call(
+        apiEvent('POST /notifications/bulk', { body: JSON.stringify(body) }),
+      );
+      expect(answer.statusCode).toBe(400);
+    }
   });
 });

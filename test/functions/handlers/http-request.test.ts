@@ -54,15 +54,50 @@ describe('listQueryOf', () => {
       limit: DEFAULT_PAGE_LIMIT,
       cursor: undefined,
       unreadOnly: false,
+      filter: {},
     });
     expect(
       listQueryOf(
         event({ queryStringParameters: { limit: '100', unread: 'true', cursor: 'c', x: 'y' } }),
       ),
-    ).toEqual({ limit: MAX_PAGE_LIMIT, cursor: 'c', unreadOnly: true });
+    ).toEqual({ limit: MAX_PAGE_LIMIT, cursor: 'c', unreadOnly: true, filter: {} });
     expect(listQueryOf(event({ queryStringParameters: { unread: 'false' } })).unreadOnly).toBe(
       false,
     );
+  });
+
+  it('reads the filters, booleans as true|false', () => {
+    expect(
+      listQueryOf(
+        event({
+          queryStringParameters: {
+            tag: 'team:red',
+            type: 'invoice.due',
+            topic: 'project.42',
+            read: 'false',
+            seen: 'true',
+            archived: 'true',
+            snoozed: 'false',
+          },
+        }),
+      ).filter,
+    ).toEqual({
+      tag: 'team:red',
+      type: 'invoice.due',
+      topic: 'project.42',
+      read: false,
+      seen: true,
+      archived: true,
+      snoozed: false,
+    });
+  });
+
+  it.each([
+    [{ tag: 'a b' }, 'tag must be 1 to 32 characters of [A-Za-z0-9._:-]'],
+    [{ seen: 'yes' }, 'seen must be "true" or "false"'],
+    [{ type: 'A' }, 'type must be 1 to 64 characters of [a-z0-9._-]'],
+  ])('refuses the filter %j, naming the rule', (query, message) => {
+    expect(() => listQueryOf(event({ queryStringParameters: query }))).toThrow(message);
   });
 
   it.each([

@@ -2,8 +2,11 @@ import { countDeltas, flagsOf, indexesOf } from '#adapters/dynamo-inbox-flags';
 import { fromItem, toItem } from '#adapters/dynamo-notification-items';
 import { MAX_LIST_ROUNDS, TRANSITIONS } from '#adapters/dynamo-owner-inbox';
 import { BadRequestError } from '#core/errors';
+import { type InboxFilter, matchesFilter } from '#core/inbox-filter';
 import type { InboxCounts, Notification, Page, Recipient } from '#core/model';
 import type {
+  BulkOutcome,
+  BulkRequest,
   FanOutInbox,
   FlagChange,
   InboxChange,
@@ -66,11 +69,11 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   /** Reads as the adapter's queries do: newest first, a user's through the index asked for. */
   async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
     const key = recipientKey(recipient);
-    const index = query.unreadOnly === true ? 'unread' : 'visible';
+    const filter: InboxFilter = { ...query.filter, ...(query.unreadOnly ? { read: false } : {}) };
     // A topic's partition holds its rows and any tombstones; a user's index only rows.
     const all =
       recipient.kind === 'user'
-        ? this.itemsOf(key).filter((note) => indexesOf(flagsOf({ ...note }))[index])
+        ? this.itemsOf(key).filter((note) => matchesFilter(note, filter))
         : [
             ...this.itemsOf(key),
             ...this.tombstonesOf(key).map((id) => ({ id, tombstone: true as const })),
@@ -118,6 +121,37 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
       unread: member.filter((of) => of.unread).length,
       unseen: member.filter((of) => of.unseen).length,
     };
+  }
+
+  async count(tenant: string, userId: string, filter: InboxFilter): Promise<number> {
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    return this.itemsOf(owner).filter(
+      (note) => this.live(owner, note) && matchesFilter(note, filter),
+    ).length;
+  }
+
+  /** Applies the action to every match at once: no deadline, no cursor. */
+  async bulk(tenant: string, userId: string, request: BulkRequest): Promise<BulkOutcome> {
+    this.calls.push(`bulk ${request.action} ${tenant}/${userId}`);
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    const ids = this.itemsOf(owner)
+      .filter((note) => this.live(owner, note) && matchesFilter(note, request.filter))
+      .filter((note) => request.upTo === undefined || note.id <= request.upTo)
+      .map((note) => note.id)
+      .sort()
+      .reverse();
+    const total = { matched: ids.length, changed: 0, unreadDelta: 0, unseenDelta: 0 };
+    for (const id of ids) {
+      const change =
+        request.action === 'delete'
+          ? await this.remove(tenant, userId, id)
+          : await this.apply(tenant, userId, [id], TRANSITIONS[request.action]);
+      total.changed += change.changed ?? 0;
+      total.unreadDelta += change.unreadDelta;
+      total.unseenDelta += change.unseenDelta ?? 0;
+    }
+    const upTo = request.upTo ?? ids[0];
+    return upTo === undefined ? total : { ...total, upTo };
   }
 
   async change(
