@@ -12,6 +12,7 @@ import { DynamoMailLog } from '#adapters/dynamo-mail-log';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { DynamoSnoozeListing, DynamoSweepWatermark } from '#adapters/dynamo-snooze-listing';
 import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 import { collapseStoreContract } from './collapse-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
@@ -23,6 +24,7 @@ import { EXPIRES_AT } from './notifications';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { snoozeListingContract } from './snooze-listing.contract';
 
 let local: DynamoLocal;
 
@@ -63,4 +65,8 @@ describe('the DynamoDB adapters', () => {
   collapseStoreContract(() => new DynamoCollapseStore(local.doc, notifications()));
   directoryContract(() => new DynamoDirectory(local.doc, notifications()));
   mailLogContract(() => new DynamoMailLog(local.doc, notifications()));
+  snoozeListingContract(() => ({
+    listing: new DynamoSnoozeListing(local.doc, notifications()),
+    watermark: new DynamoSweepWatermark(local.doc, notifications()),
+  }));
 });

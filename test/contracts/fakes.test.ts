@@ -13,6 +13,8 @@ import {
   FakeMailLog,
   FakePreferenceStore,
   FakeReplaySource,
+  FakeSnoozeListing,
+  FakeSweepWatermark,
 } from '#test/support/fakes';
 import { collapseStoreContract } from './collapse-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
@@ -23,6 +25,7 @@ import { mailLogContract } from './mail-log.contract';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { snoozeListingContract } from './snooze-listing.contract';
 
 describe('the fakes', () => {
   const inbox = () => {
@@ -49,4 +52,8 @@ describe('the fakes', () => {
   collapseStoreContract(() => new FakeCollapseStore());
   directoryContract(() => new FakeDirectory());
   mailLogContract(() => new FakeMailLog());
+  snoozeListingContract(() => ({
+    listing: new FakeSnoozeListing(),
+    watermark: new FakeSweepWatermark(),
+  }));
 });
