@@ -10,6 +10,7 @@ import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
 import { HeraldMonitoring } from './constructs/monitoring/herald-monitoring';
 import { THRESHOLDS } from './constructs/monitoring/thresholds';
 import { SesReputation } from './constructs/ses-reputation';
+import { SnoozeWakeUp } from './constructs/snooze-wake-up';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -29,6 +30,7 @@ export class StatelessStack extends Stack {
   readonly lifetime: ConnectionLifetime;
   readonly eventBridge: EventBridgeIngress;
   readonly ses: SesReputation;
+  readonly snooze: SnoozeWakeUp;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -68,6 +70,8 @@ export class StatelessStack extends Stack {
       stage: this.gateway.stage,
       settings,
     });
+
+    this.snooze = new SnoozeWakeUp(this, 'Snooze', { ...tables, stage: this.gateway.stage, settings });
 
     this.eventBridge = new EventBridgeIngress(this, 'EventBridgeIngress', {
       topic: data.topic,
@@ -119,6 +123,7 @@ export class StatelessStack extends Stack {
     monitoring.watchFunction('InboxExpiry', this.inboxExpiry.function);
     monitoring.watchFunction('ConnectionSweep', this.lifetime.sweepFunction);
     monitoring.watchFunction('CutOff', this.lifetime.cutOffFunction);
+    monitoring.watchFunction('SnoozeSweep', this.snooze.function);
     monitoring.watchFunction('SesFeedback', this.ses.function);
     if (this.http.authorizerFunction !== undefined) {
       monitoring.watchFunction('HttpAuthorizer', this.http.authorizerFunction);
