@@ -71,7 +71,11 @@ export class StatelessStack extends Stack {
       settings,
     });
 
-    this.snooze = new SnoozeWakeUp(this, 'Snooze', { ...tables, stage: this.gateway.stage, settings });
+    this.snooze = new SnoozeWakeUp(this, 'Snooze', {
+      ...tables,
+      stage: this.gateway.stage,
+      settings,
+    });
 
     this.eventBridge = new EventBridgeIngress(this, 'EventBridgeIngress', {
       topic: data.topic,
@@ -124,6 +128,7 @@ export class StatelessStack extends Stack {
     monitoring.watchFunction('ConnectionSweep', this.lifetime.sweepFunction);
     monitoring.watchFunction('CutOff', this.lifetime.cutOffFunction);
     monitoring.watchFunction('SnoozeSweep', this.snooze.function);
+    monitoring.watchSnoozeBacklog('snooze-sweep');
     monitoring.watchFunction('SesFeedback', this.ses.function);
     if (this.http.authorizerFunction !== undefined) {
       monitoring.watchFunction('HttpAuthorizer', this.http.authorizerFunction);

@@ -2,8 +2,9 @@
  * The local stand-ins for Herald's every-minute schedules: the connection sweep and the
  * snooze wake-up, each the deployed handler on a timer (`connection-sweeper.ts`).
  */
-import type { SnoozeSweepResult } from '#handlers/snooze-sweep';
+
 import { type Clock, systemClock } from '#core/ports';
+import type { SnoozeSweepResult } from '#handlers/snooze-sweep';
 import {
   type ConnectionSweeper,
   DEFAULT_CONNECTION_SWEEP_MS,

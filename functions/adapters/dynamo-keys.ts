@@ -4,6 +4,7 @@
  * Tenants and topics never contain `#` and the free-form user id always comes last,
  * so `#`-joined keys of different kinds, tenants or users cannot collide.
  */
+import { SNOOZE_LISTING_PREFIX } from '#config/snooze-listing';
 import { BadRequestError } from '#core/errors';
 import type { Recipient } from '#core/model';
 
@@ -132,7 +133,7 @@ export function sweepPartition(minute: number): string {
 
 /** Partition of the snoozes due within one minute (epoch minutes): the wake-up's list. */
 export function snoozePartition(minute: number): string {
-  return `Z#${minute}`;
+  return `${SNOOZE_LISTING_PREFIX}${minute}`;
 }
 
 /** One snooze's entry under its minute: tenant and id hold no `#`; the user id comes last. */
@@ -147,4 +148,4 @@ export function snoozeEntryKey(
 }
 
 /** The snooze wake-up's watermark: the last minute it read in full. */
-export const SNOOZE_WATERMARK_KEY: ItemKey = { pk: 'Z#watermark', sk: 'Z' };
+export const SNOOZE_WATERMARK_KEY: ItemKey = { pk: `${SNOOZE_LISTING_PREFIX}watermark`, sk: 'Z' };

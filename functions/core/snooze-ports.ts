@@ -43,7 +43,7 @@ export interface SweepWatermark {
 
 /** What hiding a notification found. */
 export type SnoozeOutcome =
-  | { kind: 'snoozed'; notification: Notification }
+  | { kind: 'snoozed' }
   | { kind: 'missing' }
   /** It expires (epoch s) before the snooze would end. */
   | { kind: 'expires-first'; expiresAt: number }

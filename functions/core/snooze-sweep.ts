@@ -48,7 +48,7 @@ export interface SnoozeSweepDeps {
    * Tells every live connection of the user: a `notification` frame for each one woken,
    * then one `state` frame. Best effort: a failure is a problem, not a failed wake.
    */
-  announce(owner: SnoozeOwner, woken: Notification[]): Promise<void>;
+  announce(owner: SnoozeOwner, woken: Notification[]): Promise<unknown>;
   clock: Clock;
   settings?: Partial<SnoozeSweepSettings>;
 }

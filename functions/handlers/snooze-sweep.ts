@@ -14,11 +14,11 @@ import { deliveryConcurrency, requireEnv, wiredOnFirstCall } from '#config/confi
 import { ENV } from '#config/env-names';
 import { METRIC } from '#config/metric-names';
 import { DEFAULT_RETRY } from '#core/deliver';
-import { notificationFrame } from '#core/frames';
 import { createInboxService, DEFAULT_INBOX_SETTINGS } from '#core/inbox';
 import { createLimiter } from '#core/limiter';
 import { type Clock, systemClock } from '#core/ports';
 import { createPusher } from '#core/push';
+import { createWakeAnnouncer } from '#core/snooze';
 import { MS_PER_MINUTE, type SnoozeSweepDeps, sweepSnoozed } from '#core/snooze-sweep';
 
 export interface SnoozeSweepResult {
@@ -81,13 +81,7 @@ export function wireSnoozeSweep(clock: Clock) {
     watermark: new DynamoSweepWatermark(doc, notificationsTable),
     inbox: new DynamoSnoozeInbox(doc, notificationsTable, { now: () => clock.now() }),
     clock,
-    async announce(owner, woken) {
-      // The notifications first, then the counts that include them.
-      for (const notification of woken) {
-        await pusher.pushToUser(owner.tenant, owner.userId, notificationFrame(notification));
-      }
-      await inbox.announceState(owner);
-    },
+    announce: createWakeAnnouncer({ pusher, inbox }),
   });
 }
 

@@ -2,7 +2,9 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { SNOOZE_LISTING_PREFIX } from '#config/snooze-listing';
 import { UNREAD_INDEX } from '#config/unread-index';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
@@ -38,12 +40,22 @@ export class SnoozeWakeUp extends Construct {
       timeout: Duration.seconds(50),
     });
     // Query a minute of the listing; Get the watermark and a row; Update the row (the wake)
-    // and the watermark; Put an entry deferred to the next minute; Delete an entry done
-    // with. The counts after a wake are Queries of the inbox indexes.
+    // and the watermark. The counts after a wake are Queries of the inbox indexes.
     bindTable(this.function, notifications, {
-      items: ['Query', 'GetItem', 'UpdateItem', 'PutItem', 'DeleteItem'],
+      items: ['Query', 'GetItem', 'UpdateItem'],
       queryIndexes: [UNREAD_INDEX.name],
     });
+    // Put an entry deferred to the next minute, Delete one done with: listing items only
+    // (partition `Z#…`), never a notification.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [notifications.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SNOOZE_LISTING_PREFIX}*`] },
+        },
+      }),
+    );
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
     bindTable(this.function, connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });
