@@ -56,6 +56,8 @@ export const TOPOLOGY = {
     'POST /notifications/{id}/unarchive',
     'POST /notifications/{id}/interact',
     'POST /notifications/seen-all',
+    'POST /notifications/{id}/snooze',
+    'POST /notifications/{id}/unsnooze',
     'DELETE /notifications/{id}',
     'GET /preferences',
     'PUT /preferences',

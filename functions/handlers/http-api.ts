@@ -15,12 +15,14 @@ import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-cl
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { DynamoSnoozeInbox } from '#adapters/dynamo-snooze-inbox';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
 import { authConfig } from '#config/auth-config';
 import { deliveryConcurrency, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
 import type { HttpRouteKey } from '#config/topology';
+import { DEFAULT_RETRY } from '#core/deliver';
 import {
   BadRequestError,
   ForbiddenError,
@@ -30,9 +32,12 @@ import {
   UnauthorizedError,
 } from '#core/errors';
 import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#core/inbox';
+import { createLimiter } from '#core/limiter';
 import type { Identity } from '#core/model';
 import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
+import { createPusher } from '#core/push';
+import { createSnoozeService, type SnoozeService } from '#core/snooze';
 import {
   bearerTokenOf,
   interactionOf,
@@ -60,6 +65,7 @@ export interface HttpApiDeps {
     | 'remove'
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
+  snooze: Pick<SnoozeService, 'snooze' | 'unsnooze'>;
 }
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
@@ -99,7 +105,7 @@ async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<I
 }
 
 export function makeHandler(deps: HttpApiDeps) {
-  const { verifier, inbox, preferences } = deps;
+  const { verifier, inbox, preferences, snooze } = deps;
   const routes = {
     'GET /notifications': (caller, event) => inbox.list(caller, listQueryOf(event)),
     'GET /notifications/unread-count': (caller) => inbox.state(caller),
@@ -120,6 +126,10 @@ export function makeHandler(deps: HttpApiDeps) {
     'POST /notifications/{id}/interact': (caller, event) =>
       inbox.interact(caller, notificationIdOf(event), interactionOf(event)),
     'POST /notifications/seen-all': (caller) => inbox.markAllSeen(caller),
+    'POST /notifications/{id}/snooze': (caller, event) =>
+      snooze.snooze(caller, notificationIdOf(event), jsonBodyOf(event)),
+    'POST /notifications/{id}/unsnooze': (caller, event) =>
+      snooze.unsnooze(caller, notificationIdOf(event)),
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
@@ -155,18 +165,37 @@ export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
   const notificationsTable = requireEnv(ENV.notificationsTable);
   const concurrency = deliveryConcurrency(DEFAULT_INBOX_SETTINGS.concurrency);
+  const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
+  const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency);
+  const limiter = createLimiter(concurrency);
+  const inbox = createInboxService({
+    inbox: new DynamoOwnerInbox(doc, notificationsTable),
+    connections,
+    delivery,
+    clock: systemClock,
+    limiter,
+    settings: { concurrency },
+    onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
+  });
+  const pusher = createPusher({
+    connections,
+    delivery,
+    limiter,
+    clock: systemClock,
+    retry: DEFAULT_RETRY,
+    pruneConcurrency: concurrency,
+  });
   return makeHandler({
     verifier: verifierFromConfig(authConfig()),
-    inbox: createInboxService({
-      inbox: new DynamoOwnerInbox(doc, notificationsTable),
-      connections: new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable)),
-      delivery: createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency),
-      clock: systemClock,
-      settings: { concurrency },
-      onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
-    }),
+    inbox,
     preferences: createPreferencesService({
       store: new DynamoPreferenceStore(doc, notificationsTable),
+    }),
+    snooze: createSnoozeService({
+      snoozes: new DynamoSnoozeInbox(doc, notificationsTable),
+      inbox,
+      pusher,
+      clock: systemClock,
     }),
   });
 });

@@ -49,8 +49,9 @@ export function makeHandler(deps: SnoozeSweepDeps) {
 }
 
 /**
- * The handler over the real adapters, reading time from `clock`: the system clock in AWS;
- * the local stack passes one a test can move, so a snooze an hour out is due at once.
+ * The handler over the real adapters, judging what is due by `clock`: the system clock in
+ * AWS; the local stack passes one a test can move, so a snooze an hour out is due at once.
+ * Everything else (token expiry on push, row expiry) keeps the system clock.
  */
 export function wireSnoozeSweep(clock: Clock) {
   const doc = dynamoDocumentClient();
@@ -63,7 +64,7 @@ export function wireSnoozeSweep(clock: Clock) {
     connections,
     delivery,
     limiter,
-    clock,
+    clock: systemClock,
     retry: DEFAULT_RETRY,
     pruneConcurrency: concurrency,
   });
@@ -71,7 +72,7 @@ export function wireSnoozeSweep(clock: Clock) {
     inbox: new DynamoOwnerInbox(doc, notificationsTable),
     connections,
     delivery,
-    clock,
+    clock: systemClock,
     limiter,
     settings: { concurrency },
     onPushProblem: ({ what, error }) => logger.warn('state push problem', { what, error }),
@@ -79,7 +80,7 @@ export function wireSnoozeSweep(clock: Clock) {
   return makeHandler({
     listing: new DynamoSnoozeListing(doc, notificationsTable),
     watermark: new DynamoSweepWatermark(doc, notificationsTable),
-    inbox: new DynamoSnoozeInbox(doc, notificationsTable, { now: () => clock.now() }),
+    inbox: new DynamoSnoozeInbox(doc, notificationsTable),
     clock,
     announce: createWakeAnnouncer({ pusher, inbox }),
   });

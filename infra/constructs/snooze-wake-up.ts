@@ -4,8 +4,8 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { SNOOZE_LISTING_PREFIX } from '#config/snooze-listing';
-import { UNREAD_INDEX } from '#config/unread-index';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
@@ -40,10 +40,10 @@ export class SnoozeWakeUp extends Construct {
       timeout: Duration.seconds(50),
     });
     // Query a minute of the listing; Get the watermark and a row; Update the row (the wake)
-    // and the watermark. The counts after a wake are Queries of the inbox indexes.
+    // and the watermark. The counts after a wake are Queries of the unread and unseen indexes.
     bindTable(this.function, notifications, {
       items: ['Query', 'GetItem', 'UpdateItem'],
-      queryIndexes: [UNREAD_INDEX.name],
+      queryIndexes: [INBOX_INDEXES.unread.name, INBOX_INDEXES.unseen.name],
     });
     // Put an entry deferred to the next minute, Delete one done with: listing items only
     // (partition `Z#…`), never a notification.

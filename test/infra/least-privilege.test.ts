@@ -155,6 +155,7 @@ const EXPECTED: Record<string, string[]> = {
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'Query', 'UpdateItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
     ...['DeleteItem', 'PutItem'].map(
       (action) =>
         `dynamodb:${action} ${NOTIFICATIONS} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["Z#*"]}}`,

@@ -19,4 +19,4 @@ export { FakePreferenceStore } from './fakes/preference-store';
 export { FakeContinuations, FakeDeadLetters } from './fakes/queues';
 export { recipientKey } from './fakes/recipients';
 export { FakeReplaySource } from './fakes/replay-source';
-export { FakeSnoozeListing, FakeSweepWatermark } from './fakes/snooze';
+export { FakeSnoozeInbox, FakeSnoozeListing, FakeSweepWatermark } from './fakes/snooze';

@@ -1,5 +1,13 @@
-import type { Page } from '#core/model';
-import type { SnoozeEntry, SnoozeListing, SweepWatermark } from '#core/snooze-ports';
+import type { Notification, Page } from '#core/model';
+import type {
+  SnoozeEntry,
+  SnoozeInbox,
+  SnoozeListing,
+  SnoozeOutcome,
+  SweepWatermark,
+} from '#core/snooze-ports';
+import type { FakeInbox } from './inbox';
+import { recipientKey } from './recipients';
 
 function entryKey(entry: SnoozeEntry): string {
   return JSON.stringify([entry.tenant, entry.id, entry.userId]);
@@ -53,5 +61,39 @@ export class FakeSweepWatermark implements SweepWatermark {
   }
   async advance(minute: number): Promise<void> {
     if (this.minute === undefined || this.minute < minute) this.minute = minute;
+  }
+}
+
+/**
+ * Snooze over a `FakeInbox`'s own items, as the adapter's flag writes do it: a snooze sets
+ * `snoozedUntil` (refused for an archived one), a wake clears it and makes it unread and
+ * unseen again (an archived one stays archived and is not handed back).
+ */
+export class FakeSnoozeInbox implements SnoozeInbox {
+  readonly calls: string[] = [];
+  constructor(private readonly inbox: FakeInbox) {}
+
+  async snooze(tenant: string, userId: string, id: string, until: string): Promise<SnoozeOutcome> {
+    this.calls.push(`snooze ${tenant}/${userId} ${id} ${until}`);
+    const note = this.note(tenant, userId, id);
+    if (note === undefined) return { kind: 'missing' };
+    if (note.archived) return { kind: 'archived' };
+    note.snoozedUntil = until;
+    return { kind: 'snoozed' };
+  }
+
+  async wake(tenant: string, userId: string, id: string, until?: string) {
+    this.calls.push(`wake ${tenant}/${userId} ${id} ${until ?? 'now'}`);
+    const note = this.note(tenant, userId, id);
+    if (note?.snoozedUntil === undefined) return undefined;
+    if (until !== undefined && note.snoozedUntil !== until) return undefined;
+    delete note.snoozedUntil;
+    if (note.archived) return undefined;
+    Object.assign(note, { read: false, seen: false });
+    return structuredClone(note);
+  }
+
+  private note(tenant: string, userId: string, id: string): Notification | undefined {
+    return this.inbox.items.get(`${recipientKey({ kind: 'user', tenant, userId })}/${id}`);
   }
 }
