@@ -10,6 +10,7 @@ import { InboxExpiryConsumer } from './constructs/inbox-expiry-consumer';
 import { HeraldMonitoring } from './constructs/monitoring/herald-monitoring';
 import { THRESHOLDS } from './constructs/monitoring/thresholds';
 import { SesReputation } from './constructs/ses-reputation';
+import { SnoozeWakeUp } from './constructs/snooze-wake-up';
 import { WebSocketGateway } from './constructs/websocket-gateway';
 import type { HeraldData } from './stateful-stack';
 
@@ -29,6 +30,7 @@ export class StatelessStack extends Stack {
   readonly lifetime: ConnectionLifetime;
   readonly eventBridge: EventBridgeIngress;
   readonly ses: SesReputation;
+  readonly snooze: SnoozeWakeUp;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -69,6 +71,12 @@ export class StatelessStack extends Stack {
 
     this.lifetime = new ConnectionLifetime(this, 'ConnectionLifetime', {
       connections: data.connections,
+      stage: this.gateway.stage,
+      settings,
+    });
+
+    this.snooze = new SnoozeWakeUp(this, 'Snooze', {
+      ...tables,
       stage: this.gateway.stage,
       settings,
     });
@@ -123,6 +131,8 @@ export class StatelessStack extends Stack {
     monitoring.watchFunction('InboxExpiry', this.inboxExpiry.function);
     monitoring.watchFunction('ConnectionSweep', this.lifetime.sweepFunction);
     monitoring.watchFunction('CutOff', this.lifetime.cutOffFunction);
+    monitoring.watchFunction('SnoozeSweep', this.snooze.function);
+    monitoring.watchSnoozeBacklog('snooze-sweep');
     monitoring.watchFunction('SesFeedback', this.ses.function);
     if (this.http.authorizerFunction !== undefined) {
       monitoring.watchFunction('HttpAuthorizer', this.http.authorizerFunction);

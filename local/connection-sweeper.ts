@@ -1,6 +1,7 @@
 /**
- * The local stand-in for the `connection-sweep` schedule (every minute in AWS): runs the
- * same handler on a timer, one run at a time, and lets tests run it on demand.
+ * The local stand-in for an every-minute schedule (the `connection-sweep` and
+ * `snooze-sweep` rules in AWS): runs the same handler on a timer, one run at a time, and
+ * lets tests run it on demand.
  */
 export const DEFAULT_CONNECTION_SWEEP_MS = 30_000;
 
@@ -9,27 +10,32 @@ export interface SweepResult {
   problems: number;
 }
 
-export interface ConnectionSweeper {
+export interface Sweeper<R> {
   /** Runs a sweep now (after the one in progress, if any). */
-  sweep(): Promise<SweepResult>;
+  sweep(): Promise<R>;
   /** Stops the timer and waits for a sweep in progress. Idempotent. */
   stop(): Promise<void>;
 }
 
-export function startConnectionSweeper(options: {
-  handler: (event: unknown) => Promise<SweepResult>;
+export type ConnectionSweeper = Sweeper<SweepResult>;
+
+export function startConnectionSweeper<R = SweepResult>(options: {
+  handler: (event: unknown) => Promise<R>;
   intervalMs: number;
   log: (message: string) => void;
-}): ConnectionSweeper {
+  /** The schedule it stands for, in its event's `source` and its log lines. */
+  name?: string;
+}): Sweeper<R> {
+  const name = options.name ?? 'connection-sweep';
   let last: Promise<unknown> = Promise.resolve();
-  const sweep = (): Promise<SweepResult> => {
+  const sweep = (): Promise<R> => {
     // One at a time, as one scheduled invocation per minute rarely overlaps in AWS.
-    const run = last.then(() => options.handler({ source: 'local.connection-sweep' }));
+    const run = last.then(() => options.handler({ source: `local.${name}` }));
     last = run.catch(() => undefined);
     return run;
   };
   const timer = setInterval(() => {
-    sweep().catch((error: unknown) => options.log(`connection sweep failed: ${String(error)}`));
+    sweep().catch((error: unknown) => options.log(`${name} failed: ${String(error)}`));
   }, options.intervalMs);
   timer.unref();
   return {

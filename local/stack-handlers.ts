@@ -18,6 +18,7 @@ export async function loadHandlers() {
     connectionSweep,
     cutOff,
     feedback,
+    snoozeSweep,
   ] = await Promise.all([
     import('#handlers/authorizer'),
     import('#handlers/connect'),
@@ -30,6 +31,7 @@ export async function loadHandlers() {
     import('#handlers/connection-sweep'),
     import('#handlers/cut-off'),
     import('#handlers/ses-feedback'),
+    import('#handlers/snooze-sweep'),
   ]);
   return {
     authorizer: authorizer.handler,
@@ -43,6 +45,8 @@ export async function loadHandlers() {
     connectionSweep: connectionSweep.handler,
     cutOff: cutOff.handler,
     sesFeedback: feedback.handler,
+    /** The snooze wake-up on a clock of the caller's (the local stack's `snoozeClock`). */
+    wireSnoozeSweep: snoozeSweep.wireSnoozeSweep,
   };
 }
 

@@ -12,11 +12,8 @@ import { LOCAL_STAGE } from '#config/auth-config';
 import { ENV } from '#config/env-names';
 import { ingressRules, type SourceTenants } from '#config/eventbridge-ingress';
 import { TOPOLOGY } from '#config/topology';
-import {
-  DEFAULT_CONNECTION_SWEEP_MS,
-  type SweepResult,
-  startConnectionSweeper,
-} from './connection-sweeper';
+import type { SnoozeSweepResult } from '#handlers/snooze-sweep';
+import type { SweepResult } from './connection-sweeper';
 import { startDynamoDbLocal } from './dynamo-local';
 import { createTables, type TableNames } from './dynamo-tables';
 import { startEventBridgeServer } from './eventbridge-server';
@@ -31,6 +28,7 @@ export type { FaultPlan } from './faults/fault-plan';
 import { type GatewayLimits, startWebSocketGateway } from './gateway/websocket-gateway';
 import { startHttpServer } from './http-server';
 import { createMessaging, type Messaging } from './messaging';
+import { type ScheduledSweepOptions, startScheduledSweeps } from './scheduled-sweeps';
 import { type SesFeedback, sesEventOf, snsEventOf } from './ses-feedback';
 import { startSesServer } from './ses-server';
 import { startSqsRunner } from './sqs-runner';
@@ -66,7 +64,7 @@ export interface LocalPorts {
   eventbridge?: number;
 }
 
-export interface LocalStackOptions {
+export interface LocalStackOptions extends ScheduledSweepOptions {
   /** 0 picks a free port (tests). */
   ports: LocalPorts;
   /**
@@ -101,8 +99,6 @@ export interface LocalStackOptions {
    * turns it on (`HERALD_METRICS=0` turns it off there).
    */
   metrics?: boolean;
-  /** Between runs of the connection sweep (a minute's schedule in AWS); 30 s unless given. */
-  connectionSweepIntervalMs?: number;
   /**
    * The per-connection frame rate the message function enforces (`HERALD_FRAMES_PER_SECOND`,
    * `HERALD_FRAME_BURST`, `HERALD_FRAME_REFUSALS_BEFORE_CLOSE`); its defaults unless given.
@@ -137,6 +133,8 @@ export interface LocalStack {
   injectedFaults(): Record<FaultName, number>;
   /** Runs the connection sweep now: closes the connections whose token has expired. */
   sweepExpiredConnections(): Promise<SweepResult>;
+  /** Runs the snooze wake-up now (by its clock: `snoozeClock`). */
+  sweepSnoozed(): Promise<SnoozeSweepResult>;
   /** Closes every connection of a user, as the `cut-off` function does. */
   cutOff(tenant: string, userId: string): Promise<{ closed: number; failed: number }>;
   /** Stops everything this stack started, the java child included. Idempotent. */
@@ -313,12 +311,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sweeperClient.destroy();
     });
 
-    const connectionSweeper = startConnectionSweeper({
-      handler: handlers.current.connectionSweep,
-      intervalMs: options.connectionSweepIntervalMs ?? DEFAULT_CONNECTION_SWEEP_MS,
-      log,
-    });
-    stops.push(() => connectionSweeper.stop());
+    const sweeps = startScheduledSweeps(handlers.current, options, log);
+    stops.push(() => sweeps.stop());
 
     const http = await startHttpServer({
       port: options.ports.http,
@@ -355,7 +349,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await required(handlers.current).sesFeedback(snsEventOf(topicArn, message));
       },
       injectedFaults: () => tally.snapshot(),
-      sweepExpiredConnections: () => connectionSweeper.sweep(),
+      sweepExpiredConnections: () => sweeps.connections.sweep(),
+      sweepSnoozed: () => sweeps.snoozes.sweep(),
       cutOff: (tenant, userId) => required(handlers.current).cutOff({ tenant, userId }),
       stop,
     };

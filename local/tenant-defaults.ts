@@ -6,8 +6,9 @@
  *   npm run tenant-defaults -- acme --file defaults.json
  *   npm run tenant-defaults -- acme                      # prints the current defaults
  *
- * The JSON is validated exactly as `PUT /preferences` validates a user's, and replaces the
- * tenant's defaults whole. The table is `HERALD_NOTIFICATIONS_TABLE` (default: the local
+ * The JSON is validated as `PUT /preferences` validates a user's, and may also name the
+ * tenant's critical types (`"critical": ["security.alert"]`), which no user can mute; it
+ * replaces the tenant's defaults whole. The table is `HERALD_NOTIFICATIONS_TABLE` (default: the local
  * stack's). Locally it talks to `AWS_ENDPOINT_URL_DYNAMODB` (default: the local stack's
  * DynamoDB) with placeholder credentials; with `--aws`, to whatever the SDK's own
  * configuration names (region, credentials, endpoint), e.g. a deployed stack.
@@ -21,7 +22,7 @@ import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { ENV } from '#config/env-names';
 import { TOPOLOGY } from '#config/topology';
 import type { Preferences } from '#core/model';
-import { parsePreferences } from '#core/preferences';
+import { parseTenantDefaults } from '#core/preferences';
 import { runDirectly } from './run-directly';
 
 const USAGE = `usage: tenant-defaults <tenant> ['<json>' | --file defaults.json] [--aws]
@@ -67,9 +68,9 @@ export async function tenantDefaultsCli(args: string[], env: Env): Promise<strin
   if (values.file !== undefined) {
     // `npm run` runs in the package root; a relative path means the caller's directory.
     const path = resolve(env.INIT_CWD ?? process.cwd(), values.file);
-    preferences = parsePreferences(parseJson(await readFile(path, 'utf8'), path));
+    preferences = parseTenantDefaults(parseJson(await readFile(path, 'utf8'), path));
   } else if (json !== undefined) {
-    preferences = parsePreferences(parseJson(json, 'the argument'));
+    preferences = parseTenantDefaults(parseJson(json, 'the argument'));
   }
 
   const client = new DynamoDBClient(dynamoClientConfig(env, aws));

@@ -143,10 +143,19 @@ export function flagUpdate(
     if (keys[index.sortKey] !== undefined) sets.push(`#k${i} = :sk`);
     else removes.push(`#k${i}`);
   });
+  const update = `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`;
+  const condition = conditions.join(' AND ');
+  // DynamoDB refuses a value no expression names: a row with every flag false both before
+  // and after (a snooze of a fresh row) uses no `:true`.
+  const used = Object.fromEntries(
+    Object.entries(values).filter(([name]) =>
+      new RegExp(`${name}\\b`).test(`${update} ${condition}`),
+    ),
+  );
   return {
-    UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-    ConditionExpression: conditions.join(' AND '),
+    UpdateExpression: update,
+    ConditionExpression: condition,
     ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    ExpressionAttributeValues: used,
   };
 }

@@ -4,6 +4,7 @@
  * Tenants and topics never contain `#` and the free-form user id always comes last,
  * so `#`-joined keys of different kinds, tenants or users cannot collide.
  */
+import { SNOOZE_LISTING_PREFIX } from '#config/snooze-listing';
 import { BadRequestError } from '#core/errors';
 import type { Recipient } from '#core/model';
 
@@ -139,3 +140,22 @@ export function expiryMinute(tokenExpiresAt: number): number {
 export function sweepPartition(minute: number): string {
   return `X#${minute}`;
 }
+
+/** Partition of the snoozes due within one minute (epoch minutes): the wake-up's list. */
+export function snoozePartition(minute: number): string {
+  return `${SNOOZE_LISTING_PREFIX}${minute}`;
+}
+
+/** One snooze's entry under its minute: tenant and id hold no `#`; the user id comes last. */
+export function snoozeEntryKey(
+  minute: number,
+  entry: { tenant: string; userId: string; id: string },
+): ItemKey {
+  return {
+    pk: snoozePartition(minute),
+    sk: `${segment(entry.tenant, 'tenant')}#${segment(entry.id, 'id')}#${entry.userId}`,
+  };
+}
+
+/** The snooze wake-up's watermark: the last minute it read in full. */
+export const SNOOZE_WATERMARK_KEY: ItemKey = { pk: `${SNOOZE_LISTING_PREFIX}watermark`, sk: 'Z' };

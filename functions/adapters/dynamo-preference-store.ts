@@ -75,7 +75,7 @@ export class DynamoPreferenceStore implements PreferenceStore {
     );
     const unique = [...new Map(itemKeys.map((key) => [keyId(key), key])).values()];
     const items = await batchGetAll(this.doc, this.tableName, unique, {
-      projection: 'pk, sk, channels, #types',
+      projection: 'pk, sk, channels, #types, critical',
       names: { '#types': 'types' },
       consistentRead: this.consistentReads,
       attempts: BATCH_GET_ATTEMPTS,
@@ -93,7 +93,7 @@ export class DynamoPreferenceStore implements PreferenceStore {
       new GetCommand({
         TableName: this.tableName,
         Key: key,
-        ProjectionExpression: 'channels, #types',
+        ProjectionExpression: 'channels, #types, critical',
         ExpressionAttributeNames: { '#types': 'types' },
         ConsistentRead: this.consistentReads,
       }),
@@ -110,6 +110,7 @@ export class DynamoPreferenceStore implements PreferenceStore {
         ([type, settings]): StoredTypeSettings => ({ type, ...settingsOf(settings) }),
       );
     }
+    if (preferences.critical !== undefined) item.critical = [...preferences.critical];
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 }
@@ -127,6 +128,9 @@ function fromItem(item: Record<string, unknown>): Preferences {
         return typeof type === 'string' ? [[type, settingsOf(entry) ?? {}]] : [];
       }),
     );
+  }
+  if (Array.isArray(item.critical)) {
+    preferences.critical = item.critical.filter((type): type is string => typeof type === 'string');
   }
   return preferences;
 }

@@ -29,6 +29,10 @@ export const METRIC = {
   emailsThrottled: 'EmailsThrottled',
   /** Recipients not mailed because their address hard-bounced or complained (the suppression list). */
   emailsSuppressed: 'EmailsSuppressed',
+  // The snooze wake-up, per run.
+  snoozesWoken: 'SnoozesWoken',
+  /** Minutes between now and the wake-up's watermark: how far behind its reading is. */
+  snoozeBacklogMinutes: 'SnoozeBacklogMinutes',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -58,6 +58,8 @@ export const TOPOLOGY = {
     'POST /notifications/seen-all',
     'POST /notifications/counts',
     'POST /notifications/bulk',
+    'POST /notifications/{id}/snooze',
+    'POST /notifications/{id}/unsnooze',
     'DELETE /notifications/{id}',
     'GET /preferences',
     'PUT /preferences',

@@ -169,4 +169,9 @@ export interface ChannelPreferences {
 export interface Preferences {
   channels?: Partial<ChannelPreferences>;
   types?: Record<string, Partial<ChannelPreferences>>;
+  /**
+   * Tenant defaults only: the types the tenant made critical. A user's settings never apply
+   * to them (they are "locked"), so no user can mute them in the app or by email.
+   */
+  critical?: string[];
 }

@@ -28,12 +28,15 @@ export function resolveChannels(
   user: Preferences | undefined,
   tenant: Preferences | undefined,
 ): ChannelPreferences {
-  return applyLayers([
-    tenant?.channels,
-    typeSettings(tenant, type),
-    user?.channels,
-    typeSettings(user, type),
-  ]);
+  const tenantLayers = [tenant?.channels, typeSettings(tenant, type)];
+  // A critical type is the tenant's alone: no setting of the user's reaches it.
+  if (isCritical(tenant, type)) return applyLayers(tenantLayers);
+  return applyLayers([...tenantLayers, user?.channels, typeSettings(user, type)]);
+}
+
+/** Whether the tenant made this type critical, so that users cannot change its channels. */
+export function isCritical(tenant: Preferences | undefined, type: string): boolean {
+  return tenant?.critical?.includes(type) ?? false;
 }
 
 /** The channels for a type nobody named: system default, then tenant, then user channels. */
@@ -118,18 +121,55 @@ const typeTable = z.unknown().transform((input, ctx): TypeTable => {
   return table;
 });
 
-/** `PUT /preferences` body and tenant defaults, compiled once. Unknown keys are refused. */
+// Only for a wrong type: a custom message for every issue would hide unknown keys.
+const objectError = {
+  error: (issue: { code: string }) =>
+    issue.code === 'invalid_type' ? 'must be an object' : undefined,
+};
+
+/** `PUT /preferences` body, compiled once. Unknown keys (`critical` too) are refused. */
 const preferencesSchema = z.strictObject(
   { channels: channelSettings.optional(), types: typeTable.optional() },
-  // Only for a wrong type: a custom message for every issue would hide unknown keys.
-  { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
+  objectError,
+);
+
+/** The critical types of a tenant: distinct type names, sorted, so a listing is stable. */
+const criticalTypes = z
+  .array(z.string().regex(TYPE_NAME, 'must match [a-z0-9._-]{1,64}'), {
+    error: 'must be a list of types',
+  })
+  .max(PREFERENCE_LIMITS.types, `must name at most ${PREFERENCE_LIMITS.types} types`)
+  .transform((types) => [...new Set(types)].sort());
+
+/** Tenant defaults: what a user may set, and the tenant's critical types. */
+const tenantDefaultsSchema = z.strictObject(
+  {
+    channels: channelSettings.optional(),
+    types: typeTable.optional(),
+    critical: criticalTypes.optional(),
+  },
+  objectError,
 );
 
 const MAX_REPORTED_PROBLEMS = 5;
 
-/** Validates preferences from a client or an operator; throws BadRequestError naming each field. */
+/** Validates a user's preferences; throws BadRequestError naming each field. */
 export function parsePreferences(input: unknown): Preferences {
-  const result = preferencesSchema.safeParse(input);
+  if (isPlainObject(input) && Object.hasOwn(input, 'critical')) {
+    throw new BadRequestError(
+      'invalid preferences: critical: only a tenant makes types critical, in its defaults',
+    );
+  }
+  return parseWith(preferencesSchema, input);
+}
+
+/** Validates a tenant's defaults (with `critical`); throws BadRequestError naming each field. */
+export function parseTenantDefaults(input: unknown): Preferences {
+  return parseWith(tenantDefaultsSchema, input);
+}
+
+function parseWith(schema: z.ZodType<Preferences, unknown>, input: unknown): Preferences {
+  const result = schema.safeParse(input);
   if (!result.success) {
     const { issues } = result.error;
     // Enough to fix the input, short enough for an error body (200 bad types make 200 issues).
@@ -150,7 +190,8 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let formatted = '';
   for (const segment of path) {
     const key = String(segment);
-    if (/^[A-Za-z_$][\w$]*$/.test(key)) formatted += formatted ? `.${key}` : key;
+    if (typeof segment === 'number') formatted += `[${key}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(key)) formatted += formatted ? `.${key}` : key;
     else formatted += `[${JSON.stringify(key)}]`;
   }
   return formatted;
@@ -174,6 +215,8 @@ export interface PreferencesView {
    * type the user or the tenant named.
    */
   effective: { channels: ChannelPreferences; types: Record<string, ChannelPreferences> };
+  /** The tenant's critical types, sorted: the user's settings do not apply to them. */
+  locked: string[];
 }
 
 export interface PreferencesServiceDeps {
@@ -198,22 +241,47 @@ export function createPreferencesService({ store }: PreferencesServiceDeps) {
     /** Replaces the caller's preferences (PUT semantics: what is not given is unset). */
     async put(caller: Caller, input: unknown): Promise<PreferencesView> {
       const preferences = parsePreferences(input);
-      const [, tenant] = await Promise.all([
-        store.putUser(caller.tenant, caller.userId, preferences),
-        store.tenantDefaults(caller.tenant),
-      ]);
-      return preferencesView(preferences, tenant ?? {});
+      const tenant = (await store.tenantDefaults(caller.tenant)) ?? {};
+      refuseLockedSettings(preferences, tenant);
+      await store.putUser(caller.tenant, caller.userId, preferences);
+      return preferencesView(preferences, tenant);
     },
   };
 }
 
+/**
+ * Refuses settings for a critical type rather than storing settings that would not apply:
+ * a user who turned one off must hear that it stays on. `{}` (nothing set) is accepted.
+ */
+function refuseLockedSettings(user: Preferences, tenant: Preferences): void {
+  const locked = Object.entries(user.types ?? {})
+    .filter(([type, settings]) => isCritical(tenant, type) && Object.keys(settings).length > 0)
+    .map(([type]) => type);
+  if (locked.length === 0) return;
+  const problems = locked
+    .slice(0, MAX_REPORTED_PROBLEMS)
+    .map((type) => `${formatPath(['types', type])}: ${type} is critical for this tenant (locked)`);
+  if (locked.length > MAX_REPORTED_PROBLEMS) {
+    problems.push(`and ${locked.length - MAX_REPORTED_PROBLEMS} more`);
+  }
+  throw new BadRequestError(
+    `invalid preferences: ${problems.join('; ')}; a critical type cannot be muted or changed`,
+  );
+}
+
 export function preferencesView(user: Preferences, tenant: Preferences): PreferencesView {
-  const named = new Set([...Object.keys(tenant.types ?? {}), ...Object.keys(user.types ?? {})]);
+  const locked = tenant.critical ?? [];
+  const named = new Set([
+    ...Object.keys(tenant.types ?? {}),
+    ...Object.keys(user.types ?? {}),
+    ...locked,
+  ]);
   const types: Record<string, ChannelPreferences> = Object.create(null);
   for (const type of [...named].sort()) types[type] = resolveChannels(type, user, tenant);
   return {
     preferences: user,
     tenantDefaults: tenant,
     effective: { channels: resolveUntypedChannels(user, tenant), types },
+    locked: [...locked].sort(),
   };
 }

@@ -15,6 +15,7 @@ import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-cl
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
+import { DynamoSnoozeInbox } from '#adapters/dynamo-snooze-inbox';
 import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { verifierFromConfig } from '#adapters/jwt-verifier';
 import { logger } from '#adapters/powertools';
@@ -27,6 +28,7 @@ import {
 } from '#config/config';
 import { ENV } from '#config/env-names';
 import type { HttpRouteKey } from '#config/topology';
+import { DEFAULT_RETRY } from '#core/deliver';
 import {
   BadRequestError,
   ForbiddenError,
@@ -41,6 +43,7 @@ import type { Identity } from '#core/model';
 import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
 import { createPusher } from '#core/push';
+import { createSnoozeService, type SnoozeService } from '#core/snooze';
 import { createUserStateService, type UserStateService } from '#core/user-state-service';
 import {
   bearerTokenOf,
@@ -76,6 +79,7 @@ export interface HttpApiDeps {
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
   states: Pick<UserStateService, 'view' | 'change'>;
+  snooze: Pick<SnoozeService, 'snooze' | 'unsnooze'>;
 }
 
 type Route = (caller: Identity, event: HttpApiEvent) => Promise<unknown>;
@@ -137,7 +141,7 @@ async function callerOf(verifier: TokenVerifier, event: HttpApiEvent): Promise<I
 }
 
 export function makeHandler(deps: HttpApiDeps) {
-  const { verifier, inbox, preferences, states } = deps;
+  const { verifier, inbox, preferences, states, snooze } = deps;
   const routes = {
     'GET /notifications': (caller, event) => inbox.list(caller, listQueryOf(event)),
     'GET /notifications/unread-count': async (caller) => {
@@ -168,6 +172,10 @@ export function makeHandler(deps: HttpApiDeps) {
       // Not finished within one request: 202, and the client calls again with the cursor.
       return result.done ? result : new Answer(202, result);
     },
+    'POST /notifications/{id}/snooze': (caller, event) =>
+      snooze.snooze(caller, notificationIdOf(event), jsonBodyOf(event)),
+    'POST /notifications/{id}/unsnooze': (caller, event) =>
+      snooze.unsnooze(caller, notificationIdOf(event)),
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),
@@ -217,36 +225,46 @@ export const handler = wiredOnFirstCall(() => {
   const appState = new DynamoUserStateStore(doc, notificationsTable);
   const connections = new DynamoConnectionStore(doc, requireEnv(ENV.connectionsTable));
   const delivery = createSignedPostDelivery(requireEnv(ENV.callbackUrl), concurrency);
+  const limiter = createLimiter(concurrency);
   const onPushProblem = ({ what, error }: { what: string; error: unknown }) =>
     logger.warn('state push problem', { what, error });
+  const inbox = createInboxService({
+    inbox: owned,
+    appState,
+    connections,
+    delivery,
+    clock: systemClock,
+    limiter,
+    settings: { concurrency },
+    onPushProblem,
+  });
+  const pusher = createPusher({
+    connections,
+    delivery,
+    limiter,
+    clock: systemClock,
+    retry: DEFAULT_RETRY,
+    pruneConcurrency: concurrency,
+  });
   return makeHandler({
     verifier: verifierFromConfig(authConfig()),
-    inbox: createInboxService({
-      inbox: owned,
-      appState,
-      connections,
-      delivery,
-      clock: systemClock,
-      settings: { concurrency },
-      onPushProblem,
-    }),
+    inbox,
     states: createUserStateService({
       store: appState,
       counts: owned,
-      pusher: createPusher({
-        connections,
-        delivery,
-        limiter: createLimiter(concurrency),
-        clock: systemClock,
-        retry: DEFAULT_INBOX_SETTINGS.retry,
-        pruneConcurrency: concurrency,
-      }),
+      pusher,
       clock: systemClock,
       idempotencySeconds: idempotencySeconds(),
       onPushProblem,
     }),
     preferences: createPreferencesService({
       store: new DynamoPreferenceStore(doc, notificationsTable),
+    }),
+    snooze: createSnoozeService({
+      snoozes: new DynamoSnoozeInbox(doc, notificationsTable),
+      inbox,
+      pusher,
+      clock: systemClock,
     }),
   });
 });

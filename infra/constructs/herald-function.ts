@@ -26,7 +26,8 @@ export type HandlerName =
   | 'inbox-expiry'
   | 'connection-sweep'
   | 'cut-off'
-  | 'ses-feedback';
+  | 'ses-feedback'
+  | 'snooze-sweep';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

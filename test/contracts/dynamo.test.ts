@@ -13,6 +13,7 @@ import { DynamoMailLog } from '#adapters/dynamo-mail-log';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
+import { DynamoSnoozeListing, DynamoSweepWatermark } from '#adapters/dynamo-snooze-listing';
 import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
 import { changeLogContract } from './change-log.contract';
@@ -26,6 +27,7 @@ import { EXPIRES_AT } from './notifications';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { snoozeListingContract } from './snooze-listing.contract';
 import { userStateStoreContract } from './user-state-store.contract';
 
 let local: DynamoLocal;
@@ -69,4 +71,8 @@ describe('the DynamoDB adapters', () => {
   userStateStoreContract(() => new DynamoUserStateStore(local.doc, notifications()));
   directoryContract(() => new DynamoDirectory(local.doc, notifications()));
   mailLogContract(() => new DynamoMailLog(local.doc, notifications()));
+  snoozeListingContract(() => ({
+    listing: new DynamoSnoozeListing(local.doc, notifications()),
+    watermark: new DynamoSweepWatermark(local.doc, notifications()),
+  }));
 });

@@ -14,6 +14,8 @@ import {
   FakeMailLog,
   FakePreferenceStore,
   FakeReplaySource,
+  FakeSnoozeListing,
+  FakeSweepWatermark,
   FakeUserStateStore,
 } from '#test/support/fakes';
 import { changeLogContract } from './change-log.contract';
@@ -26,6 +28,7 @@ import { mailLogContract } from './mail-log.contract';
 import { ownerInboxContract } from './owner-inbox.contract';
 import { preferenceStoreContract } from './preference-store.contract';
 import { replaySourceContract } from './replay-source.contract';
+import { snoozeListingContract } from './snooze-listing.contract';
 import { userStateStoreContract } from './user-state-store.contract';
 
 describe('the fakes', () => {
@@ -55,4 +58,8 @@ describe('the fakes', () => {
   directoryContract(() => new FakeDirectory());
   mailLogContract(() => new FakeMailLog());
   userStateStoreContract(() => new FakeUserStateStore());
+  snoozeListingContract(() => ({
+    listing: new FakeSnoozeListing(),
+    watermark: new FakeSweepWatermark(),
+  }));
 });

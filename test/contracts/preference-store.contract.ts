@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PreferenceStore } from '#core/ports';
-import { parsePreferences, resolveChannels } from '#core/preferences';
+import { parsePreferences, parseTenantDefaults, resolveChannels } from '#core/preferences';
 import { unique } from './names';
 
 export function preferenceStoreContract(make: () => PreferenceStore): void {
@@ -45,6 +45,20 @@ export function preferenceStoreContract(make: () => PreferenceStore): void {
       expect(await store.tenantDefaults(other)).toBeUndefined();
       expect(await store.user(tenant, 'alice')).toBeUndefined();
       expect(await store.user(other, 'alice')).toEqual(mine);
+    });
+
+    it("keeps a tenant's critical types, read one by one and many at once", async () => {
+      const locking = parseTenantDefaults({
+        channels: { email: 'offline' },
+        critical: ['security.alert', 'billing.failed'],
+      });
+      await store.putTenantDefaults(tenant, locking);
+
+      expect(await store.tenantDefaults(tenant)).toEqual({
+        channels: { email: 'offline' },
+        critical: ['billing.failed', 'security.alert'],
+      });
+      expect(await store.many([{ tenant }])).toEqual([locking]);
     });
 
     it('reads many at once, users and tenants mixed, duplicates too, in the order asked', async () => {

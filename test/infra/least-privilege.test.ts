@@ -159,6 +159,20 @@ const EXPECTED: Record<string, string[]> = {
     ...manage('DELETE'),
     ...base('ConnectionLifetimeCutOff'),
   ],
+  // The snooze wake-up: reads a minute of its listing and the watermark, wakes rows (Update),
+  // counts through the index; puts and deletes listing items only (partition `Z#…`).
+  SnoozeFunction: [
+    ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
+    ...dynamo(NOTIFICATIONS, 'GetItem', 'Query', 'UpdateItem'),
+    ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
+    ...['DeleteItem', 'PutItem'].map(
+      (action) =>
+        `dynamodb:${action} ${NOTIFICATIONS} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["Z#*"]}}`,
+    ),
+    ...manage('POST', 'DELETE'),
+    ...base('SnoozeFunction'),
+  ],
   // One PutItem per suppressed address.
   SesFunction: [...dynamo(NOTIFICATIONS, 'PutItem'), ...base('SesFunction')],
   // Not a function's: EventBridge's rules publish envelopes to the (encrypted) topic.
@@ -223,6 +237,7 @@ describe('least privilege', () => {
         'InboxExpiryFunction',
         'ConnectionLifetimeSweep',
         'ConnectionLifetimeCutOff',
+        'SnoozeFunction',
       ].sort(),
     );
   });

@@ -185,8 +185,12 @@ export async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]):
 }
 
 /** The event ids in the first 100 items of `userId`'s inbox, newest first. */
-export async function inboxEventIds(e2e: E2e, userId: string): Promise<string[]> {
-  const page = (await e2e.getJson('/notifications?limit=100', userId)) as {
+export async function inboxEventIds(
+  e2e: E2e,
+  userId: string,
+  claims?: TokenClaims,
+): Promise<string[]> {
+  const page = (await e2e.getJson('/notifications?limit=100', userId, claims)) as {
     items: Array<{ eventId: string }>;
   };
   return page.items.map((item) => item.eventId);

@@ -20,4 +20,5 @@ export { FakePreferenceStore } from './fakes/preference-store';
 export { FakeContinuations, FakeDeadLetters } from './fakes/queues';
 export { recipientKey } from './fakes/recipients';
 export { FakeReplaySource } from './fakes/replay-source';
+export { FakeSnoozeInbox, FakeSnoozeListing, FakeSweepWatermark } from './fakes/snooze';
 export { FakeUserStateStore } from './fakes/user-state-store';

@@ -269,6 +269,20 @@ export class HeraldMonitoring extends Construct {
       rejected: [fanOut(METRIC.messagesRejected), email(METRIC.messagesRejected)],
     });
   }
+
+  /**
+   * The snooze wake-up: how far its watermark lags behind now. It catches up by itself; an
+   * alarm says snoozes are coming back late (a failing or throttled function: see its own).
+   */
+  watchSnoozeBacklog(handlerName: string): void {
+    this.alarm('SnoozeBacklog', {
+      metric: heraldMetric(METRIC.snoozeBacklogMinutes, handlerName, 'Maximum'),
+      threshold: THRESHOLDS.snoozeBacklogMinutes,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      description: `Snooze wake-up: its watermark is ${THRESHOLDS.snoozeBacklogMinutes} minutes or more behind; snoozed notifications come back late`,
+    });
+  }
 }
 
 /** One of Herald's EMF metrics, with the `service` dimension Powertools gives it. */

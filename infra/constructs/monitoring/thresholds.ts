@@ -17,4 +17,9 @@ export const THRESHOLDS = {
   sesComplaintRate: 0.0008,
   /** `@connections` posts throttled (429) in five minutes; retries absorb a few. */
   connectionsThrottled: 50,
+  /**
+   * Minutes the snooze wake-up's watermark may lag behind now: a run reads up to the minute
+   * before its own, so 2 is normal; past this, snoozes come back late (nothing is lost).
+   */
+  snoozeBacklogMinutes: 10,
 } as const;

@@ -173,6 +173,7 @@ describe('createPreferencesService', () => {
       preferences: {},
       tenantDefaults: {},
       effective: { channels: { inapp: true, email: 'always' }, types: {} },
+      locked: [],
     });
   });
 
@@ -197,6 +198,7 @@ describe('createPreferencesService', () => {
           'invoice.ready': { inapp: true, email: 'always' },
         },
       },
+      locked: [],
     });
   });
 

@@ -11,6 +11,7 @@ import { notificationId } from '#core/notification-id';
 import type { TokenVerifier } from '#core/ports';
 import { createPreferencesService } from '#core/preferences';
 import { createPusher } from '#core/push';
+import { createSnoozeService } from '#core/snooze';
 import { createUserStateService } from '#core/user-state-service';
 import {
   type HttpApiDeps,
@@ -25,6 +26,7 @@ import {
   FakeDelivery,
   FakeInbox,
   FakePreferenceStore,
+  FakeSnoozeInbox,
   FakeUserStateStore,
 } from '#test/support/fakes';
 import { OTHER_SECRET, secretBytes, signHs256, unsecuredToken } from '#test/support/tokens';
@@ -123,9 +125,12 @@ function setup(overrides: Partial<HttpApiDeps> = {}) {
   const delivery = new FakeDelivery();
   const store = new FakePreferenceStore();
   const states = new FakeUserStateStore();
+  const clock = new FakeClock(NOW);
+  const service = createInboxService({ inbox, connections, delivery, clock });
+  const snoozes = new FakeSnoozeInbox(inbox);
   const handler = makeHandler({
     verifier,
-    inbox: createInboxService({ inbox, connections, delivery, clock: new FakeClock(NOW) }),
+    inbox: service,
     preferences: createPreferencesService({ store }),
     states: createUserStateService({
       store: states,
@@ -134,12 +139,25 @@ function setup(overrides: Partial<HttpApiDeps> = {}) {
         connections,
         delivery,
         limiter: createLimiter(4),
-        clock: new FakeClock(NOW),
+        clock,
         retry: DEFAULT_RETRY,
         pruneConcurrency: 4,
       }),
-      clock: new FakeClock(NOW),
+      clock,
       idempotencySeconds: 3600,
+    }),
+    snooze: createSnoozeService({
+      snoozes,
+      inbox: service,
+      pusher: createPusher({
+        connections,
+        delivery,
+        limiter: createLimiter(4),
+        clock,
+        retry: DEFAULT_RETRY,
+        pruneConcurrency: 4,
+      }),
+      clock,
     }),
     ...overrides,
   });
@@ -150,7 +168,7 @@ function setup(overrides: Partial<HttpApiDeps> = {}) {
     for (const each of notes) await inbox.store(recipient, each);
     return notes;
   };
-  return { inbox, connections, delivery, store, call, stored };
+  return { inbox, connections, delivery, store, snoozes, call, stored };
 }
 
 function bodyOf(result: HttpApiResult): Record<string, unknown> {
@@ -314,6 +332,76 @@ describe('preferences routes', () => {
   });
 });
 
+describe('snooze routes', () => {
+  it('snoozes out of the list and counts, and unsnoozes back, pushing it again', async () => {
+    const { call, stored, connections, delivery } = setup();
+    const [a, b] = await stored('alice', 'acme', 2);
+    if (!a || !b) throw new Error('two notifications expected');
+    await connections.put(
+      {
+        connectionId: 'c1',
+        tenant: 'acme',
+        userId: 'alice',
+        topicPatterns: [],
+        topics: [],
+        connectedAt: NOW,
+      },
+      NOW / 1000 + 3600,
+    );
+    const id = { pathParameters: { id: a.id } };
+    const until = '2026-11-23T14:00:00+01:00';
+
+    const snoozed = await call(
+      apiEvent('POST /notifications/{id}/snooze', { ...id, body: JSON.stringify({ until }) }),
+    );
+    expect(snoozed.statusCode).toBe(200);
+    expect(bodyOf(snoozed)).toEqual({
+      snoozedUntil: '2026-11-23T13:00:00.000Z',
+      unread: 1,
+      unseen: 1,
+    });
+    const listed = bodyOf(await call(apiEvent('GET /notifications')));
+    expect((listed.items as Notification[]).map((n) => n.id)).toEqual([b.id]);
+
+    const back = await call(apiEvent('POST /notifications/{id}/unsnooze', id));
+    expect(bodyOf(back)).toEqual({ unread: 2, unseen: 2 });
+    const frames = delivery.posts.map((post) => JSON.parse(post.data).type);
+    expect(frames).toEqual(['state', 'notification', 'state']);
+  });
+
+  it('refuses a bad until with 400 naming the rule, and an unknown id with 404', async () => {
+    const { call, stored } = setup();
+    const [a] = await stored();
+    const id = { pathParameters: { id: a?.id ?? '' } };
+    const body = (until: unknown) => JSON.stringify({ until });
+    const past = await expectError(
+      call(
+        apiEvent('POST /notifications/{id}/snooze', { ...id, body: body('2026-11-23T11:00:00Z') }),
+      ),
+      400,
+      'bad_request',
+    );
+    expect(past.error).toMatchObject({ message: 'until must be in the future' });
+    await expectError(
+      call(apiEvent('POST /notifications/{id}/snooze', { ...id, body: '{"until":5}' })),
+      400,
+      'bad_request',
+    );
+    const other = { pathParameters: { id: note().id } };
+    await expectError(
+      call(
+        apiEvent('POST /notifications/{id}/snooze', {
+          ...other,
+          body: body('2026-11-24T09:00:00Z'),
+        }),
+      ),
+      404,
+      'not_found',
+    );
+    await expectError(call(apiEvent('POST /notifications/{id}/unsnooze', other)), 404, 'not_found');
+  });
+});
+
 describe('every route', () => {
   it('serves exactly the routes the topology declares', async () => {
     const { call, inbox } = setup();
@@ -322,6 +410,7 @@ describe('every route', () => {
       'POST /notifications/{id}/interact': '{"action":0}',
       'POST /notifications/counts': '{"filters":{"all":{}}}',
       'POST /notifications/bulk': '{"action":"seen"}',
+      'POST /notifications/{id}/snooze': '{"until":"2026-11-24T09:00:00Z"}',
     };
     let path = { pathParameters: { id: '' } };
     for (const routeKey of TOPOLOGY.httpRoutes) {

@@ -89,8 +89,8 @@ describe('alarms', () => {
     const functions = h.template.findResources('AWS::Lambda::Function');
     const ids = Object.keys(functions);
     // connect, disconnect, message, authorizer, fan-out, email, http-api, http-authorizer,
-    // inbox-expiry, connection-sweep, cut-off, ses-feedback
-    expect(ids.length).toBe(12);
+    // inbox-expiry, connection-sweep, cut-off, ses-feedback, snooze-sweep
+    expect(ids.length).toBe(13);
     for (const id of ids) {
       const name = { Ref: id };
       expect(alarmsOn('Errors', { FunctionName: name })).toHaveLength(1);

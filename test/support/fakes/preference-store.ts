@@ -53,6 +53,7 @@ function copy(preferences: Preferences | undefined): Preferences | undefined {
       ]),
     );
   }
+  if (preferences.critical !== undefined) copied.critical = [...preferences.critical];
   return copied;
 }
 
