@@ -9,6 +9,7 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoSnoozeInbox } from '#adapters/dynamo-snooze-inbox';
 import { DynamoSnoozeListing, DynamoSweepWatermark } from '#adapters/dynamo-snooze-listing';
+import { DynamoUserStateStore } from '#adapters/dynamo-user-state';
 import { logger, metrics } from '#adapters/powertools';
 import { deliveryConcurrency, requireEnv, wiredOnFirstCall } from '#config/config';
 import { ENV } from '#config/env-names';
@@ -70,6 +71,8 @@ export function wireSnoozeSweep(clock: Clock) {
   });
   const inbox = createInboxService({
     inbox: new DynamoOwnerInbox(doc, notificationsTable),
+    // The state frame a wake sends carries the app's keys too.
+    appState: new DynamoUserStateStore(doc, notificationsTable),
     connections,
     delivery,
     clock: systemClock,
