@@ -5,7 +5,7 @@
  * the list from the HTTP API. Talks to the launcher's `/dev/*` endpoints and HTTP API on
  * the same origin and to the WebSocket gateway through HeraldClient.
  */
-import { type ConnectionEvent, HeraldClient, type Notification } from '#client/herald-client';
+import { type ConnectionEvent, HeraldClient, type Notification } from '../herald-client';
 
 interface DevConfig {
   websocketUrl: string;
