@@ -59,7 +59,7 @@ export function renderRow(item: InboxNotification, actions: RowActions): HTMLEle
 
   row.addEventListener('click', (event) => {
     // The controls act on their own; a click anywhere else opens (marks read).
-    if ((event.target as HTMLElement).closest('.controls') !== null) return;
+    if ((event.target as HTMLElement).closest('button, select, a, input') !== null) return;
     actions.open(item);
   });
   row.addEventListener('keydown', (event) => {
