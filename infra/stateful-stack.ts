@@ -50,7 +50,7 @@ export class StatefulStack extends Stack implements HeraldData {
     this.connections = new HeraldTable(this, 'Connections', { name: 'connections' });
     this.notifications = new HeraldTable(this, 'Notifications', {
       name: 'notifications',
-      unreadIndex: true,
+      inboxIndexes: true,
       oldImageStream: true,
     });
 

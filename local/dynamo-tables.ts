@@ -13,8 +13,8 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { INBOX_INDEX_LIST, INBOX_INDEX_PROJECTION } from '#config/inbox-indexes';
 import { TABLE_KEYS } from '#config/topology';
-import { UNREAD_INDEX } from '#config/unread-index';
 
 export interface TableNames {
   connections: string;
@@ -27,14 +27,14 @@ const ACTIVE_TIMEOUT_SECONDS = 60;
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   await Promise.all([
     createTable(client, names.connections),
-    createTable(client, names.notifications, { unreadIndex: true }),
+    createTable(client, names.notifications, { inboxIndexes: true }),
   ]);
 }
 
 async function createTable(
   client: DynamoDBClient,
   tableName: string,
-  options: { unreadIndex?: boolean } = {},
+  options: { inboxIndexes?: boolean } = {},
 ): Promise<void> {
   if (!(await tableExists(client, tableName))) {
     try {
@@ -45,15 +45,18 @@ async function createTable(
           AttributeDefinitions: [
             { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
             { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-            ...(options.unreadIndex
-              ? [{ AttributeName: UNREAD_INDEX.sortKey, AttributeType: 'S' as const }]
+            ...(options.inboxIndexes
+              ? INBOX_INDEX_LIST.map((index) => ({
+                  AttributeName: index.sortKey,
+                  AttributeType: 'S' as const,
+                }))
               : []),
           ],
           KeySchema: [
             { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
           ],
-          ...(options.unreadIndex ? { LocalSecondaryIndexes: [unreadIndex()] } : {}),
+          ...(options.inboxIndexes ? { LocalSecondaryIndexes: inboxIndexes() } : {}),
         }),
       );
     } catch (error) {
@@ -69,19 +72,19 @@ async function createTable(
   await enableTimeToLive(client, tableName);
 }
 
-/** The sparse unread index, as `infra/constructs/herald-table.ts` deploys it. */
-function unreadIndex() {
-  return {
-    IndexName: UNREAD_INDEX.name,
+/** The sparse inbox indexes, as `infra/constructs/herald-table.ts` deploys them. */
+function inboxIndexes() {
+  return INBOX_INDEX_LIST.map((index) => ({
+    IndexName: index.name,
     KeySchema: [
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: UNREAD_INDEX.sortKey, KeyType: 'RANGE' as const },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
     ],
     Projection: {
       ProjectionType: 'INCLUDE' as const,
-      NonKeyAttributes: [TABLE_KEYS.ttlAttribute],
+      NonKeyAttributes: [...INBOX_INDEX_PROJECTION],
     },
-  };
+  }));
 }
 
 async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {

@@ -29,8 +29,9 @@ export interface ExpiredOwner extends Owner {
 }
 
 /**
- * The users (each once, in stream order) whose unread notification the TTL removed in these
- * records. A read one, a topic's history, or any other item moves no count.
+ * The users (each once, in stream order) whose unread or unseen notification the TTL
+ * removed in these records. A read and seen one, a topic's history, or any other item
+ * moves no count.
  */
 export function ownersOfExpiredUnread(records: DynamoDBRecord[]): ExpiredOwner[] {
   const owners = new Map<string, ExpiredOwner>();
@@ -39,7 +40,9 @@ export function ownersOfExpiredUnread(records: DynamoDBRecord[]): ExpiredOwner[]
     const pk = record.dynamodb?.Keys?.pk?.S;
     const sk = record.dynamodb?.Keys?.sk?.S;
     if (pk === undefined || !sk?.startsWith(NOTIFICATION_PREFIX)) continue;
-    if (record.dynamodb?.OldImage?.read?.BOOL !== false) continue;
+    const old = record.dynamodb?.OldImage;
+    // Counted as unread or unseen (or both) until it went.
+    if (old?.read?.BOOL !== false && old?.seen?.BOOL !== false) continue;
     const owner = ownerOfPartition(pk);
     if (owner && !owners.has(pk)) {
       owners.set(pk, { ...owner, firstSequenceNumber: record.dynamodb?.SequenceNumber });

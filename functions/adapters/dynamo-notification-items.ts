@@ -9,8 +9,9 @@
  * redelivery or re-publish of a deleted notification is recognised at no request of its
  * own, for as long as the row would have been kept; every reader skips it.
  */
-import { UNREAD_INDEX } from '#config/unread-index';
-import type { Notification, Recipient } from '#core/model';
+import { INBOX_INDEX_LIST } from '#config/inbox-indexes';
+import type { Notification, NotificationAction, Recipient } from '#core/model';
+import { flagsOf, indexKeysOf } from './dynamo-inbox-flags';
 import { type ItemKey, notificationSortKey, recipientPartition } from './dynamo-keys';
 
 export function notificationKey(recipient: Recipient, id: string): ItemKey {
@@ -19,10 +20,11 @@ export function notificationKey(recipient: Recipient, id: string): ItemKey {
 
 /**
  * The one mapping from a `Notification` to its item. A topic's history has no read
- * state, since it belongs to no single user.
+ * state (nor seen, archived, ...), since it belongs to no single user.
  */
 export function toItem(recipient: Recipient, notification: Notification): Record<string, unknown> {
-  const { id, eventId, type, title, body, data, url, topic, createdAt, read } = notification;
+  const { id, eventId, type, title, body, data, url, topic, createdAt, tags, actions } =
+    notification;
   const item: Record<string, unknown> = {
     id,
     eventId,
@@ -33,11 +35,20 @@ export function toItem(recipient: Recipient, notification: Notification): Record
     url,
     topic,
     createdAt,
+    tags,
+    actions,
   };
-  if (recipient.kind === 'user') item.read = read;
-  // An unread row is in the unread index from the very write that files it: nothing to count later.
-  if (recipient.kind === 'user' && !read) item[UNREAD_INDEX.sortKey] = notificationSortKey(id);
-  return item;
+  if (recipient.kind !== 'user') return item;
+  const flags = flagsOf(notification as unknown as Record<string, unknown>);
+  Object.assign(item, {
+    read: flags.read,
+    seen: flags.seen,
+    archived: flags.archived,
+    interacted: flags.interacted,
+    snoozedUntil: flags.snoozedUntil,
+  });
+  // A row is in its indexes from the very write that files it: nothing to count later.
+  return Object.assign(item, indexKeysOf(flags, notificationSortKey(id)));
 }
 
 /**
@@ -63,8 +74,14 @@ export const NOTIFICATION_ATTRIBUTES = [
   'url',
   'topic',
   'createdAt',
+  'tags',
+  'actions',
   'read',
-  UNREAD_INDEX.sortKey,
+  'seen',
+  'archived',
+  'interacted',
+  'snoozedUntil',
+  ...INBOX_INDEX_LIST.map((index) => index.sortKey),
   STORED_AT,
 ] as const;
 
@@ -80,13 +97,21 @@ export function fromItem(item: Record<string, unknown>): Notification {
     eventId: String(item.eventId),
     type: String(item.type),
     createdAt: String(item.createdAt),
-    read: item.read === true,
+    ...flagsOf(item),
   };
   if (typeof item.title === 'string') notification.title = item.title;
   if (typeof item.body === 'string') notification.body = item.body;
   if (isObject(item.data)) notification.data = item.data;
   if (typeof item.url === 'string') notification.url = item.url;
   if (typeof item.topic === 'string') notification.topic = item.topic;
+  if (Array.isArray(item.tags) && item.tags.length > 0) notification.tags = item.tags.map(String);
+  if (Array.isArray(item.actions) && item.actions.length > 0) {
+    notification.actions = item.actions
+      .filter(isObject)
+      .map(
+        (action): NotificationAction => ({ label: String(action.label), url: String(action.url) }),
+      );
+  }
   return notification;
 }
 

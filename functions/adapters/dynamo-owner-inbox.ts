@@ -1,67 +1,62 @@
 /**
  * `OwnerInbox` over the notifications table: a user's own view of what the fan-out filed
- * (`U#{tenant}#{userId}` / `N#{id}`, or a topic's history), newest first, with read state
- * and deletion. Ids sort by time, so a partition read backwards is newest first.
+ * (`U#{tenant}#{userId}` / `N#{id}`, or a topic's history), newest first, with its flags
+ * (read, seen, archived, interacted) and deletion. Ids sort by time, so a partition read
+ * backwards is newest first.
  *
- * The unread count is not kept anywhere: it is a consistent Query of the table's sparse
- * unread index, which DynamoDB updates in the same write as the row (see
- * `functions/config/unread-index.ts`). So it equals the unread rows at every moment,
+ * No count is kept anywhere: each is a consistent Query COUNT of one of the table's sparse
+ * indexes, which DynamoDB updates in the same write as the row (see
+ * `functions/config/inbox-indexes.ts`, and `dynamo-flag-update.ts` for how a change keeps a
+ * row's index keys equal to its flags). So the counts equal the rows at every moment,
  * whatever removed a row (TTL, a crash between writes, a concurrent mark): there is no
  * second write to lose. A row whose `expiresAt` has passed is gone for every reader here,
  * as it will be once DynamoDB's TTL deletes it; so is a deleted one's tombstone.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { TABLE_KEYS } from '#config/topology';
-import { UNREAD_INDEX } from '#config/unread-index';
-import type { Notification, Page, Recipient } from '#core/model';
-import type { InboxChange, InboxQuery, OwnerInbox } from '#core/ports';
+import type { InboxIndexName } from '#config/inbox-indexes';
+import type { InboxCounts, Notification, Page, Recipient } from '#core/model';
+import type { FlagChange, InboxChange, InboxQuery, OwnerInbox } from '#core/ports';
+import { type FlagOutcome, FlagWriter, type Transition } from './dynamo-flag-update';
+import { countDeltas, type Flags, flagsOf } from './dynamo-inbox-flags';
+import { InboxLister } from './dynamo-inbox-list';
 import { InboxRetry, type InboxRetryOptions } from './dynamo-inbox-retry';
-import {
-  decodeCursor,
-  encodeCursor,
-  epochSeconds,
-  type ItemKey,
-  NOTIFICATION_PREFIX,
-  notificationSortKey,
-  recipientPartition,
-  userPartition,
-} from './dynamo-keys';
+import { epochSeconds, notificationSortKey, userPartition } from './dynamo-keys';
 import { fromItem, NOTIFICATION_ATTRIBUTES } from './dynamo-notification-items';
 import {
+  type IndexKey,
   isShown,
-  LIVE_CONDITION,
   SHOWN_CONDITION,
   SHOWN_NAMES,
-  UnreadIndex,
-  type UnreadIndexKey,
+  SparseIndex,
 } from './dynamo-unread-index';
+
+export { MAX_LIST_ROUNDS, SCAN_PAGE } from './dynamo-inbox-list';
 
 /** Flag flips (one conditional UpdateItem each) in flight at once for one mark. */
 export const FLIPS_IN_FLIGHT = 25;
-/** Items an unread-only query evaluates per request (the filter runs after). */
-export const SCAN_PAGE = 200;
-/** Queries one page may cost before it answers short, with a cursor. */
-export const MAX_LIST_ROUNDS = 5;
 
 export interface OwnerInboxOptions extends InboxRetryOptions {
   /** The clock expiry is judged by (ms); the system clock unless a test fixes it. */
   now?: () => number;
 }
 
-/** What one conditional flip or delete found. */
-type Flip = 'flipped' | 'unchanged' | 'missing';
+/** What each single-notification change makes of the flags. */
+export const TRANSITIONS: Record<FlagChange | 'read' | 'unread', Transition> = {
+  read: (flags) => ({ ...flags, read: true }),
+  unread: (flags) => ({ ...flags, read: false }),
+  seen: (flags) => ({ ...flags, seen: true }),
+  archive: (flags) => ({ ...flags, archived: true }),
+  unarchive: (flags) => ({ ...flags, archived: false }),
+  interact: (flags) => ({ ...flags, interacted: true, read: true, seen: true }),
+};
 
 export class DynamoOwnerInbox implements OwnerInbox {
   private readonly retry: InboxRetry;
-  private readonly unread: UnreadIndex;
+  private readonly indexes: Record<'unread' | 'unseen', SparseIndex>;
+  private readonly writer: FlagWriter;
+  private readonly lister: InboxLister;
   private readonly now: () => number;
 
   constructor(
@@ -70,59 +65,23 @@ export class DynamoOwnerInbox implements OwnerInbox {
     options: OwnerInboxOptions = {},
   ) {
     this.retry = new InboxRetry(options);
-    this.unread = new UnreadIndex(documentClient, tableName);
     this.now = options.now ?? Date.now;
+    this.indexes = {
+      unread: new SparseIndex(documentClient, tableName, 'unread'),
+      unseen: new SparseIndex(documentClient, tableName, 'unseen'),
+    };
+    this.writer = new FlagWriter(documentClient, tableName, this.retry, this.now);
+    this.lister = new InboxLister(documentClient, tableName, this.retry, this.now);
   }
 
   /**
-   * One page of the recipient's notifications, newest first. The cursor is the key of the
-   * last item returned, so inserts (newer ids, ahead of it) never shift a later page: a
-   * listing neither skips nor repeats. Unread-only pages (and pages past expired rows)
-   * filter after DynamoDB's limit, so they read on until full, or answer short (with a
-   * cursor) after a few requests.
+   * One page of the recipient's notifications, newest first: a user's default list hides
+   * archived and snoozed ones (it reads the `visible` index), unread-only reads `unread`.
    */
-  async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
-    const pk = recipientPartition(recipient);
-    const unreadOnly = query.unreadOnly === true && recipient.kind === 'user';
-    let start = decodeCursor(query.cursor, { pk, skPrefix: NOTIFICATION_PREFIX });
-    const items: Record<string, unknown>[] = [];
-    let truncated = false;
-    for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
-      const page: QueryCommandOutput = await this.documentClient.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          // Tombstones are read and dropped here: a few bytes each, so they cost little.
-          FilterExpression: unreadOnly ? `#read = :false AND ${SHOWN_CONDITION}` : SHOWN_CONDITION,
-          ExpressionAttributeNames: {
-            ...SHOWN_NAMES,
-            ...(unreadOnly ? { '#read': 'read' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':pk': pk,
-            ':prefix': NOTIFICATION_PREFIX,
-            ':now': epochSeconds(this.now()),
-            ...(unreadOnly ? { ':false': false } : {}),
-          },
-          ScanIndexForward: false,
-          Limit: unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const found = page.Items ?? [];
-      const room = query.limit - items.length;
-      items.push(...found.slice(0, room));
-      truncated = found.length > room;
-      start = page.LastEvaluatedKey as ItemKey | undefined;
-      if (items.length >= query.limit || start === undefined) break;
-    }
-    const last = items.at(-1);
-    const more = truncated || start !== undefined;
-    const resumeFrom: ItemKey | undefined =
-      items.length >= query.limit && last !== undefined ? { pk, sk: String(last.sk) } : start;
-    const cursor = more && resumeFrom ? encodeCursor({ ...resumeFrom }) : undefined;
-    const notifications = items.map(fromItem);
-    return cursor === undefined ? { items: notifications } : { items: notifications, cursor };
+  list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
+    if (recipient.kind !== 'user') return this.lister.list(recipient, query, {});
+    const index: InboxIndexName = query.unreadOnly === true ? 'unread' : 'visible';
+    return this.lister.list(recipient, query, { index });
   }
 
   async get(tenant: string, userId: string, id: string): Promise<Notification | undefined> {
@@ -138,143 +97,146 @@ export class DynamoOwnerInbox implements OwnerInbox {
 
   /** The user's unread notifications, counted: 0 before anything was stored for them. */
   unreadCount(tenant: string, userId: string): Promise<number> {
-    return this.unread.count(userPartition(tenant, userId), this.now());
+    return this.indexes.unread.count(userPartition(tenant, userId), this.now());
   }
 
-  async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
-    return this.markEachRead(userPartition(tenant, userId), [...new Set(ids)]);
+  async counts(tenant: string, userId: string): Promise<InboxCounts> {
+    const pk = userPartition(tenant, userId);
+    const [unread, unseen] = await Promise.all([
+      this.indexes.unread.count(pk, this.now()),
+      this.indexes.unseen.count(pk, this.now()),
+    ]);
+    return { unread, unseen };
   }
 
-  async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
-    const sk = notificationSortKey(id);
-    const outcome = await this.conditionally(() =>
-      this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userPartition(tenant, userId), sk },
-          UpdateExpression: 'SET #read = :false, #unreadKey = :sk',
-          // attribute_exists: an update must never create a notification that was deleted.
-          ConditionExpression: `attribute_exists(pk) AND #read = :true AND ${LIVE_CONDITION}`,
-          ExpressionAttributeNames: this.flagNames(),
-          ExpressionAttributeValues: {
-            ':true': true,
-            ':false': false,
-            ':sk': sk,
-            ':now': epochSeconds(this.now()),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
+  markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
+    const pk = userPartition(tenant, userId);
+    return this.applyEach(
+      pk,
+      [...new Set(ids)].map((id) => ({ id })),
+      TRANSITIONS.read,
     );
-    return outcome === 'missing'
-      ? { missing: [id], unreadDelta: 0 }
-      : { missing: [], unreadDelta: outcome === 'flipped' ? 1 : 0 };
+  }
+
+  markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
+    return this.applyEach(userPartition(tenant, userId), [{ id }], TRANSITIONS.unread);
+  }
+
+  change(tenant: string, userId: string, id: string, change: FlagChange): Promise<InboxChange> {
+    return this.applyEach(userPartition(tenant, userId), [{ id }], TRANSITIONS[change]);
   }
 
   /**
    * Marks every unread notification read, newest first, a page of the unread index at a
-   * time: it reads only unread rows, however long the read history. One stored meanwhile
-   * may or may not be marked; either way the count stays the unread rows.
+   * time: it reads only unread rows (with their flags, so no row is read before its
+   * write), however long the read history. One stored meanwhile may or may not be marked;
+   * either way the count stays the unread rows.
    */
-  async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
-    const pk = userPartition(tenant, userId);
-    let unreadDelta = 0;
-    let start: UnreadIndexKey | undefined;
-    do {
-      const { ids, next } = await this.unread.ids(pk, this.now(), start);
-      unreadDelta += (await this.markEachRead(pk, ids)).unreadDelta;
-      start = next;
-    } while (start !== undefined);
-    return { missing: [], unreadDelta };
+  markAllRead(tenant: string, userId: string): Promise<InboxChange> {
+    return this.applyToIndex(userPartition(tenant, userId), 'unread', TRANSITIONS.read);
+  }
+
+  /** Marks every unseen notification seen, as `markAllRead` does, over the unseen index. */
+  markAllSeen(tenant: string, userId: string): Promise<InboxChange> {
+    return this.applyToIndex(userPartition(tenant, userId), 'unseen', TRANSITIONS.seen);
   }
 
   /**
    * Replaces the row by its tombstone (see `dynamo-notification-items.ts`) in one
-   * UpdateItem, billed as the delete was: the unread index loses it in the same write, and
+   * UpdateItem, billed as the delete was: every index loses it in the same write, and
    * a redelivery of it finds the key taken. A second delete finds the tombstone: missing.
    */
   async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
-    let wasUnread = false;
     const dropped = Object.fromEntries(NOTIFICATION_ATTRIBUTES.map((name, i) => [`#a${i}`, name]));
-    const outcome = await this.conditionally(async () => {
-      const { Attributes } = await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userPartition(tenant, userId), sk: notificationSortKey(id) },
-          UpdateExpression: `SET #deleted = :true REMOVE ${Object.keys(dropped).join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND ${SHOWN_CONDITION}`,
-          ExpressionAttributeNames: { ...SHOWN_NAMES, ...dropped },
-          ExpressionAttributeValues: { ':true': true, ':now': epochSeconds(this.now()) },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      wasUnread = Attributes?.read === false;
-    });
-    return outcome === 'missing'
-      ? { missing: [id], unreadDelta: 0 }
-      : { missing: [], unreadDelta: wasUnread ? -1 : 0 };
-  }
-
-  /** Flips each of these read if it is unread, FLIPS_IN_FLIGHT at a time. */
-  private async markEachRead(pk: string, ids: string[]): Promise<InboxChange> {
-    const missing: string[] = [];
-    let marked = 0;
-    for (let i = 0; i < ids.length; i += FLIPS_IN_FLIGHT) {
-      const chunk = ids.slice(i, i + FLIPS_IN_FLIGHT);
-      const outcomes = await Promise.all(chunk.map((id) => this.flipRead(pk, id)));
-      outcomes.forEach((outcome, j) => {
-        if (outcome === 'flipped') marked++;
-        else if (outcome === 'missing') missing.push(chunk[j] ?? '');
-      });
-    }
-    return { missing, unreadDelta: marked > 0 ? -marked : 0 };
-  }
-
-  /** One notification read, and so out of the unread index, if it is unread now. */
-  private flipRead(pk: string, id: string): Promise<Flip> {
-    return this.conditionally(() =>
-      this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk, sk: notificationSortKey(id) },
-          UpdateExpression: 'SET #read = :true REMOVE #unreadKey',
-          ConditionExpression: `#read = :false AND ${LIVE_CONDITION}`,
-          ExpressionAttributeNames: this.flagNames(),
-          ExpressionAttributeValues: {
-            ':true': true,
-            ':false': false,
-            ':now': epochSeconds(this.now()),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Runs one conditional write: 'flipped' when it went through; when its condition failed,
-   * 'missing' if the row is not there (or expired), else 'unchanged' (its flag already was
-   * what the write wanted). Each write names the flag it expects, so of concurrent
-   * duplicates exactly one goes through.
-   */
-  private async conditionally(write: () => Promise<unknown>): Promise<Flip> {
     try {
-      await this.retry.onConflict(write);
-      return 'flipped';
+      const { Attributes } = await this.retry.onConflict(() =>
+        this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: userPartition(tenant, userId), sk: notificationSortKey(id) },
+            UpdateExpression: `SET #deleted = :true REMOVE ${Object.keys(dropped).join(', ')}`,
+            ConditionExpression: `attribute_exists(pk) AND ${SHOWN_CONDITION}`,
+            ExpressionAttributeNames: { ...SHOWN_NAMES, ...dropped },
+            ExpressionAttributeValues: { ':true': true, ':now': epochSeconds(this.now()) },
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      const before = flagsOf(Attributes ?? {});
+      // Gone from every index: as if it were archived, as far as the counts go.
+      const deltas = countDeltas(before, { ...before, archived: true });
+      return { missing: [], unreadDelta: deltas.unread, unseenDelta: deltas.unseen, changed: 1 };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The document client leaves the exception's item marshalled.
       const old = error.Item ? unmarshall(error.Item) : undefined;
-      return old === undefined || !isShown(old, this.now()) ? 'missing' : 'unchanged';
+      // A row there (and shown) would have passed the condition: only a race reaches this.
+      if (old !== undefined && isShown(old, this.now())) return this.remove(tenant, userId, id);
+      return { missing: [id], unreadDelta: 0, unseenDelta: 0, changed: 0 };
     }
   }
 
-  private flagNames(): Record<string, string> {
-    return {
-      '#read': 'read',
-      '#unreadKey': UNREAD_INDEX.sortKey,
-      '#expiresAt': TABLE_KEYS.ttlAttribute,
-    };
+  /** Applies a transition to every row an index holds, a page at a time. */
+  private async applyToIndex(
+    pk: string,
+    index: 'unread' | 'unseen',
+    transition: Transition,
+  ): Promise<InboxChange> {
+    const total = emptyChange();
+    let start: IndexKey | undefined;
+    do {
+      const page = await this.indexes[index].entries(pk, this.now(), { start });
+      const change = await this.applyEach(
+        pk,
+        page.entries.map(({ id, flags }) => ({ id, flags })),
+        transition,
+      );
+      addChange(total, change);
+      start = page.next;
+    } while (start !== undefined);
+    // What disappeared meanwhile is no concern of a "mark all".
+    total.missing = [];
+    return total;
   }
+
+  /** Applies a transition to each of these rows, FLIPS_IN_FLIGHT at a time. */
+  private async applyEach(
+    pk: string,
+    rows: Array<{ id: string; flags?: Flags }>,
+    transition: Transition,
+  ): Promise<InboxChange> {
+    const total = emptyChange();
+    for (let i = 0; i < rows.length; i += FLIPS_IN_FLIGHT) {
+      const chunk = rows.slice(i, i + FLIPS_IN_FLIGHT);
+      const outcomes = await Promise.all(
+        chunk.map(({ id, flags }) => this.writer.apply(pk, id, transition, flags)),
+      );
+      outcomes.forEach((outcome, j) => {
+        addOutcome(total, outcome, chunk[j]?.id ?? '');
+      });
+    }
+    return total;
+  }
+}
+
+type CountedChange = Required<InboxChange>;
+
+function emptyChange(): CountedChange {
+  return { missing: [], unreadDelta: 0, unseenDelta: 0, changed: 0 };
+}
+
+function addOutcome(total: CountedChange, outcome: FlagOutcome, id: string): void {
+  if (outcome.outcome === 'missing') total.missing.push(id);
+  if (outcome.outcome !== 'flipped') return;
+  const deltas = countDeltas(outcome.before, outcome.after);
+  total.unreadDelta += deltas.unread;
+  total.unseenDelta += deltas.unseen;
+  total.changed += 1;
+}
+
+function addChange(total: CountedChange, change: InboxChange): void {
+  total.missing.push(...change.missing);
+  total.unreadDelta += change.unreadDelta;
+  total.unseenDelta += change.unseenDelta ?? 0;
+  total.changed += change.changed ?? 0;
 }

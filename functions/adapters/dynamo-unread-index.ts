@@ -1,20 +1,22 @@
 /**
- * A user's unread notifications, read from the table's sparse unread index (see
- * `functions/config/unread-index.ts`): how many there are, and which. Both read strongly
- * consistent and skip rows whose TTL has passed, which DynamoDB may take days to delete:
- * from its `expiresAt` on, a notification is gone for every reader, counted or listed.
+ * A user's notifications as the table's sparse indexes hold them (see
+ * `functions/config/inbox-indexes.ts`): how many are unread, unseen, ..., and which. Every
+ * read is strongly consistent and skips rows whose TTL has passed, which DynamoDB may take
+ * days to delete: from its `expiresAt` on, a notification is gone for every reader,
+ * counted or listed. Also the conditions "alive" and "shown" every reader shares.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { INBOX_INDEXES, type InboxIndexName } from '#config/inbox-indexes';
 import { TABLE_KEYS } from '#config/topology';
-import { UNREAD_INDEX } from '#config/unread-index';
+import { type Flags, flagsOf } from './dynamo-inbox-flags';
 import { epochSeconds, NOTIFICATION_PREFIX } from './dynamo-keys';
 import { isTombstone, TOMBSTONE_MARKER } from './dynamo-notification-items';
 
-/** Index entries one Query of unread ids reads (keys only, so a page is a few read units). */
-export const UNREAD_PAGE = 200;
+/** Index entries one Query of ids reads (small projected entries: a page is a few read units). */
+export const INDEX_PAGE = 200;
 
-/** Where a read of the unread index stopped: the index's own key, opaque to callers. */
-export type UnreadIndexKey = Record<string, unknown>;
+/** Where a read of an index stopped: the index's own key, opaque to callers. */
+export type IndexKey = Record<string, unknown>;
 
 /** The condition "this row has not expired", over `#expiresAt` and `:now` (epoch s). */
 export const LIVE_CONDITION = '(attribute_not_exists(#expiresAt) OR #expiresAt > :now)';
@@ -42,19 +44,41 @@ export function isShown(item: Record<string, unknown>, nowMs: number): boolean {
   return isLive(item, nowMs) && !isTombstone(item);
 }
 
-export class UnreadIndex {
+/** An entry of an index read back: the row's id and its flags (every index projects them). */
+export interface IndexEntry {
+  id: string;
+  flags: Flags;
+}
+
+/** Extra conditions on an index read: a FilterExpression over projected attributes. */
+export interface IndexFilter {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/**
+ * One of the table's sparse indexes (see `functions/config/inbox-indexes.ts`): how many
+ * rows of a partition it holds, and which, strongly consistent and skipping expired rows.
+ */
+export class SparseIndex {
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly index: InboxIndexName,
   ) {}
 
-  /** How many unread, unexpired notifications the partition holds; 0 when none. */
-  async count(pk: string, nowMs: number): Promise<number> {
+  /** How many unexpired rows of the partition the index holds (that pass `filter`); 0 when none. */
+  async count(pk: string, nowMs: number, filter?: IndexFilter): Promise<number> {
     let count = 0;
-    let start: UnreadIndexKey | undefined;
+    let start: IndexKey | undefined;
     do {
       const page = await this.documentClient.send(
-        new QueryCommand({ ...this.query(pk, nowMs), Select: 'COUNT', ExclusiveStartKey: start }),
+        new QueryCommand({
+          ...this.query(pk, nowMs, filter),
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
       );
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey;
@@ -62,35 +86,52 @@ export class UnreadIndex {
     return count;
   }
 
-  /** Ids of unread, unexpired notifications from `start` on, newest first, one page. */
-  async ids(
+  /** Entries (ids and flags) from `start` on, newest first, one page of at most `limit`. */
+  async entries(
     pk: string,
     nowMs: number,
-    start?: UnreadIndexKey,
-  ): Promise<{ ids: string[]; next?: UnreadIndexKey }> {
+    options: { start?: IndexKey; limit?: number; filter?: IndexFilter } = {},
+  ): Promise<{ entries: IndexEntry[]; next?: IndexKey }> {
+    const query = this.query(pk, nowMs, options.filter);
     const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
       new QueryCommand({
-        ...this.query(pk, nowMs),
-        ProjectionExpression: 'sk',
+        ...query,
+        ProjectionExpression: 'sk, #read, #seen, #archived, #interacted, #snoozedUntil',
+        ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...FLAG_NAMES },
         ScanIndexForward: false,
-        Limit: UNREAD_PAGE,
-        ExclusiveStartKey: start,
+        Limit: options.limit ?? INDEX_PAGE,
+        ExclusiveStartKey: options.start,
       }),
     );
-    const ids = Items.map((item) => String(item.sk).slice(NOTIFICATION_PREFIX.length));
-    return LastEvaluatedKey === undefined ? { ids } : { ids, next: LastEvaluatedKey };
+    const entries = Items.map((item) => ({
+      id: String(item.sk).slice(NOTIFICATION_PREFIX.length),
+      flags: flagsOf(item),
+    }));
+    return LastEvaluatedKey === undefined ? { entries } : { entries, next: LastEvaluatedKey };
   }
 
-  private query(pk: string, nowMs: number) {
+  private query(pk: string, nowMs: number, filter?: IndexFilter) {
     return {
       TableName: this.tableName,
-      IndexName: UNREAD_INDEX.name,
+      IndexName: INBOX_INDEXES[this.index].name,
       KeyConditionExpression: 'pk = :pk',
-      // The index projects `expiresAt`, so this filter reads nothing from the table.
-      FilterExpression: LIVE_CONDITION,
-      ExpressionAttributeNames: { '#expiresAt': TABLE_KEYS.ttlAttribute },
-      ExpressionAttributeValues: { ':pk': pk, ':now': epochSeconds(nowMs) },
+      // Every index projects `expiresAt` (and what filters read): nothing from the table.
+      FilterExpression: filter ? `${LIVE_CONDITION} AND ${filter.expression}` : LIVE_CONDITION,
+      ExpressionAttributeNames: {
+        '#expiresAt': TABLE_KEYS.ttlAttribute,
+        ...filter?.names,
+      } as Record<string, string>,
+      ExpressionAttributeValues: { ':pk': pk, ':now': epochSeconds(nowMs), ...filter?.values },
       ConsistentRead: true,
     };
   }
 }
+
+/** The flags every index projects, which a write after the read conditions on. */
+const FLAG_NAMES = {
+  '#read': 'read',
+  '#seen': 'seen',
+  '#archived': 'archived',
+  '#interacted': 'interacted',
+  '#snoozedUntil': 'snoozedUntil',
+};

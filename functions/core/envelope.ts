@@ -35,7 +35,15 @@ export const ENVELOPE_LIMITS = {
    * stays below (the tests build it).
    */
   frameBytes: 128 * 1024,
+  tags: 5,
+  tagLength: 32,
+  actions: 2,
+  actionLabelLength: 64,
 } as const;
+
+/** A tag: what `GET /notifications?tag=` and the counts filter by. */
+export const TAG_PATTERN = /^[A-Za-z0-9._:-]{1,32}$/;
+export const TAG_RULE = `must be 1 to ${ENVELOPE_LIMITS.tagLength} characters of [A-Za-z0-9._:-]`;
 
 const userId = z
   .string()
@@ -74,6 +82,20 @@ const data = z
     message: `must serialize to at most ${ENVELOPE_LIMITS.dataBytes} bytes`,
   });
 
+const tags = z
+  .array(z.string().regex(TAG_PATTERN, TAG_RULE))
+  .max(ENVELOPE_LIMITS.tags)
+  .transform((values) => [...new Set(values)]);
+
+const actions = z
+  .array(
+    z.strictObject({
+      label: z.string().min(1).max(ENVELOPE_LIMITS.actionLabelLength),
+      url: httpUrl,
+    }),
+  )
+  .max(ENVELOPE_LIMITS.actions);
+
 /** The publish envelope contract (DESIGN.md), compiled once. Unknown fields are refused. */
 const envelopeSchema = z.strictObject({
   id: z.string().min(1).max(128),
@@ -97,6 +119,8 @@ const envelopeSchema = z.strictObject({
     .transform((channels) => [...new Set(channels)])
     .default(['inapp']),
   collapseKey: z.string().min(1).max(128).optional(),
+  tags: tags.optional(),
+  actions: actions.optional(),
 });
 
 /**
@@ -187,5 +211,10 @@ export function toNotification(envelope: Envelope, publishedAt: number): Notific
     topic: 'topic' in envelope.to ? envelope.to.topic : undefined,
     createdAt: new Date(publishedAt).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
+    ...(envelope.tags && envelope.tags.length > 0 ? { tags: envelope.tags } : {}),
+    ...(envelope.actions && envelope.actions.length > 0 ? { actions: envelope.actions } : {}),
   };
 }

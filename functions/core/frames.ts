@@ -2,7 +2,7 @@
  * Server -> client WebSocket frames (DESIGN.md "WebSocket"), built in one place so every
  * route and the fan-out speak the same contract.
  */
-import type { Notification } from './model';
+import type { InboxCounts, Notification } from './model';
 
 export interface ErrorBody {
   code: string;
@@ -15,7 +15,11 @@ export type ServerFrame =
   | { type: 'reply'; requestId?: string; ok: true; result: Record<string, unknown> }
   | { type: 'reply'; requestId: string; ok: false; error: ErrorBody }
   | { type: 'error'; error: ErrorBody }
-  | { type: 'state'; unread: number }
+  /**
+   * The user's counts: top-level `unread`/`unseen` for old clients, and `state`, the
+   * user's whole state hash with Herald's own keys in it (issue 14 adds the app keys).
+   */
+  | { type: 'state'; unread: number; unseen: number; state: Record<string, unknown> }
   /** A watched user's first connection opened, or their last one closed (topic `presence.<user>`). */
   | { type: 'presence'; user: string; online: boolean };
 
@@ -25,4 +29,14 @@ export function encodeFrame(frame: ServerFrame): string {
 
 export function notificationFrame(notification: Notification): string {
   return encodeFrame({ type: 'notification', notification });
+}
+
+/** The one builder of the `state` frame: every push of the counts goes through it. */
+export function stateFrame(counts: InboxCounts, appState: Record<string, unknown> = {}): string {
+  return encodeFrame({
+    type: 'state',
+    unread: counts.unread,
+    unseen: counts.unseen,
+    state: { ...appState, unread: counts.unread, unseen: counts.unseen },
+  });
 }

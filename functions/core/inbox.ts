@@ -1,18 +1,26 @@
 /**
- * The user's inbox as a use case: list, read state, deletion, and the unread count, shared
- * by the HTTP API and the socket's `markRead`/`state`. Every change that moves the unread
- * count is announced to every live connection of the user as `{"type":"state","unread":N}`,
- * so a badge on one device follows a click on another.
+ * The user's inbox as a use case: list, the flags (read, seen, archived, interacted),
+ * deletion, and the unread and unseen counts, shared by the HTTP API and the socket's
+ * `markRead`/`state`. Every change is announced to every live connection of the user as a
+ * `state` frame (`stateFrame`), so a badge on one device follows a click on another.
  *
- * "Seen" (ICARUS's seen/unseen) is the same flag as read: Herald keeps one flag, `read`.
+ * `seen` is apart from `read`: the bell counts unseen and opening the feed clears it
+ * (`markAllSeen`); an item stays unread until it is read.
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './deliver';
 import { BadRequestError, NotFoundError } from './errors';
-import { encodeFrame } from './frames';
+import { stateFrame } from './frames';
 import { createLimiter, type Limiter } from './limiter';
-import type { Identity, Notification, Page } from './model';
+import type { Identity, InboxCounts, Notification, Page } from './model';
 import { isNotificationId } from './notification-id';
-import type { Clock, ConnectionStore, Delivery, InboxChange, OwnerInbox } from './ports';
+import type {
+  Clock,
+  ConnectionStore,
+  Delivery,
+  FlagChange,
+  InboxChange,
+  OwnerInbox,
+} from './ports';
 import { createPusher, type Problem } from './push';
 
 export interface InboxSettings {
@@ -54,9 +62,8 @@ export interface ListRequest {
   unreadOnly?: boolean;
 }
 
-export interface UnreadState {
-  unread: number;
-}
+/** The counts after a change: what every answer of a change carries. */
+export type UnreadState = InboxCounts;
 
 export interface MarkReadResult extends UnreadState {
   /** Ids that are not in the caller's inbox (never there, deleted, expired, or another's). */
@@ -84,9 +91,9 @@ export function createInboxService(deps: InboxServiceDeps) {
   }
 
   /** Best effort: a failed push never fails the change; the client can ask for `state`. */
-  async function announce(owner: InboxOwner, unread: number): Promise<void> {
+  async function announce(owner: InboxOwner, counts: InboxCounts): Promise<void> {
     try {
-      const frame = encodeFrame({ type: 'state', unread });
+      const frame = stateFrame(counts);
       const outcome = await pusher.pushToUser(owner.tenant, owner.userId, frame);
       for (const problem of outcome.problems) report(problem);
       for (const { connectionId } of outcome.failed) {
@@ -97,11 +104,13 @@ export function createInboxService(deps: InboxServiceDeps) {
     }
   }
 
-  /** The count after a change, pushed to every connection when the change moved it. */
+  /** The counts after a change, pushed to every connection when it changed anything. */
   async function settle(owner: InboxOwner, change: InboxChange): Promise<UnreadState> {
-    const unread = await deps.inbox.unreadCount(owner.tenant, owner.userId);
-    if (change.unreadDelta !== 0) await announce(owner, unread);
-    return { unread };
+    const counts = await deps.inbox.counts(owner.tenant, owner.userId);
+    const changed =
+      (change.changed ?? 0) > 0 || change.unreadDelta !== 0 || (change.unseenDelta ?? 0) !== 0;
+    if (changed) await announce(owner, counts);
+    return counts;
   }
 
   return {
@@ -123,9 +132,9 @@ export function createInboxService(deps: InboxServiceDeps) {
       return found;
     },
 
-    /** The caller's unread count: what a newly connected client asks for. */
+    /** The caller's counts: what a newly connected client asks for. */
     async state(owner: InboxOwner): Promise<UnreadState> {
-      return { unread: await deps.inbox.unreadCount(owner.tenant, owner.userId) };
+      return deps.inbox.counts(owner.tenant, owner.userId);
     },
 
     /**
@@ -133,9 +142,9 @@ export function createInboxService(deps: InboxServiceDeps) {
      * of Herald's own: DynamoDB's TTL deleting an unread notification that expired.
      */
     async announceState(owner: InboxOwner): Promise<UnreadState> {
-      const unread = await deps.inbox.unreadCount(owner.tenant, owner.userId);
-      await announce(owner, unread);
-      return { unread };
+      const counts = await deps.inbox.counts(owner.tenant, owner.userId);
+      await announce(owner, counts);
+      return counts;
     },
 
     /**
@@ -161,6 +170,45 @@ export function createInboxService(deps: InboxServiceDeps) {
 
     async markAllRead(owner: InboxOwner): Promise<UnreadState> {
       return settle(owner, await deps.inbox.markAllRead(owner.tenant, owner.userId));
+    },
+
+    /** The bell was opened: every unseen notification is seen. */
+    async markAllSeen(owner: InboxOwner): Promise<UnreadState> {
+      return settle(owner, await deps.inbox.markAllSeen(owner.tenant, owner.userId));
+    },
+
+    /**
+     * One notification seen, archived, unarchived; throws NotFoundError when the id is not
+     * in the caller's inbox. Repeating a change is no error (nothing changes, nothing is pushed).
+     */
+    async change(
+      owner: InboxOwner,
+      id: string,
+      change: Exclude<FlagChange, 'interact'>,
+    ): Promise<UnreadState> {
+      const result = await deps.inbox.change(owner.tenant, owner.userId, requireId(id), change);
+      if (result.missing.length > 0) throw new NotFoundError('notification not found');
+      return settle(owner, result);
+    },
+
+    /**
+     * The user pressed action `action` (an index into the notification's `actions`): marks
+     * it interacted, read and seen. A BadRequestError when it has no such action.
+     */
+    async interact(owner: InboxOwner, id: string, action: number): Promise<UnreadState> {
+      const found = await deps.inbox.get(owner.tenant, owner.userId, requireId(id));
+      if (found === undefined) throw new NotFoundError('notification not found');
+      const count = found.actions?.length ?? 0;
+      if (!Number.isInteger(action) || action < 0 || action >= count) {
+        throw new BadRequestError(
+          count === 0
+            ? 'action: this notification has no actions'
+            : `action must be an integer from 0 to ${count - 1}`,
+        );
+      }
+      const result = await deps.inbox.change(owner.tenant, owner.userId, id, 'interact');
+      if (result.missing.length > 0) throw new NotFoundError('notification not found');
+      return settle(owner, result);
     },
 
     /** Throws NotFoundError when the id is not in the caller's inbox. */

@@ -54,6 +54,16 @@ export interface Envelope {
   url?: string;
   channels: Channel[];
   collapseKey?: string;
+  /** Short labels a UI files it under (tabs, filters); stored on the notification. */
+  tags?: string[];
+  /** Up to two buttons; a press is reported with `interact`. */
+  actions?: NotificationAction[];
+}
+
+/** A button on a notification: what it says and where it leads. */
+export interface NotificationAction {
+  label: string;
+  url: string;
 }
 
 /** Who a notification is stored for: one user's inbox, or a topic's history. */
@@ -74,6 +84,22 @@ export interface Notification {
   topic?: string;
   createdAt: string;
   read: boolean;
+  /** The user saw it in the feed (the bell was opened): apart from `read`. */
+  seen: boolean;
+  /** Hidden from the default list, listable, reversible. */
+  archived: boolean;
+  /** The user pressed one of its `actions`. */
+  interacted: boolean;
+  /** Hidden until then (ISO); set and cleared by snooze. */
+  snoozedUntil?: string;
+  tags?: string[];
+  actions?: NotificationAction[];
+}
+
+/** The counts a badge shows: neither counts an archived or snoozed notification. */
+export interface InboxCounts {
+  unread: number;
+  unseen: number;
 }
 
 /** When email goes out: always, never, or only when the user has no live connection at send time. */

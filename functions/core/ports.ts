@@ -75,54 +75,14 @@ export interface TopicPages {
   rest?: string;
 }
 
-/** What storing a notification found. `fresh` is false when the recipient has it already. */
-export interface StoreOutcome {
-  fresh: boolean;
-}
-
-/** The inbox as the fan-out sees it: where it files each new notification, one per recipient, once. */
-export interface FanOutInbox {
-  /**
-   * Stores the notification for its recipient unless the recipient has it already, by its
-   * id: a redelivery, or a re-publish, which the event ledger gave its first notification
-   * id. For a user, also not once they deleted it, until the `expiresAt` it was stored with.
-   * The conditional write that stores it is the idempotency check: it costs no request of
-   * its own.
-   */
-  store(recipient: Recipient, notification: Notification, expiresAt: number): Promise<StoreOutcome>;
-}
-
-/** One page of a user's inbox, newest first. */
-export interface InboxQuery {
-  limit: number;
-  cursor?: string;
-  /** Only notifications not yet read. */
-  unreadOnly?: boolean;
-}
-
-/** What a read-state change did. */
-export interface InboxChange {
-  /** Ids not in this user's inbox: never stored, deleted, expired, or someone else's. */
-  missing: string[];
-  /** How far the unread count moved: negative for reads and unread deletions, 0 for no change. */
-  unreadDelta: number;
-}
-
-/**
- * The inbox as its owner sees it (through the HTTP API and the socket): their own view: listing, read state, deletion. Every call is addressed
- * by the caller's tenant and user, so another user's notification is simply not found.
- * The unread count is always the number of unread notifications (counted, never kept
- * beside them), and one past its `expiresAt` is gone for every call, counted or listed.
- */
-export interface OwnerInbox {
-  list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>>;
-  get(tenant: string, userId: string, id: string): Promise<Notification | undefined>;
-  unreadCount(tenant: string, userId: string): Promise<number>;
-  markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange>;
-  markUnread(tenant: string, userId: string, id: string): Promise<InboxChange>;
-  markAllRead(tenant: string, userId: string): Promise<InboxChange>;
-  remove(tenant: string, userId: string, id: string): Promise<InboxChange>;
-}
+export type {
+  FanOutInbox,
+  FlagChange,
+  InboxChange,
+  InboxQuery,
+  OwnerInbox,
+  StoreOutcome,
+} from './inbox-ports';
 
 /** Posts one frame to one connection. Throws ConnectionGoneError or RetryableError. */
 export interface Delivery {

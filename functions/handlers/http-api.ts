@@ -33,7 +33,13 @@ import { createInboxService, DEFAULT_INBOX_SETTINGS, type InboxService } from '#
 import type { Identity } from '#core/model';
 import { systemClock, type TokenVerifier } from '#core/ports';
 import { createPreferencesService, type PreferencesService } from '#core/preferences';
-import { bearerTokenOf, jsonBodyOf, listQueryOf, notificationIdOf } from './http-request';
+import {
+  bearerTokenOf,
+  interactionOf,
+  jsonBodyOf,
+  listQueryOf,
+  notificationIdOf,
+} from './http-request';
 
 export type HttpApiEvent = APIGatewayProxyEventV2;
 export type HttpApiResult = APIGatewayProxyStructuredResultV2;
@@ -43,7 +49,15 @@ export interface HttpApiDeps {
   verifier: TokenVerifier;
   inbox: Pick<
     InboxService,
-    'list' | 'state' | 'markRead' | 'markUnread' | 'markAllRead' | 'remove'
+    | 'list'
+    | 'state'
+    | 'markRead'
+    | 'markUnread'
+    | 'markAllRead'
+    | 'markAllSeen'
+    | 'change'
+    | 'interact'
+    | 'remove'
   >;
   preferences: Pick<PreferencesService, 'get' | 'put'>;
 }
@@ -90,13 +104,22 @@ export function makeHandler(deps: HttpApiDeps) {
     'GET /notifications': (caller, event) => inbox.list(caller, listQueryOf(event)),
     'GET /notifications/unread-count': (caller) => inbox.state(caller),
     'POST /notifications/{id}/read': async (caller, event) => {
-      const { unread, notFound } = await inbox.markRead(caller, [notificationIdOf(event)]);
+      const { notFound, ...counts } = await inbox.markRead(caller, [notificationIdOf(event)]);
       if (notFound.length > 0) throw new NotFoundError('notification not found');
-      return { unread };
+      return counts;
     },
     'POST /notifications/{id}/unread': (caller, event) =>
       inbox.markUnread(caller, notificationIdOf(event)),
     'POST /notifications/read-all': (caller) => inbox.markAllRead(caller),
+    'POST /notifications/{id}/seen': (caller, event) =>
+      inbox.change(caller, notificationIdOf(event), 'seen'),
+    'POST /notifications/{id}/archive': (caller, event) =>
+      inbox.change(caller, notificationIdOf(event), 'archive'),
+    'POST /notifications/{id}/unarchive': (caller, event) =>
+      inbox.change(caller, notificationIdOf(event), 'unarchive'),
+    'POST /notifications/{id}/interact': (caller, event) =>
+      inbox.interact(caller, notificationIdOf(event), interactionOf(event)),
+    'POST /notifications/seen-all': (caller) => inbox.markAllSeen(caller),
     'DELETE /notifications/{id}': (caller, event) => inbox.remove(caller, notificationIdOf(event)),
     'GET /preferences': (caller) => preferences.get(caller),
     'PUT /preferences': (caller, event) => preferences.put(caller, jsonBodyOf(event)),

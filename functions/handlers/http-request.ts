@@ -79,6 +79,18 @@ export function jsonBodyOf(event: APIGatewayProxyEventV2): unknown {
   return parseInput(jsonText, text);
 }
 
+const ACTION_RULE = "action must be the index of one of the notification's actions (0 or 1)";
+
+/** `POST /notifications/{id}/interact` `{"action": 0|1}`: which button was pressed. */
+const interactBody = z.object(
+  { action: z.number({ error: ACTION_RULE }).int(ACTION_RULE).min(0, ACTION_RULE) },
+  { error: 'body must be a JSON object with "action"' },
+);
+
+export function interactionOf(event: APIGatewayProxyEventV2): number {
+  return parseInput(interactBody, jsonBodyOf(event)).action;
+}
+
 /** What carries the headers: a route's event, or an HTTP API authorizer's. */
 type HeadersOf = { headers?: APIGatewayProxyEventV2['headers'] };
 

@@ -9,8 +9,8 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ENV, type EnvName } from '#config/env-names';
+import { INBOX_INDEX_LIST, INBOX_INDEX_PROJECTION } from '#config/inbox-indexes';
 import { TABLE_KEYS, type TOPOLOGY } from '#config/topology';
-import { UNREAD_INDEX } from '#config/unread-index';
 
 export type TableName = keyof typeof TOPOLOGY.tables;
 
@@ -23,11 +23,11 @@ const TABLE_ENV: Record<TableName, EnvName> = {
 export interface HeraldTableProps {
   name: TableName;
   /**
-   * The sparse local index of unread notifications (`#config/unread-index`), which the
-   * unread count is a Query of. Local, so it reads strongly consistent; an LSI can only be
-   * created with its table.
+   * The sparse local indexes of a user's notifications (`#config/inbox-indexes`: unread,
+   * unseen, visible, hidden), which the counts are Queries of and the lists read. Local,
+   * so they read strongly consistent; an LSI can only be created with its table.
    */
-  unreadIndex?: boolean;
+  inboxIndexes?: boolean;
   /**
    * A stream of the old image of every changed item, for the inbox-expiry function to hear
    * DynamoDB's TTL deletions. Adding or changing a table's stream is an in-place update
@@ -39,7 +39,7 @@ export interface HeraldTableProps {
 
 /**
  * One of Herald's tables: the generic pk/sk schema every access pattern queries (so
- * nothing ever needs a Scan; the notifications table adds one local index, of unread rows), on demand, TTL, point-in-time recovery, and
+ * nothing ever needs a Scan; the notifications table adds its sparse local indexes), on demand, TTL, point-in-time recovery, and
  * retained when the stack goes so data outlives any deploy. The table knows its
  * environment variable so `bindTable` (function-grants.ts) can set it with the grant.
  */
@@ -59,13 +59,15 @@ export class HeraldTable extends Table {
       stream: props.oldImageStream ? StreamViewType.OLD_IMAGE : undefined,
     });
     this.envName = TABLE_ENV[props.name];
-    if (props.unreadIndex) {
-      this.addLocalSecondaryIndex({
-        indexName: UNREAD_INDEX.name,
-        sortKey: { name: UNREAD_INDEX.sortKey, type: AttributeType.STRING },
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: [TABLE_KEYS.ttlAttribute],
-      });
+    if (props.inboxIndexes) {
+      for (const index of INBOX_INDEX_LIST) {
+        this.addLocalSecondaryIndex({
+          indexName: index.name,
+          sortKey: { name: index.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...INBOX_INDEX_PROJECTION],
+        });
+      }
     }
   }
 }

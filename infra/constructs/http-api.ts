@@ -18,8 +18,8 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type Node } from 'constructs';
+import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { TOPOLOGY } from '#config/topology';
-import { UNREAD_INDEX } from '#config/unread-index';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
@@ -82,11 +82,16 @@ export class InboxHttpApi extends Construct {
       logLevel: settings.logLevel,
     });
     configureJwt(this.function, settings.jwt, 'the HTTP API');
-    // Lists and reads the inbox, flips read state and tombstones (UpdateItem), writes
-    // preferences (PutItem), counts and lists the unread through the index.
+    // Lists the inbox through its indexes and fetches the rows listed (BatchGetItem), reads
+    // one (GetItem), flips flags and tombstones (UpdateItem), writes preferences (PutItem),
+    // counts the unread and unseen (Queries of their indexes).
     bindTable(this.function, props.notifications, {
-      items: ['Query', 'GetItem', 'UpdateItem', 'PutItem'],
-      queryIndexes: [UNREAD_INDEX.name],
+      items: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
+      queryIndexes: [
+        INBOX_INDEXES.unread.name,
+        INBOX_INDEXES.unseen.name,
+        INBOX_INDEXES.visible.name,
+      ],
     });
     // Lists the user's live connections; prunes a gone one (read its entry, batch-delete).
     bindTable(this.function, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });

@@ -4,8 +4,8 @@ import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { TTL_REMOVAL_FILTER, TTL_STREAM } from '#config/ttl-removal';
-import { UNREAD_INDEX } from '#config/unread-index';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
 import type { HeraldSettings } from './herald-settings';
@@ -36,8 +36,10 @@ export class InboxExpiryConsumer extends Construct {
       description: 'Announces unread counts after DynamoDB TTL removes unread notifications',
       logLevel: props.settings.logLevel,
     });
-    // The count is a Query of the unread index; nothing here reads or writes an item.
-    bindTable(fn, props.notifications, { queryIndexes: [UNREAD_INDEX.name] });
+    // The counts are Queries of the unread and unseen indexes; nothing here reads or writes an item.
+    bindTable(fn, props.notifications, {
+      queryIndexes: [INBOX_INDEXES.unread.name, INBOX_INDEXES.unseen.name],
+    });
     // Lists the user's connections; prunes one API Gateway reports gone (push-and-prune
     // reads its entry, then deletes its entries in one batch).
     bindTable(fn, props.connections, { items: ['Query', 'GetItem', 'BatchWriteItem'] });

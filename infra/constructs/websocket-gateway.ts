@@ -10,7 +10,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { UNREAD_INDEX } from '#config/unread-index';
+import { INBOX_INDEXES } from '#config/inbox-indexes';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { bindConnections, bindTable } from './function-grants';
 import { HeraldFunction } from './herald-function';
@@ -102,11 +102,11 @@ export class WebSocketGateway extends Construct {
     bindTable(this.messageFunction, connections, {
       items: ['GetItem', 'UpdateItem', 'BatchWriteItem', 'Query', 'PutItem', 'DeleteItem'],
     });
-    // Replays from the inbox and topic histories; marks read (UpdateItem) and counts the
-    // unread (a Query of the unread index). Never puts or deletes a notification.
+    // Replays from the inbox and topic histories; marks read (GetItem, UpdateItem) and counts
+    // the unread and unseen (Queries of their indexes). Never puts or deletes a notification.
     bindTable(this.messageFunction, notifications, {
       items: ['GetItem', 'Query', 'UpdateItem'],
-      queryIndexes: [UNREAD_INDEX.name],
+      queryIndexes: [INBOX_INDEXES.unread.name, INBOX_INDEXES.unseen.name],
     });
     // The `refresh` frame verifies a new token exactly as the authorizer does.
     configureJwt(this.messageFunction, settings.jwt, 'the refresh frame');

@@ -189,6 +189,9 @@ export function notification(id: string): Notification {
     type: 'demo.test',
     createdAt: '2025-01-01T00:00:00.000Z',
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 

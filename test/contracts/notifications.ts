@@ -24,6 +24,9 @@ export function published(
     url: 'https://app.example/posts/42',
     createdAt: new Date(at).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
     ...extra,
   };
 }

@@ -75,6 +75,9 @@ it('keeps count, list and read-all in agreement when rows go or come behind Hera
     type: 'comment.created',
     createdAt: new Date(at).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
   await doc.send(
     new PutCommand({
@@ -91,7 +94,7 @@ it('keeps count, list and read-all in agreement when rows go or come behind Hera
   expect(left).toHaveLength(3);
   expect(left).toContain(orphan.id);
   expect(await unread(userId)).toBe(3);
-  expect(await get(userId, '/notifications/read-all', 'POST')).toEqual({ unread: 0 });
+  expect(await get(userId, '/notifications/read-all', 'POST')).toEqual({ unread: 0, unseen: 3 });
   expect(await unread(userId)).toBe(0);
   expect(await listed(userId)).toEqual([]);
 }, 60_000);

@@ -68,10 +68,14 @@ it('tells every live socket of the user the lower count when TTL removes an unre
     expect(statesSince(phone.frames, heardBefore.phone)).toContainEqual({
       type: 'state',
       unread: 2,
+      unseen: 2,
+      state: { unread: 2, unseen: 2 },
     });
     expect(statesSince(laptop.frames, heardBefore.laptop)).toContainEqual({
       type: 'state',
       unread: 2,
+      unseen: 2,
+      state: { unread: 2, unseen: 2 },
     });
   }, 60_000);
   expect(await unreadCount(userId)).toBe(2);

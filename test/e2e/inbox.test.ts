@@ -138,7 +138,7 @@ describe('the inbox over HTTP', () => {
 
     const first = items[0]?.id ?? '';
     const marked = await call('POST', `/notifications/${first}/read`, { userId: user });
-    expect(marked).toEqual({ status: 200, body: { unread: 2 } });
+    expect(marked).toEqual({ status: 200, body: { unread: 2, unseen: 3 } });
     await eventually(() => {
       expect(states(phone)).toEqual([2]);
       expect(states(laptop)).toEqual([2]);
@@ -148,12 +148,12 @@ describe('the inbox over HTTP', () => {
     // Marking it again changes nothing and pushes nothing.
     expect(await call('POST', `/notifications/${first}/read`, { userId: user })).toEqual({
       status: 200,
-      body: { unread: 2 },
+      body: { unread: 2, unseen: 3 },
     });
 
     expect(await call('POST', '/notifications/read-all', { userId: user })).toEqual({
       status: 200,
-      body: { unread: 0 },
+      body: { unread: 0, unseen: 3 },
     });
     await eventually(() => {
       expect(states(phone)).toEqual([2, 0]);
@@ -161,16 +161,16 @@ describe('the inbox over HTTP', () => {
     });
     expect(await call('GET', '/notifications/unread-count', { userId: user })).toEqual({
       status: 200,
-      body: { unread: 0 },
+      body: { unread: 0, unseen: 3 },
     });
 
     expect(await call('POST', `/notifications/${first}/unread`, { userId: user })).toEqual({
       status: 200,
-      body: { unread: 1 },
+      body: { unread: 1, unseen: 3 },
     });
     expect(await call('DELETE', `/notifications/${first}`, { userId: user })).toEqual({
       status: 200,
-      body: { unread: 0 },
+      body: { unread: 0, unseen: 2 },
     });
     await eventually(() => expect(states(laptop)).toEqual([2, 0, 1, 0]));
     expect((await list(user)).items).toHaveLength(2);
@@ -216,7 +216,7 @@ describe('the inbox over HTTP', () => {
     expect(after.items.find((item) => item.id === id)).toMatchObject({ read: false });
     expect(await call('GET', '/notifications/unread-count', { userId: user })).toEqual({
       status: 200,
-      body: { unread: 3 },
+      body: { unread: 3, unseen: 3 },
     });
   });
 

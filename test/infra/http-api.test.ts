@@ -239,7 +239,7 @@ describe('the inbox function', () => {
     const dynamo = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
     const on = (id: string) => [...new Set(actionsOn(h, fn, id, 'dynamodb:'))];
     expect(on(logicalId(h.data.notifications))).toEqual(
-      dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'),
+      dynamo('BatchGetItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
     );
     expect(on(logicalId(h.data.connections))).toEqual(dynamo('BatchWriteItem', 'GetItem', 'Query'));
     const all = statementsOf(h, fn).flatMap((s) => [s.Action].flat());

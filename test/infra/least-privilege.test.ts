@@ -15,6 +15,8 @@ const SECRET_ARN = PRODUCTION_SECRET_ARN;
 const CONNECTIONS = 'HeraldData:Connections';
 const NOTIFICATIONS = 'HeraldData:Notifications';
 const UNREAD_INDEX = 'HeraldData:Notifications/index/unread';
+const UNSEEN_INDEX = 'HeraldData:Notifications/index/unseen';
+const VISIBLE_INDEX = 'HeraldData:Notifications/index/visible';
 
 /** `dynamodb:<action> <resource>` for each action. */
 const dynamo = (resource: string, ...actions: string[]): string[] =>
@@ -90,6 +92,7 @@ const EXPECTED: Record<string, string[]> = {
     ),
     ...dynamo(NOTIFICATIONS, 'GetItem', 'Query', 'UpdateItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
     ...manage('POST', 'DELETE'),
     ...readSecret,
     ...base('WebSocketMessage'),
@@ -114,8 +117,10 @@ const EXPECTED: Record<string, string[]> = {
   ],
   HttpFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
-    ...dynamo(NOTIFICATIONS, 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
+    ...dynamo(NOTIFICATIONS, 'BatchGetItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
     ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
+    ...dynamo(VISIBLE_INDEX, 'Query'),
     ...manage('POST', 'DELETE'),
     ...readSecret,
     ...base('HttpFunction'),
@@ -123,6 +128,7 @@ const EXPECTED: Record<string, string[]> = {
   InboxExpiryFunction: [
     ...dynamo(CONNECTIONS, 'BatchWriteItem', 'GetItem', 'Query'),
     ...dynamo(UNREAD_INDEX, 'Query'),
+    ...dynamo(UNSEEN_INDEX, 'Query'),
     // The stream event source: ListStreams has no resource narrower than *.
     ...dynamo(`${NOTIFICATIONS}.StreamArn`, 'DescribeStream', 'GetRecords', 'GetShardIterator'),
     'dynamodb:ListStreams *',

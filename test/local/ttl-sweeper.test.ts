@@ -70,7 +70,7 @@ it('deletes what expired and hands it on as the stream record of a TTL deletion'
     inbox: {
       announceState: async (owner) => {
         announced.push(`${owner.tenant}/${owner.userId}`);
-        return { unread: 0 };
+        return { unread: 0, unseen: 0 };
       },
     },
   });

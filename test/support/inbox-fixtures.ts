@@ -52,6 +52,9 @@ export function notification(overrides: Partial<Notification> = {}): Notificatio
     url: 'https://app.example/posts/42',
     createdAt: new Date(BASE_TIME + sequence * 1000).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
     ...overrides,
   };
 }

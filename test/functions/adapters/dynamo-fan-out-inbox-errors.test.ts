@@ -34,6 +34,9 @@ describe('failed conditions', () => {
     type: 'comment.created',
     createdAt: '2030-01-01T00:00:00.000Z',
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
   let inbox: DynamoFanOutInbox;
   beforeEach(() => {

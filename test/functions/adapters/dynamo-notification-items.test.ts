@@ -15,6 +15,9 @@ const note: Notification = {
   topic: 'project.42',
   createdAt: '2029-01-01T00:00:00.000Z',
   read: true,
+  seen: false,
+  archived: false,
+  interacted: false,
 };
 
 describe('notification items', () => {
@@ -46,11 +49,14 @@ describe('notification items', () => {
     };
 
     expect(Object.keys(fromItem(item)).sort()).toEqual([
+      'archived',
       'body',
       'createdAt',
       'eventId',
       'id',
+      'interacted',
       'read',
+      'seen',
       'topic',
       'type',
     ]);

@@ -49,10 +49,13 @@ describe('list', () => {
     expect(third.cursor).toBeUndefined();
     expect(Object.keys(first.items[0] ?? {})).not.toContain('expiresAt');
     expect(Object.keys(second.items[1] ?? {}).sort()).toEqual([
+      'archived',
       'createdAt',
       'eventId',
       'id',
+      'interacted',
       'read',
+      'seen',
       'type',
     ]);
   });
@@ -106,7 +109,7 @@ describe('list', () => {
     const [older, deleted] = await storeMany(fanOut, ivan, 2);
     if (!older || !deleted) throw new Error('stored nothing');
 
-    expect(await owner.remove('acme', 'ivan', deleted.id)).toEqual({
+    expect(await owner.remove('acme', 'ivan', deleted.id)).toMatchObject({
       missing: [],
       unreadDelta: -1,
     });
@@ -153,16 +156,25 @@ describe('read state', () => {
     const [a, b] = await storeMany(fanOut, user('liam'), 2);
     if (!a || !b) throw new Error('stored nothing');
 
-    expect(await owner.markRead('acme', 'liam', [a.id, a.id])).toEqual({
+    expect(await owner.markRead('acme', 'liam', [a.id, a.id])).toMatchObject({
       missing: [],
       unreadDelta: -1,
     });
-    expect(await owner.markRead('acme', 'liam', [a.id])).toEqual({ missing: [], unreadDelta: 0 });
+    expect(await owner.markRead('acme', 'liam', [a.id])).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'liam')).toBe(1);
     expect((await owner.get('acme', 'liam', a.id))?.read).toBe(true);
 
-    expect(await owner.markUnread('acme', 'liam', a.id)).toEqual({ missing: [], unreadDelta: 1 });
-    expect(await owner.markUnread('acme', 'liam', a.id)).toEqual({ missing: [], unreadDelta: 0 });
+    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 1,
+    });
+    expect(await owner.markUnread('acme', 'liam', a.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'liam')).toBe(2);
   });
 
@@ -171,19 +183,19 @@ describe('read state', () => {
     if (!mine) throw new Error('stored nothing');
     const ghost = notification().id;
 
-    expect(await owner.markRead('acme', 'mallory', [mine.id, ghost])).toEqual({
+    expect(await owner.markRead('acme', 'mallory', [mine.id, ghost])).toMatchObject({
       missing: [mine.id, ghost],
       unreadDelta: 0,
     });
-    expect(await owner.markRead('globex', 'mia', [mine.id])).toEqual({
+    expect(await owner.markRead('globex', 'mia', [mine.id])).toMatchObject({
       missing: [mine.id],
       unreadDelta: 0,
     });
-    expect(await owner.markUnread('acme', 'mallory', mine.id)).toEqual({
+    expect(await owner.markUnread('acme', 'mallory', mine.id)).toMatchObject({
       missing: [mine.id],
       unreadDelta: 0,
     });
-    expect(await owner.remove('acme', 'mallory', mine.id)).toEqual({
+    expect(await owner.remove('acme', 'mallory', mine.id)).toMatchObject({
       missing: [mine.id],
       unreadDelta: 0,
     });
@@ -205,7 +217,7 @@ describe('read state', () => {
       notes.map((note) => note.id),
     );
 
-    expect(change).toEqual({ missing: [], unreadDelta: -count });
+    expect(change).toMatchObject({ missing: [], unreadDelta: -count });
     expect(await owner.unreadCount('acme', 'nina')).toBe(0);
     expect(await unreadStored(local, 'acme', 'nina')).toBe(0);
   });
@@ -214,10 +226,13 @@ describe('read state', () => {
     const notes = await storeMany(fanOut, user('oscar'), 230);
     await owner.markRead('acme', 'oscar', [notes[0]?.id ?? '', notes[5]?.id ?? '']);
 
-    expect(await owner.markAllRead('acme', 'oscar')).toEqual({ missing: [], unreadDelta: -228 });
+    expect(await owner.markAllRead('acme', 'oscar')).toMatchObject({
+      missing: [],
+      unreadDelta: -228,
+    });
     expect(await owner.unreadCount('acme', 'oscar')).toBe(0);
     expect(await unreadStored(local, 'acme', 'oscar')).toBe(0);
-    expect(await owner.markAllRead('acme', 'oscar')).toEqual({ missing: [], unreadDelta: 0 });
+    expect(await owner.markAllRead('acme', 'oscar')).toMatchObject({ missing: [], unreadDelta: 0 });
   });
 
   it('deletes, decrementing only for an unread notification', async () => {
@@ -225,11 +240,17 @@ describe('read state', () => {
     if (!unread || !read) throw new Error('stored nothing');
     await owner.markRead('acme', 'pia', [read.id]);
 
-    expect(await owner.remove('acme', 'pia', read.id)).toEqual({ missing: [], unreadDelta: 0 });
+    expect(await owner.remove('acme', 'pia', read.id)).toMatchObject({
+      missing: [],
+      unreadDelta: 0,
+    });
     expect(await owner.unreadCount('acme', 'pia')).toBe(1);
-    expect(await owner.remove('acme', 'pia', unread.id)).toEqual({ missing: [], unreadDelta: -1 });
+    expect(await owner.remove('acme', 'pia', unread.id)).toMatchObject({
+      missing: [],
+      unreadDelta: -1,
+    });
     expect(await owner.unreadCount('acme', 'pia')).toBe(0);
-    expect(await owner.remove('acme', 'pia', unread.id)).toEqual({
+    expect(await owner.remove('acme', 'pia', unread.id)).toMatchObject({
       missing: [unread.id],
       unreadDelta: 0,
     });

@@ -35,6 +35,9 @@ function note(second: number, eventId: string, extra: Partial<Notification> = {}
     type: 'comment.created',
     createdAt: new Date(publishedAt).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
     ...extra,
   };
 }

@@ -65,11 +65,11 @@ describe('a count that cannot drift', () => {
     const note = await putRowOnly('rosa');
 
     expect(await owner.unreadCount('acme', 'rosa')).toBe(3);
-    expect(await owner.markRead('acme', 'rosa', [note.id])).toEqual({
+    expect(await owner.markRead('acme', 'rosa', [note.id])).toMatchObject({
       missing: [],
       unreadDelta: -1,
     });
-    expect(await owner.markAllRead('acme', 'rosa')).toEqual({ missing: [], unreadDelta: -2 });
+    expect(await owner.markAllRead('acme', 'rosa')).toMatchObject({ missing: [], unreadDelta: -2 });
     expect(await owner.unreadCount('acme', 'rosa')).toBe(0);
   });
 
@@ -93,7 +93,7 @@ describe('a count that cannot drift', () => {
     expect(await storing.store(user('sam'), note, EXPIRES_AT)).toEqual({ fresh: false });
     expect(await owner.unreadCount('acme', 'sam')).toBe(1);
     expect(await unreadStored(local, 'acme', 'sam')).toBe(1);
-    expect(await owner.markAllRead('acme', 'sam')).toEqual({ missing: [], unreadDelta: -1 });
+    expect(await owner.markAllRead('acme', 'sam')).toMatchObject({ missing: [], unreadDelta: -1 });
     expect(await owner.unreadCount('acme', 'sam')).toBe(0);
   });
 
@@ -103,7 +103,7 @@ describe('a count that cannot drift', () => {
 
     expect(await owner.unreadCount('acme', 'tara')).toBe(2);
     expect((await owner.list(user('tara'), { limit: 10 })).items).toHaveLength(2);
-    expect(await owner.markAllRead('acme', 'tara')).toEqual({ missing: [], unreadDelta: -2 });
+    expect(await owner.markAllRead('acme', 'tara')).toMatchObject({ missing: [], unreadDelta: -2 });
     expect(await owner.unreadCount('acme', 'tara')).toBe(0);
   });
 
@@ -120,7 +120,7 @@ describe('a count that cannot drift', () => {
     expect(await later.unreadCount('acme', 'uma')).toBe(2);
     clock.now += 60_000;
     expect(await later.unreadCount('acme', 'uma')).toBe(1);
-    expect(await later.markAllRead('acme', 'uma')).toEqual({ missing: [], unreadDelta: -1 });
+    expect(await later.markAllRead('acme', 'uma')).toMatchObject({ missing: [], unreadDelta: -1 });
     expect(await later.unreadCount('acme', 'uma')).toBe(0);
     // The expired row is still in the table, unread, until TTL deletes it.
     expect(await unreadStored(local, 'acme', 'uma')).toBe(1);

@@ -307,6 +307,9 @@ describe('toNotification', () => {
       topic: undefined,
       createdAt: '2026-11-23T12:00:00.123Z',
       read: false,
+      seen: false,
+      archived: false,
+      interacted: false,
     });
     expect(isNotificationId(notification.id)).toBe(true);
     expect(notificationTime(notification.id)).toBe(publishedAt);
@@ -327,5 +330,51 @@ describe('toNotification', () => {
     expect(toNotification({ ...envelope, tenant: 'other' }, publishedAt).id).not.toBe(id);
     expect(toNotification({ ...envelope, id: 'evt-7f3d' }, publishedAt).id).not.toBe(id);
     expect(toNotification(envelope, publishedAt + 1).id).not.toBe(id);
+  });
+});
+
+describe('tags and actions', () => {
+  const actions = [
+    { label: 'Open', url: 'https://app.example/1' },
+    { label: 'Mute', url: 'http://app.example/mute' },
+  ];
+
+  it('carries them into the notification, tags once each; leaves them out when absent or empty', () => {
+    const envelope = parseEnvelope({
+      ...MINIMAL,
+      tags: ['billing', 'team:red', 'billing'],
+      actions,
+    });
+    const notification = toNotification(envelope, Date.parse('2026-11-23T12:00:00Z'));
+    expect(notification).toMatchObject({ tags: ['billing', 'team:red'], actions });
+    const plain = toNotification(parseEnvelope({ ...MINIMAL, tags: [], actions: [] }), 0);
+    expect(Object.keys(plain)).not.toContain('tags');
+    expect(Object.keys(plain)).not.toContain('actions');
+  });
+
+  it.each([
+    ['six tags', { tags: ['a', 'b', 'c', 'd', 'e', 'f'] }, 'tags:'],
+    ['an empty tag', { tags: [''] }, 'tags.0: must be 1 to 32 characters'],
+    ['a tag of 33 characters', { tags: ['x'.repeat(33)] }, 'tags.0:'],
+    ['a tag with a space', { tags: ['a b'] }, 'tags.0:'],
+    ['three actions', { actions: [...actions, actions[0]] }, 'actions:'],
+    ['an action without a label', { actions: [{ url: 'https://x.example' }] }, 'actions.0.label'],
+    [
+      'an action label of 65 characters',
+      { actions: [{ label: 'x'.repeat(65), url: 'https://x.example' }] },
+      'actions.0.label',
+    ],
+    [
+      'an action url that is not http(s)',
+      { actions: [{ label: 'x', url: 'javascript:alert(1)' }] },
+      'actions.0.url: must be an http(s) URL',
+    ],
+    [
+      'an action with an unknown field',
+      { actions: [{ label: 'x', url: 'https://x.example', style: 'red' }] },
+      'actions.0',
+    ],
+  ])('refuses %s, naming the field', (_what, extra, named) => {
+    expect(refusal({ ...MINIMAL, ...extra }).message).toContain(named);
   });
 });

@@ -33,6 +33,9 @@ describe('fan-out to users', () => {
           url: 'https://app.example/posts/42',
           createdAt: '2026-11-23T12:00:00.000Z',
           read: false,
+          seen: false,
+          archived: false,
+          interacted: false,
         },
       });
     }

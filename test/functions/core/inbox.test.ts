@@ -17,6 +17,9 @@ function note(): Notification {
     type: 'comment.created',
     createdAt: new Date(NOW + sequence).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 
@@ -55,11 +58,12 @@ function setup(overrides: Partial<InboxServiceDeps> = {}) {
   const online = async (...all: Connection[]) => {
     for (const each of all) await connections.put(each, 0);
   };
-  /** The state frames each connection received, in order. */
+  /** The state frames each connection received, in order: their unread counts (unseen: below). */
   const states = (connectionId: string) =>
     delivery
       .delivered(connectionId)
-      .filter((frame) => (frame as { type: string }).type === 'state');
+      .filter((frame) => (frame as { type: string }).type === 'state')
+      .map((frame) => ({ type: 'state', unread: (frame as { unread: number }).unread }));
   return { inbox, connections, delivery, service, problems, stored, online, states };
 }
 
@@ -76,14 +80,14 @@ describe('state pushes', () => {
 
     const result = await service.markRead(ALICE, [first?.id ?? '']);
 
-    expect(result).toEqual({ unread: 2, notFound: [] });
+    expect(result).toMatchObject({ unread: 2, notFound: [] });
     expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
     expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
     expect(delivery.delivered('b1')).toEqual([]);
     expect(delivery.delivered('g1')).toEqual([]);
   });
 
-  it('pushes nothing when a change moves no count', async () => {
+  it('pushes nothing when a change changes nothing', async () => {
     const { service, stored, online, delivery } = setup();
     const [first] = await stored();
     const id = first?.id ?? '';
@@ -91,23 +95,26 @@ describe('state pushes', () => {
     await service.markRead(ALICE, [id]);
     delivery.posts.length = 0;
 
-    expect(await service.markRead(ALICE, [id])).toEqual({ unread: 0, notFound: [] });
-    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
+    expect(await service.markRead(ALICE, [id])).toMatchObject({ unread: 0, notFound: [] });
+    expect(await service.markAllRead(ALICE)).toMatchObject({ unread: 0 });
     expect(delivery.posts).toEqual([]);
   });
 
-  it('pushes after mark unread, read all and deleting an unread one; not after deleting a read one', async () => {
+  it('pushes after every change: mark unread, read all, deleting an unread one and a read one', async () => {
     const { service, stored, online, states } = setup();
     const [a, b, c] = await stored('alice', 'acme', 3);
     await online(connection('a1', 'alice'));
 
     await service.markRead(ALICE, [a?.id ?? '']);
-    expect(await service.markUnread(ALICE, a?.id ?? '')).toEqual({ unread: 3 });
-    expect(await service.remove(ALICE, b?.id ?? '')).toEqual({ unread: 2 });
-    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
-    expect(await service.remove(ALICE, c?.id ?? '')).toEqual({ unread: 0 });
+    expect(await service.markUnread(ALICE, a?.id ?? '')).toMatchObject({ unread: 3 });
+    expect(await service.remove(ALICE, b?.id ?? '')).toMatchObject({ unread: 2 });
+    expect(await service.markAllRead(ALICE)).toMatchObject({ unread: 0 });
+    expect(await service.remove(ALICE, c?.id ?? '')).toMatchObject({ unread: 0 });
 
-    expect(states('a1').map((frame) => (frame as { unread: number }).unread)).toEqual([2, 3, 2, 0]);
+    // Deleting the read `c` moves no unread count, but the list (and the unseen count) changed.
+    expect(states('a1').map((frame) => (frame as { unread: number }).unread)).toEqual([
+      2, 3, 2, 0, 0,
+    ]);
   });
 
   it('prunes a gone connection, retries a throttled one, and never fails the change for a push', async () => {
@@ -140,7 +147,10 @@ describe('state pushes', () => {
       throw new Error('DynamoDB unavailable');
     };
 
-    expect(await service.markRead(ALICE, [first?.id ?? ''])).toEqual({ unread: 0, notFound: [] });
+    expect(await service.markRead(ALICE, [first?.id ?? ''])).toMatchObject({
+      unread: 0,
+      notFound: [],
+    });
     expect(problems.map((problem) => problem.what)).toEqual(['state push']);
   });
 });
@@ -152,11 +162,11 @@ describe('a count moved from outside', () => {
     await online(connection('a1', 'alice'), connection('a2', 'alice'), connection('b1', 'bob'));
     inbox.expire({ kind: 'user', tenant: 'acme', userId: 'alice' }, gone?.id ?? '');
 
-    expect(await service.announceState(ALICE)).toEqual({ unread: 2 });
+    expect(await service.announceState(ALICE)).toMatchObject({ unread: 2 });
     expect(states('a1')).toEqual([{ type: 'state', unread: 2 }]);
     expect(states('a2')).toEqual([{ type: 'state', unread: 2 }]);
     expect(delivery.delivered('b1')).toEqual([]);
-    expect(await service.markAllRead(ALICE)).toEqual({ unread: 0 });
+    expect(await service.markAllRead(ALICE)).toMatchObject({ unread: 0 });
     expect(states('a1')).toEqual([
       { type: 'state', unread: 2 },
       { type: 'state', unread: 0 },
@@ -172,7 +182,7 @@ describe('ownership', () => {
     const bobId = bobs?.id ?? '';
     const globexId = otherAlices?.id ?? '';
 
-    expect(await service.markRead(ALICE, [bobId, globexId])).toEqual({
+    expect(await service.markRead(ALICE, [bobId, globexId])).toMatchObject({
       unread: 0,
       notFound: [bobId, globexId],
     });
@@ -211,7 +221,7 @@ describe('input', () => {
     const [first] = await stored();
     const id = first?.id ?? '';
 
-    expect(await service.markRead(ALICE, [id, id, id])).toEqual({ unread: 0, notFound: [] });
+    expect(await service.markRead(ALICE, [id, id, id])).toMatchObject({ unread: 0, notFound: [] });
     expect(inbox.calls).toEqual([`markRead acme/alice ${id}`]);
   });
 
@@ -239,6 +249,81 @@ describe('input', () => {
   it('answers the state of a user who never got anything with zero', async () => {
     const { service } = setup();
 
-    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toEqual({ unread: 0 });
+    expect(await service.state({ tenant: 'acme', userId: 'newcomer' })).toMatchObject({
+      unread: 0,
+    });
+  });
+});
+
+describe('seen, archived, interacted', () => {
+  it('pushes both counts and the state hash to every connection after each change', async () => {
+    const { service, stored, online, delivery } = setup();
+    const [a] = await stored('alice', 'acme', 2);
+    await online(connection('a1', 'alice'), connection('a2', 'alice'));
+
+    expect(await service.change(ALICE, a?.id ?? '', 'seen')).toEqual({ unread: 2, unseen: 1 });
+    for (const connectionId of ['a1', 'a2']) {
+      expect(delivery.delivered(connectionId)).toEqual([
+        { type: 'state', unread: 2, unseen: 1, state: { unread: 2, unseen: 1 } },
+      ]);
+    }
+  });
+
+  it('hides an archived one from both counts and the default list, and brings it back', async () => {
+    const { service, stored, online, delivery } = setup();
+    const [a, b] = await stored('alice', 'acme', 2);
+    await online(connection('a1', 'alice'));
+
+    expect(await service.change(ALICE, a?.id ?? '', 'archive')).toEqual({ unread: 1, unseen: 1 });
+    expect((await service.list(ALICE, { limit: 10 })).items.map((item) => item.id)).toEqual([
+      b?.id,
+    ]);
+    // Archiving again changes nothing and tells nobody.
+    expect(await service.change(ALICE, a?.id ?? '', 'archive')).toEqual({ unread: 1, unseen: 1 });
+    expect(await service.change(ALICE, a?.id ?? '', 'unarchive')).toEqual({ unread: 2, unseen: 2 });
+    expect(delivery.delivered('a1')).toHaveLength(2);
+    expect((await service.get(ALICE, a?.id ?? '')).archived).toBe(false);
+  });
+
+  it('marks every unseen one seen, leaving them unread', async () => {
+    const { service, stored } = setup();
+    await stored('alice', 'acme', 3);
+
+    expect(await service.markAllSeen(ALICE)).toEqual({ unread: 3, unseen: 0 });
+    expect(await service.markAllSeen(ALICE)).toEqual({ unread: 3, unseen: 0 });
+  });
+
+  it('records a press of an action as interacted, read and seen; refuses an action it lacks', async () => {
+    const { service, inbox } = setup();
+    const alice: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
+    const withAction = { ...note(), actions: [{ label: 'Open', url: 'https://app.example/1' }] };
+    const plain = note();
+    await inbox.store(alice, withAction);
+    await inbox.store(alice, plain);
+
+    await expect(service.interact(ALICE, withAction.id, 1)).rejects.toThrow(
+      'action must be an integer from 0 to 0',
+    );
+    await expect(service.interact(ALICE, plain.id, 0)).rejects.toThrow(
+      'action: this notification has no actions',
+    );
+    expect(await service.interact(ALICE, withAction.id, 0)).toEqual({ unread: 1, unseen: 1 });
+    expect(await service.get(ALICE, withAction.id)).toMatchObject({
+      interacted: true,
+      read: true,
+      seen: true,
+    });
+  });
+
+  it('answers not found for another user’s notification', async () => {
+    const { service, stored } = setup();
+    const [bobs] = await stored('bob');
+
+    for (const change of ['seen', 'archive', 'unarchive'] as const) {
+      await expect(service.change(ALICE, bobs?.id ?? '', change)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    }
+    await expect(service.interact(ALICE, bobs?.id ?? '', 0)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

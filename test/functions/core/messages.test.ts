@@ -34,15 +34,15 @@ class RecordingReadState
   unread = 3;
   async markRead(owner: { tenant: string; userId: string }, ids: string[]) {
     this.calls.push(['markRead', owner.tenant, owner.userId, ids]);
-    return { unread: this.unread, notFound: [] };
+    return { unread: this.unread, unseen: this.unread, notFound: [] };
   }
   async markAllRead(owner: { tenant: string; userId: string }) {
     this.calls.push(['markAllRead', owner.tenant, owner.userId]);
-    return { unread: 0 };
+    return { unread: 0, unseen: this.unread };
   }
   async state(owner: { tenant: string; userId: string }) {
     this.calls.push(['state', owner.tenant, owner.userId]);
-    return { unread: this.unread };
+    return { unread: this.unread, unseen: this.unread };
   }
 }
 
@@ -317,6 +317,9 @@ function stored(secondsAgo: number, eventId: string, topic?: string): Notificati
     ...(topic === undefined ? {} : { topic }),
     createdAt: new Date(publishedAt).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 
@@ -396,7 +399,7 @@ describe('handleMessage: markRead and state', () => {
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 3, notFound: [] },
+      result: { unread: 3, unseen: 3, notFound: [] },
     });
     expect(inbox.calls).toEqual([['markRead', 'acme', 'alice', [id]]]);
   });
@@ -407,7 +410,7 @@ describe('handleMessage: markRead and state', () => {
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 0 },
+      result: { unread: 0, unseen: 3 },
     });
     expect(inbox.calls).toEqual([['markAllRead', 'acme', 'alice']]);
   });
@@ -427,14 +430,14 @@ describe('handleMessage: markRead and state', () => {
     expect(inbox.calls).toEqual([]);
   });
 
-  it("answers state with the caller's unread count", async () => {
+  it("answers state with the caller's unread and unseen counts", async () => {
     const { send, inbox } = await setup();
     inbox.unread = 7;
     expect((await send({ action: 'state', requestId: 'r1' })).frame).toEqual({
       type: 'reply',
       requestId: 'r1',
       ok: true,
-      result: { unread: 7 },
+      result: { unread: 7, unseen: 7 },
     });
     expect(inbox.calls).toEqual([['state', 'acme', 'alice']]);
   });

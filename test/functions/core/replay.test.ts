@@ -27,6 +27,9 @@ function note(secondsAgo: number, eventId: string, topic?: string): Notification
     ...(topic === undefined ? {} : { topic }),
     createdAt: new Date(publishedAt).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 

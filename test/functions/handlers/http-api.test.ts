@@ -45,6 +45,9 @@ function note(): Notification {
     title: `note ${sequence}`,
     createdAt: new Date(NOW + sequence).toISOString(),
     read: false,
+    seen: false,
+    archived: false,
+    interacted: false,
   };
 }
 
@@ -212,13 +215,13 @@ describe('read state routes', () => {
 
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 200]);
     expect(answers.map(bodyOf)).toEqual([
-      { unread: 2 },
-      { unread: 3 },
-      { unread: 2 },
-      { unread: 2 },
-      { unread: 0 },
-      { unread: 0 },
-      { unread: 0 },
+      { unread: 2, unseen: 3 },
+      { unread: 3, unseen: 3 },
+      { unread: 2, unseen: 2 },
+      { unread: 2, unseen: 2 },
+      { unread: 0, unseen: 2 },
+      { unread: 0, unseen: 1 },
+      { unread: 0, unseen: 1 },
     ]);
   });
 
@@ -292,11 +295,16 @@ describe('preferences routes', () => {
 
 describe('every route', () => {
   it('serves exactly the routes the topology declares', async () => {
-    const { call, stored } = setup();
-    const [mine] = await stored();
-    const path = { pathParameters: { id: mine?.id ?? '' } };
+    const { call, inbox } = setup();
+    const alice: Recipient = { kind: 'user', tenant: 'acme', userId: 'alice' };
+    const bodies: Record<string, string> = { 'POST /notifications/{id}/interact': '{"action":0}' };
+    let path = { pathParameters: { id: '' } };
     for (const routeKey of TOPOLOGY.httpRoutes) {
-      const result = await call(apiEvent(routeKey, { ...path, body: '{}' }));
+      // Each route on a notification of its own: a deletion leaves none for the next.
+      const mine = { ...note(), actions: [{ label: 'Open', url: 'https://app.example/1' }] };
+      await inbox.store(alice, mine);
+      path = { pathParameters: { id: mine.id } };
+      const result = await call(apiEvent(routeKey, { ...path, body: bodies[routeKey] ?? '{}' }));
       expect({ routeKey, status: result.statusCode }).toEqual({ routeKey, status: 200 });
     }
     const unknown = await expectError(
@@ -321,6 +329,9 @@ describe('every route', () => {
       markRead: vi.fn(),
       markUnread: vi.fn(),
       markAllRead: vi.fn(),
+      markAllSeen: vi.fn(),
+      change: vi.fn(),
+      interact: vi.fn(),
       remove: vi.fn(),
     };
     const { call } = setup({ inbox });
@@ -385,7 +396,7 @@ describe('the bearer token', () => {
     for (const event of events) {
       const result = await call(event);
       expect(result.statusCode).toBe(200);
-      expect(bodyOf(result)).toEqual({ unread: 0 });
+      expect(bodyOf(result)).toEqual({ unread: 0, unseen: 0 });
     }
   });
 

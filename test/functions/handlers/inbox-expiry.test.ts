@@ -22,7 +22,7 @@ describe('inbox-expiry handler', () => {
       inbox: {
         announceState: async (owner) => {
           announced.push(`${owner.tenant}/${owner.userId}`);
-          return { unread: 0 };
+          return { unread: 0, unseen: 0 };
         },
       },
     });
@@ -40,7 +40,7 @@ describe('inbox-expiry handler', () => {
         announceState: async (owner) => {
           if (owner.userId === 'bob') throw new Error('throttled');
           announced.push(owner.userId);
-          return { unread: 0 };
+          return { unread: 0, unseen: 0 };
         },
       },
     });

@@ -33,9 +33,9 @@ async function setup() {
       settings: DEFAULT_PRESENCE_SETTINGS,
     }),
     inbox: {
-      markRead: async () => ({ unread: 1, notFound: [] }),
-      markAllRead: async () => ({ unread: 0 }),
-      state: async () => ({ unread: 2 }),
+      markRead: async () => ({ unread: 1, unseen: 1, notFound: [] }),
+      markAllRead: async () => ({ unread: 0, unseen: 0 }),
+      state: async () => ({ unread: 2, unseen: 2 }),
     },
   });
   const send = (body: string | undefined, isBase64Encoded = false) =>
@@ -118,6 +118,9 @@ describe('message handler', () => {
       type: 'comment.created',
       createdAt: new Date(at + i).toISOString(),
       read: false,
+      seen: false,
+      archived: false,
+      interacted: false,
     }));
     source.add({ kind: 'user', tenant: 'acme', userId: 'alice' }, ...notes);
     const response = await send(

@@ -1,8 +1,16 @@
+import { countDeltas, flagsOf, indexesOf } from '#adapters/dynamo-inbox-flags';
 import { fromItem, toItem } from '#adapters/dynamo-notification-items';
-import { MAX_LIST_ROUNDS, SCAN_PAGE } from '#adapters/dynamo-owner-inbox';
+import { MAX_LIST_ROUNDS, TRANSITIONS } from '#adapters/dynamo-owner-inbox';
 import { BadRequestError } from '#core/errors';
-import type { Notification, Page, Recipient } from '#core/model';
-import type { FanOutInbox, InboxChange, InboxQuery, OwnerInbox, StoreOutcome } from '#core/ports';
+import type { InboxCounts, Notification, Page, Recipient } from '#core/model';
+import type {
+  FanOutInbox,
+  FlagChange,
+  InboxChange,
+  InboxQuery,
+  OwnerInbox,
+  StoreOutcome,
+} from '#core/ports';
 import { recipientKey } from './recipients';
 
 /**
@@ -11,7 +19,9 @@ import { recipientKey } from './recipients';
  * - a notification (by its id: a redelivery, or a re-publish the event ledger gave its
  *   first id) is never stored twice; one a user deleted leaves a tombstone, so it does not
  *   come back either, and the tombstone is read (and skipped) by listings as the table's is;
- * - the unread count is the unread items, counted, as the adapter's unread index counts them;
+ * - the counts are the unread (unseen) items that are neither archived nor snoozed,
+ *   counted, as the adapter's indexes count them; a user's list reads their index
+ *   (`visible`, or `unread`), where no tombstone is;
  * - an item whose `expiresAt` (epoch s) has passed is gone for every read and change, as
  *   the adapter treats a row that DynamoDB's TTL has yet to delete;
  * - what it keeps is what the table keeps (the adapters' own item mapping): only a
@@ -53,40 +63,39 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
     return { fresh: true };
   }
 
-  /** Reads as the adapter's queries do: newest first, an unread-only filter after each read. */
+  /** Reads as the adapter's queries do: newest first, a user's through the index asked for. */
   async list(recipient: Recipient, query: InboxQuery): Promise<Page<Notification>> {
     const key = recipientKey(recipient);
-    const unreadOnly = query.unreadOnly === true && recipient.kind === 'user';
-    // Rows and tombstones, as the Query reads them: a tombstone counts towards a limit.
-    const all = [
-      ...this.itemsOf(key),
-      ...this.tombstonesOf(key).map((id) => ({ id, tombstone: true as const })),
-    ].sort((a, b) => (a.id < b.id ? 1 : -1));
+    const index = query.unreadOnly === true ? 'unread' : 'visible';
+    // A topic's partition holds its rows and any tombstones; a user's index only rows.
+    const all =
+      recipient.kind === 'user'
+        ? this.itemsOf(key).filter((note) => indexesOf(flagsOf({ ...note }))[index])
+        : [
+            ...this.itemsOf(key),
+            ...this.tombstonesOf(key).map((id) => ({ id, tombstone: true as const })),
+          ];
+    all.sort((a, b) => (a.id < b.id ? 1 : -1));
     const after = decodeCursor(query.cursor, key);
     let position = after === undefined ? 0 : all.findIndex((note) => note.id < after);
     if (position < 0) position = all.length;
     const items: Notification[] = [];
-    let truncated = false;
     let stopped = false;
     for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
-      const limit = unreadOnly ? Math.max(SCAN_PAGE, query.limit) : query.limit - items.length;
+      const limit = query.limit - items.length;
       const read = all.slice(position, position + limit);
       position += read.length;
       const found = read.filter(
-        (note): note is Notification =>
-          !('tombstone' in note) && this.live(key, note) && !(unreadOnly && note.read),
+        (note): note is Notification => !('tombstone' in note) && this.live(key, note),
       );
-      const room = query.limit - items.length;
-      items.push(...found.slice(0, room));
-      truncated = found.length > room;
+      items.push(...found);
       // DynamoDB hands back a key whenever it stops at its limit, whatever follows.
       stopped = read.length === limit;
       if (items.length >= query.limit || !stopped) break;
     }
-    const resumeAfter =
-      items.length >= query.limit ? items.at(-1)?.id : stopped ? all[position - 1]?.id : undefined;
+    const resumeAfter = stopped ? all[position - 1]?.id : undefined;
     const page = { items: items.map((note) => structuredClone(note)) };
-    return (truncated || stopped) && resumeAfter !== undefined
+    return stopped && resumeAfter !== undefined
       ? { ...page, cursor: encodeCursor(key, resumeAfter) }
       : page;
   }
@@ -97,53 +106,96 @@ export class FakeInbox implements FanOutInbox, OwnerInbox {
   }
 
   async unreadCount(tenant: string, userId: string): Promise<number> {
+    return (await this.counts(tenant, userId)).unread;
+  }
+
+  async counts(tenant: string, userId: string): Promise<InboxCounts> {
     const owner = recipientKey({ kind: 'user', tenant, userId });
-    return this.itemsOf(owner).filter((note) => !note.read && this.live(owner, note)).length;
+    const member = this.itemsOf(owner)
+      .filter((note) => this.live(owner, note))
+      .map((note) => indexesOf(flagsOf({ ...note })));
+    return {
+      unread: member.filter((of) => of.unread).length,
+      unseen: member.filter((of) => of.unseen).length,
+    };
+  }
+
+  async change(
+    tenant: string,
+    userId: string,
+    id: string,
+    change: FlagChange,
+  ): Promise<InboxChange> {
+    this.calls.push(`${change} ${tenant}/${userId} ${id}`);
+    return this.apply(tenant, userId, [id], TRANSITIONS[change]);
+  }
+
+  async markAllSeen(tenant: string, userId: string): Promise<InboxChange> {
+    this.calls.push(`markAllSeen ${tenant}/${userId}`);
+    const owner = recipientKey({ kind: 'user', tenant, userId });
+    const unseen = this.itemsOf(owner)
+      .filter((note) => this.live(owner, note) && indexesOf(flagsOf({ ...note })).unseen)
+      .map((note) => note.id);
+    return { ...(await this.apply(tenant, userId, unseen, TRANSITIONS.seen)), missing: [] };
+  }
+
+  /** Applies the adapter's own transition to each, as its conditional writes would. */
+  private async apply(
+    tenant: string,
+    userId: string,
+    ids: string[],
+    transition: (typeof TRANSITIONS)[keyof typeof TRANSITIONS],
+  ): Promise<Required<InboxChange>> {
+    const total = { missing: [] as string[], unreadDelta: 0, unseenDelta: 0, changed: 0 };
+    for (const id of new Set(ids)) {
+      const note = this.found(tenant, userId, id);
+      if (!note) {
+        total.missing.push(id);
+        continue;
+      }
+      const before = flagsOf({ ...note });
+      const after = transition(before);
+      if (after === undefined || JSON.stringify(after) === JSON.stringify(before)) continue;
+      const deltas = countDeltas(before, after);
+      Object.assign(note, after);
+      if (after.snoozedUntil === undefined) delete note.snoozedUntil;
+      total.unreadDelta += deltas.unread;
+      total.unseenDelta += deltas.unseen;
+      total.changed += 1;
+    }
+    return total;
   }
 
   async markRead(tenant: string, userId: string, ids: string[]): Promise<InboxChange> {
     this.calls.push(`markRead ${tenant}/${userId} ${ids.join(',')}`);
-    const missing: string[] = [];
-    let delta = 0;
-    for (const id of new Set(ids)) {
-      const note = this.found(tenant, userId, id);
-      if (!note) missing.push(id);
-      else if (!note.read) {
-        note.read = true;
-        delta--;
-      }
-    }
-    return { missing, unreadDelta: delta };
+    return this.apply(tenant, userId, ids, TRANSITIONS.read);
   }
 
   async markUnread(tenant: string, userId: string, id: string): Promise<InboxChange> {
     this.calls.push(`markUnread ${tenant}/${userId} ${id}`);
-    const note = this.found(tenant, userId, id);
-    if (!note) return { missing: [id], unreadDelta: 0 };
-    if (!note.read) return { missing: [], unreadDelta: 0 };
-    note.read = false;
-    return { missing: [], unreadDelta: 1 };
+    return this.apply(tenant, userId, [id], TRANSITIONS.unread);
   }
 
   async markAllRead(tenant: string, userId: string): Promise<InboxChange> {
     this.calls.push(`markAllRead ${tenant}/${userId}`);
     const owner = recipientKey({ kind: 'user', tenant, userId });
     const unread = this.itemsOf(owner)
-      .filter((note) => !note.read && this.live(owner, note))
+      .filter((note) => this.live(owner, note) && indexesOf(flagsOf({ ...note })).unread)
       .map((note) => note.id);
-    const { unreadDelta } = await this.markRead(tenant, userId, unread);
-    return { missing: [], unreadDelta };
+    return { ...(await this.apply(tenant, userId, unread, TRANSITIONS.read)), missing: [] };
   }
 
   async remove(tenant: string, userId: string, id: string): Promise<InboxChange> {
     this.calls.push(`remove ${tenant}/${userId} ${id}`);
     const key = this.key(tenant, userId, id);
     const note = this.found(tenant, userId, id);
-    if (!note) return { missing: [id], unreadDelta: 0 };
+    if (!note) return { missing: [id], unreadDelta: 0, unseenDelta: 0, changed: 0 };
     // The tombstone keeps the row's `expiresAt`.
     this.items.delete(key);
     this.tombstones.add(key);
-    return { missing: [], unreadDelta: note.read ? 0 : -1 };
+    const before = flagsOf({ ...note });
+    const deltas = countDeltas(before, { ...before, archived: true });
+    return { missing: [], unreadDelta: deltas.unread, unseenDelta: deltas.unseen, changed: 1 };
   }
 
   /**
