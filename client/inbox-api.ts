@@ -4,25 +4,19 @@
  * Every call acts on the signed-in user's own inbox; every change also reaches the user's
  * live connections as a `state` frame.
  */
-import type { ChannelPreferences, Notification, Preferences } from '../functions/core/model';
+import type {
+  ChannelPreferences,
+  Notification,
+  NotificationAction,
+  Preferences,
+} from '../functions/core/model';
 import { HttpApi, type HttpOptions, TokenSource } from './http';
 
-/** A button on a notification: pressing it reports `interact`, then opens `url`. */
-export interface NotificationAction {
-  label: string;
-  url: string;
-}
-
-/** A notification with the inbox states; fields a server does not send yet are absent. */
-export type InboxNotification = Notification & {
-  seen?: boolean;
-  archived?: boolean;
-  interacted?: boolean;
-  /** ISO time it returns; present while snoozed. */
-  snoozedUntil?: string;
-  tags?: string[];
-  actions?: NotificationAction[];
-};
+/**
+ * A notification in the inbox, with its states (`read`, `seen`, `archived`, `interacted`,
+ * `snoozedUntil`), `tags` and up to two `actions`: the server's own type.
+ */
+export type InboxNotification = Notification;
 
 /**
  * Which notifications: each field narrows. Archived ones are left out unless
@@ -76,7 +70,7 @@ export interface PreferencesView {
   locked: string[];
 }
 
-export type { ChannelPreferences, Preferences };
+export type { ChannelPreferences, NotificationAction, Preferences };
 
 const FILTER_KEYS = ['tag', 'type', 'topic', 'read', 'seen', 'archived', 'snoozed'] as const;
 
