@@ -18,7 +18,9 @@ const integration = testFiles.filter((path) =>
 );
 
 const shared = {
-  testTimeout: 30_000,
+  // Generous: a synth or a local-stack round trip on a shared, loaded 2-core machine is slow, and
+  // no test may depend on how fast the machine is.
+  testTimeout: 90_000,
   hookTimeout: 180_000,
   env: {
     // Handlers log through Powertools; keep test output to what fails.

@@ -138,6 +138,7 @@ export async function splitBroadcast(
     connections: store as ConnectionStore,
     inbox: { store: async () => ({ fresh: true }) },
     ledger: { firstPublished: async (_tenant, _id, publishedAt) => publishedAt },
+    changes: { note: unused, last: unused },
     delivery: {
       async post(connectionId) {
         trace.post();

@@ -8,15 +8,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { createSignedPostDelivery } from '#adapters/aws-clients';
+import { DynamoChangeLog } from '#adapters/dynamo-change-log';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
 import { DynamoFanOutInbox } from '#adapters/dynamo-fan-out-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { TOPOLOGY } from '#config/topology';
-import { parseEnvelope, toNotification } from '#core/envelope';
+import { parseEnvelope } from '#core/envelope';
 import { createFanOut, DEFAULT_FAN_OUT_SETTINGS, PAGES_PER_WALK } from '#core/fan-out';
-import { notificationFrame } from '#core/frames';
+import { frameOf } from '#core/fan-out-push';
 import type { ConnectionRef, Page } from '#core/model';
 import { type Continuations, type FanOutTask, systemClock, type TopicPages } from '#core/ports';
 import { makeHandler } from '#handlers/fan-out';
@@ -108,6 +109,7 @@ export function heraldFanOut(context: RunContext, concurrency: number) {
       continuations,
       preferences: new DynamoPreferenceStore(doc, TABLES.notifications, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, TABLES.notifications),
+      changes: new DynamoChangeLog(doc, TABLES.notifications),
       clock: systemClock,
       settings: { ...DEFAULT_FAN_OUT_SETTINGS, concurrency },
     }),
@@ -188,21 +190,23 @@ export async function runHerald(
   };
 }
 
-/** Notifications to one user with one connection each, ten records per invocation. */
+/**
+ * Notifications (or, with `envelopes: changeEnvelopeFor`, change events) to one user with one
+ * connection each, ten records per invocation.
+ */
 export async function runSingles(
   context: RunContext,
   herald: HeraldFanOut,
   count: number,
+  make: (id: string, to: { users: string[] }) => Record<string, unknown> = envelopeFor,
 ): Promise<SingleRecipientRun> {
   const { counter, endpoint } = context;
   const batchSize = TOPOLOGY.queues.fanOut.batchSize;
   const run = nextRun();
   const envelopes = Array.from({ length: count }, (_, i) =>
-    envelopeFor(`single-${run}-${i}`, { users: [userFor(i)] }),
+    make(`single-${run}-${i}`, { users: [userFor(i)] }),
   );
-  const frameBytes = Buffer.byteLength(
-    notificationFrame(toNotification(parseEnvelope(envelopes[0]), Date.now())),
-  );
+  const frameBytes = Buffer.byteLength(frameOf(parseEnvelope(envelopes[0]), Date.now()));
   await endpoint.reset();
   const before = counter.snapshot();
   let invocations = 0;

@@ -9,6 +9,7 @@
 import { createDocumentClient } from '#adapters/aws-clients';
 import { startDynamoDbLocal } from '#local/dynamo-local';
 import { createTables } from '#local/dynamo-tables';
+import { type ChangeBurstRun, changeEnvelopeFor, runChangeBurst } from './change-events';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from './connections-endpoint';
 import { countDynamoRequests } from './dynamo-counter';
 import { runFloor, runNaive } from './fan-out-baselines';
@@ -33,12 +34,16 @@ export interface FanOutBenchOptions {
   sequentialMax: number;
   /** One-recipient notifications to time and count (in batches of 10, as SQS delivers). */
   singles: number;
+  /** Change events with one collapse key in the coalescing burst. */
+  changeBurst: number;
   log: (message: string) => void;
 }
 
 export interface FanOutResults {
   rows: FanOutRow[];
   single: SingleRecipientRun;
+  /** Change events beside the notifications, in the same run (absent in older reports). */
+  changes?: { single: SingleRecipientRun; burst: ChangeBurstRun };
   /** Herald at the largest K again, alone in a process with a Lambda-sized heap. */
   memory: ConstrainedMemory;
   seedSeconds: number;
@@ -110,6 +115,24 @@ export async function benchFanOut(options: FanOutBenchOptions): Promise<FanOutRe
     log(
       `fan-out: ${single.notifications} one-recipient notifications in ${single.seconds.toFixed(2)} s`,
     );
+    const singleChanges = await runSingles(
+      context,
+      heralds.get(userConcurrency ?? 0) ?? heraldFanOut(context, 64),
+      options.singles,
+      changeEnvelopeFor,
+    );
+    log(
+      `fan-out: ${singleChanges.notifications} one-recipient change events in ${singleChanges.seconds.toFixed(2)} s`,
+    );
+    const burst = await runChangeBurst(
+      context,
+      heralds.get(userConcurrency ?? 0) ?? heraldFanOut(context, 64),
+      options.changeBurst,
+      single.batchSize,
+    );
+    log(
+      `fan-out: a burst of ${burst.events} change events with one collapse key: ${burst.posts} push(es) in ${burst.seconds.toFixed(2)} s`,
+    );
     const memory = await measureFanOutMemory({
       dynamoEndpoint: db.endpoint,
       callbackUrl: endpoint.url,
@@ -125,7 +148,15 @@ export async function benchFanOut(options: FanOutBenchOptions): Promise<FanOutRe
       : 0;
     const walkMsPerThousandKeys = await timeWalk(doc, Math.max(...sizes));
     log(`fan-out: a topic's keys walked at ${walkMsPerThousandKeys.toFixed(1)} ms per 1,000`);
-    return { rows, single, memory, seedSeconds, pageQueryMs, walkMsPerThousandKeys };
+    return {
+      rows,
+      single,
+      changes: { single: singleChanges, burst },
+      memory,
+      seedSeconds,
+      pageQueryMs,
+      walkMsPerThousandKeys,
+    };
   } finally {
     client.destroy();
     await endpoint?.stop();

@@ -28,6 +28,13 @@ export interface CostReport {
   inAppUnbatched: Cost;
   floor: Cost;
   email?: Cost;
+  /** Change events (`channels: ["live"]`), measured in the same run (absent in older reports). */
+  changes?: {
+    /** One publish to one user with one connection, nothing to coalesce. */
+    single: Cost;
+    /** Per event of a burst with one collapse key to one user. */
+    burst: Cost;
+  };
   assumptions: string[];
 }
 

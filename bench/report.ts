@@ -3,6 +3,7 @@
  * section per measurement, each from its own module, then the findings), and the tables
  * printed at the end. Pure functions of the results, so the writer is unit-tested.
  */
+import { changeEventsSection } from './report-changes';
 import { coldStartSection } from './report-cold-start';
 import { costSection } from './report-cost';
 import { endToEndSection } from './report-end-to-end';
@@ -61,6 +62,7 @@ export function renderReport(report: BenchReport): string {
   out.push(...endToEndSection(report));
   out.push(...coldStartSection(report));
   out.push(...costSection(report));
+  out.push(...changeEventsSection(report));
 
   out.push('## Findings');
   out.push('');

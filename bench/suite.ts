@@ -10,6 +10,7 @@ import {
   SQS_SCALING,
   splitBroadcast,
 } from './broadcast-split';
+import { changeCosts } from './change-events';
 import { benchColdStart, type ColdStartResults } from './cold-start';
 import {
   costPerMillion,
@@ -41,6 +42,7 @@ export function plan(quick: boolean) {
         concurrencies: [DEFAULT_FAN_OUT_SETTINGS.concurrency, 150],
         sequentialMax: 100,
         singles: 30,
+        changeBurst: 200,
         endToEnd: { clients: 200, users: 40, rates: [200], seconds: 2, warmSeconds: 1, emails: 5 },
         coldStart: { runs: 2, extraRuns: 1 },
       }
@@ -49,6 +51,7 @@ export function plan(quick: boolean) {
         concurrencies: [DEFAULT_FAN_OUT_SETTINGS.concurrency, 150],
         sequentialMax: 1_000,
         singles: 200,
+        changeBurst: 1_000,
         endToEnd: {
           clients: 1_000,
           users: 200,
@@ -99,6 +102,7 @@ export async function runBenchmarks(options: SuiteOptions): Promise<BenchReport>
     concurrencies: sizes.concurrencies,
     sequentialMax: sizes.sequentialMax,
     singles: sizes.singles,
+    changeBurst: sizes.changeBurst,
     log,
   });
   const fanOutMemoryMb = constructMemoryMb('fan-out-consumer.ts');
@@ -209,6 +213,7 @@ export async function runBenchmarks(options: SuiteOptions): Promise<BenchReport>
             }),
           )
         : undefined,
+    changes: fanOut.changes && changeCosts(fanOut.changes, fanOutMemoryMb, lambdaMs),
     assumptions: [
       `Lambda time per in-app notification: ${measured.lambdaMsPerNotification.toFixed(2)} ms, from run 1's ${single.notifications} one-recipient notifications in batches of ${single.batchSize} (wall time here, or CPU time scaled to the ${fanOutMemoryMb} MB function's ${(Math.min(1, fanOutMemoryMb / MB_PER_VCPU) * 100).toFixed(0)}% of a vCPU, whichever is longer); DynamoDB Local's latency stands in for DynamoDB's.`,
       `SQS: one ReceiveMessage and one DeleteMessageBatch per batch of ${single.batchSize} (SNS's delivery into SQS is free); Lambda: one invocation per batch. The event source's idle long polls (a few hundred thousand a month, about $0.30) are a fixed cost, not per notification.`,

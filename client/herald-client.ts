@@ -11,6 +11,7 @@
  */
 import type { ErrorBody } from '../functions/core/frames';
 import type { Notification } from '../functions/core/model';
+import { type ChangeEvents, ChangeFeed } from './changes';
 import { Emitter } from './emitter';
 import { isErrorBody, isRecord, parseFrame } from './frames';
 import { type FetchLike, HttpApi, TokenSource } from './http';
@@ -31,6 +32,7 @@ import { TokenRefresher } from './token-refresh';
 
 /** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
 export { presenceTopic } from '../functions/core/topics';
+export type { ChangeEvent } from './changes';
 export { type FetchLike, HeraldHttpError, type HttpOptions } from './http';
 export {
   type BadgeCounts,
@@ -90,8 +92,8 @@ export interface HeraldClientOptions {
   fetch?: FetchLike;
 }
 
-/** `notification`, `gap` and `resumed` are described in `ResumeEvents`. */
-export interface HeraldClientEvents extends ResumeEvents {
+/** `notification`, `gap` and `resumed` are described in `ResumeEvents`, `change` in `ChangeEvents`. */
+export interface HeraldClientEvents extends ResumeEvents, ChangeEvents {
   /** The server's view of the user's state, e.g. the unread count. */
   state: { unread: number };
   /** A watched user (topic `presence.<user>`) came online or went offline. */
@@ -120,6 +122,7 @@ export class HeraldClient {
   private readonly requests: RequestTable;
   private readonly topics: Subscriptions;
   private readonly feed: ResumeTracker;
+  private readonly changes: ChangeFeed;
   private readonly refresher: TokenRefresher | undefined;
   /** The token the last socket was opened with, for its refresh. */
   private lastToken: string | undefined;
@@ -191,10 +194,14 @@ export class HeraldClient {
     const http = new HttpApi(options, this.tokens);
     this.inbox = new InboxApi(http);
     this.preferences = new PreferencesApi(http);
+    const recentIdsLimit = options.recentIdsLimit ?? DEFAULTS.recentIdsLimit;
+    this.changes = new ChangeFeed(this.events, recentIdsLimit);
     this.feed = new ResumeTracker({
-      request: (action, args) => this.request(action, args),
+      request: (action, args) => this.request(action, { ...args }),
       events: this.events,
-      recentIdsLimit: options.recentIdsLimit ?? DEFAULTS.recentIdsLimit,
+      recentIdsLimit,
+      changeCursor: () => this.changes.lastId,
+      changes: (changes) => this.changes.resumed(changes),
     });
   }
 
@@ -205,6 +212,11 @@ export class HeraldClient {
   /** The newest notification id seen: the cursor for a later `resume`. */
   get lastNotificationId(): string | undefined {
     return this.feed.lastId;
+  }
+
+  /** The newest change id seen: the `changesSince` of the next resume. */
+  get lastChangeId(): string | undefined {
+    return this.changes.lastId;
   }
 
   /** Topics subscribed to; they are subscribed again after every reconnect. */
@@ -326,6 +338,9 @@ export class HeraldClient {
     switch (frame.type) {
       case 'notification':
         this.feed.receive(frame.notification);
+        return;
+      case 'change':
+        this.changes.receive(frame.change);
         return;
       case 'reply':
         this.requests.receiveReply(frame);

@@ -30,9 +30,20 @@ export interface ResumeEvents {
   error: ErrorBody;
 }
 
+/** A `resume` frame's arguments: a notification cursor, a change cursor, or both. */
+export interface ResumeArgs {
+  since?: string;
+  after?: string;
+  changesSince?: string;
+}
+
 export interface ResumeDeps {
   /** Sends a request on the active socket (waiting for one while reconnecting). */
-  request(action: 'resume', args: { since: string; after?: string }): Promise<RequestResult>;
+  request(action: 'resume', args: ResumeArgs): Promise<RequestResult>;
+  /** The newest change id seen: the reply reports kinds changed since (else since `since`). */
+  changeCursor(): string | undefined;
+  /** Hands on the reply's `changes` (the kinds that changed while the client was away). */
+  changes(changes: unknown): void;
   events: EventSink<ResumeEvents>;
   /** How many recent notification ids are remembered to drop duplicates. */
   recentIdsLimit: number;
@@ -83,10 +94,13 @@ export class ResumeTracker {
    * pushes that arrive meanwhile are held and follow them. A refused cursor emits `gap` and
    * rejects with code `resume_gap`.
    */
-  resume(since: string | undefined = this.newestId): Promise<ResumeOutcome> {
-    if (since === undefined) return Promise.resolve({ replayed: 0 });
+  resume(
+    since: string | undefined = this.newestId,
+    changesSince: string | undefined = this.deps.changeCursor(),
+  ): Promise<ResumeOutcome> {
+    if (since === undefined && changesSince === undefined) return Promise.resolve({ replayed: 0 });
     this.held ??= [];
-    this.resuming ??= this.replay(since)
+    this.resuming ??= this.replay(since, changesSince)
       .finally(() => {
         this.resuming = undefined;
         this.release();
@@ -105,8 +119,10 @@ export class ResumeTracker {
    */
   connected(restoreTopics: () => Promise<unknown>): void {
     const since = this.newestId;
+    // Taken now too: changes pushed to the new socket must not hide those missed before.
+    const changesSince = this.deps.changeCursor();
     if (since !== undefined) this.held ??= [];
-    void restoreTopics().then(() => this.resumeAfterReconnect(since));
+    void restoreTopics().then(() => this.resumeAfterReconnect(since, changesSince));
   }
 
   /** A pushed or replayed notification: emitted unless held or already seen. */
@@ -128,18 +144,22 @@ export class ResumeTracker {
     this.held = undefined;
   }
 
-  private async replay(since: string): Promise<ResumeOutcome> {
+  private async replay(
+    since: string | undefined,
+    changesSince: string | undefined,
+  ): Promise<ResumeOutcome> {
     // Every round keeps the cursor (the server looks back from it for late-filed ones) and
-    // goes on from where the previous round stopped.
+    // goes on from where the previous round stopped. Changes come with the first round.
     let after: string | undefined;
     let replayed = 0;
     for (let round = 0; round < MAX_RESUME_ROUNDS; round++) {
       let result: RequestResult;
+      const args: ResumeArgs = {};
+      if (since !== undefined) args.since = since;
+      if (after !== undefined) args.after = after;
+      else if (changesSince !== undefined) args.changesSince = changesSince;
       try {
-        result = await this.deps.request(
-          'resume',
-          after === undefined ? { since } : { since, after },
-        );
+        result = await this.deps.request('resume', args);
       } catch (error) {
         if (error instanceof HeraldRequestError && error.code === RESUME_GAP) {
           // An unusable cursor would be refused again after every reconnect.
@@ -149,19 +169,23 @@ export class ResumeTracker {
         throw error;
       }
       if (typeof result.replayed === 'number') replayed += result.replayed;
+      if (after === undefined) this.deps.changes(result.changes);
       if (result.more !== true || typeof result.last !== 'string') break;
       after = result.last;
     }
     return { replayed };
   }
 
-  private async resumeAfterReconnect(since: string | undefined): Promise<void> {
-    if (since === undefined) {
+  private async resumeAfterReconnect(
+    since: string | undefined,
+    changesSince: string | undefined,
+  ): Promise<void> {
+    if (since === undefined && changesSince === undefined) {
       this.release();
       return;
     }
     try {
-      await this.resume(since);
+      await this.resume(since, changesSince);
     } catch (error) {
       const { code, message } =
         error instanceof HeraldRequestError ? error : { code: 'unknown', message: String(error) };

@@ -116,7 +116,8 @@ async function signIn(): Promise<void> {
     preferences.noteType(notification.type);
   });
   client.on('state', (payload) => applyState(current, payload));
-  onChange(client, (change) => {
+  // Live, or reported by a resume as changed while away: either way, refetch.
+  client.on('change', (change) => {
     if (change.type === DOCUMENT_CHANGED) documentExample.changed();
   });
   client.on('resumed', ({ replayed }) => {
@@ -166,18 +167,6 @@ function applyState(of: Session, payload: unknown): void {
   of.feed.setBadge(badge, { share: false });
   of.feed.scheduleCounts();
   renderState(ui.stateList, hash);
-}
-
-/**
- * `change` frames (issue 14), through the client's `on('change')`; typed loosely here so
- * the page also runs on a client from before change events.
- */
-function onChange(client: HeraldClient, listener: (change: { type?: string }) => void): void {
-  const on = client.on.bind(client) as unknown as (
-    event: string,
-    listener: (change: { type?: string }) => void,
-  ) => void;
-  on('change', listener);
 }
 
 async function toggleFeed(): Promise<void> {

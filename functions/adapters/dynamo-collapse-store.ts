@@ -1,6 +1,7 @@
 /**
  * `CollapseStore` over the notifications table: one item per recipient and collapse key,
- * `U#{tenant}#{user}` (or `T#{tenant}#{topic}`) / `COLLAPSE#{key}`, beside the recipient's
+ * `U#{tenant}#{user}` (or `T#{tenant}#{topic}`) / `COLLAPSE#{key}` (change events':
+ * `COLLAPSE-LIVE#{key}`), beside the recipient's
  * notifications (whose queries only read `N#…`). Attributes:
  * - `windowId`, `windowEnds` (ms), `closing`: present while a window is open or closing
  * - `latest` (the envelope, as JSON), `latestAt` (its publish time), `latestId` (its
@@ -24,6 +25,8 @@ import type {
 import { type ItemKey, recipientPartition } from './dynamo-keys';
 
 export const COLLAPSE_PREFIX = 'COLLAPSE#';
+/** Change events' slots (`channels: ["live"]`), apart from the notifications' of the same key. */
+export const LIVE_COLLAPSE_PREFIX = 'COLLAPSE-LIVE#';
 
 const NAMES = {
   '#windowId': 'windowId',
@@ -234,7 +237,8 @@ export class DynamoCollapseStore implements CollapseStore {
 }
 
 function slotKey(slot: CollapseSlot): ItemKey {
-  return { pk: recipientPartition(slot.recipient), sk: `${COLLAPSE_PREFIX}${slot.collapseKey}` };
+  const prefix = slot.live === true ? LIVE_COLLAPSE_PREFIX : COLLAPSE_PREFIX;
+  return { pk: recipientPartition(slot.recipient), sk: `${prefix}${slot.collapseKey}` };
 }
 
 function toState(item: Record<string, unknown>): CollapseSlotState {

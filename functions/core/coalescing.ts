@@ -347,5 +347,6 @@ function slotKey(slot: CollapseSlot): string {
   const { recipient } = slot;
   const who =
     recipient.kind === 'user' ? `u\u0000${recipient.userId}` : `t\u0000${recipient.topic}`;
-  return `${recipient.tenant}\u0000${who}\u0000${slot.collapseKey}`;
+  const kind = slot.live === true ? 'live' : 'inbox';
+  return `${recipient.tenant}\u0000${who}\u0000${kind}\u0000${slot.collapseKey}`;
 }

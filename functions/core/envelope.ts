@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { InvalidEnvelopeError } from './errors';
-import type { Envelope, Notification } from './model';
+import type { Change, Envelope, Notification } from './model';
 import { notificationId } from './notification-id';
 import { type PlainJsonProblem, plainJsonProblem, STORABLE_NUMBERS } from './plain-json';
 import { isValidTopic } from './topics';
@@ -114,14 +114,20 @@ const envelopeSchema = z.strictObject({
   data: data.optional(),
   url: httpUrl.optional(),
   channels: z
-    .array(z.enum(['inapp', 'email']))
+    .array(z.enum(['inapp', 'email', 'live']))
     .min(1)
     .transform((channels) => [...new Set(channels)])
+    .refine((channels) => !channels.includes('live') || channels.length === 1, {
+      message: '"live" stands alone: a change event is never stored or mailed',
+    })
     .default(['inapp']),
   collapseKey: z.string().min(1).max(128).optional(),
   tags: tags.optional(),
   actions: actions.optional(),
 });
+
+/** What a change event carries; the rest of a notification has no place in a `change` frame. */
+const NOT_LIVE = ['title', 'body', 'url'] as const;
 
 /**
  * Validates an already-decoded envelope; throws InvalidEnvelopeError naming every problem
@@ -144,6 +150,12 @@ export function parseEnvelope(input: unknown): Envelope {
       }),
     );
   }
+  const notLive = isLive(result.data)
+    ? NOT_LIVE.filter((field) => result.data[field] !== undefined).map(
+        (field) => `${field}: not sent with channels ["live"] (put what the app needs in data)`,
+      )
+    : [];
+  if (notLive.length > 0) throw invalidEnvelope(notLive);
   const oversize = sizeProblems(result.data);
   if (oversize.length > 0) throw invalidEnvelope(oversize);
   return result.data;
@@ -217,4 +229,28 @@ export function toNotification(envelope: Envelope, publishedAt: number): Notific
     ...(envelope.tags && envelope.tags.length > 0 ? { tags: envelope.tags } : {}),
     ...(envelope.actions && envelope.actions.length > 0 ? { actions: envelope.actions } : {}),
   };
+}
+
+/** Whether the envelope is a change event (`channels: ["live"]`): pushed, never stored. */
+export function isLive(envelope: Pick<Envelope, 'channels'>): boolean {
+  return envelope.channels.includes('live');
+}
+
+/** What a change event's recipients are told they may have missed: its collapse key, else its type. */
+export function changeKind(envelope: Pick<Envelope, 'type' | 'collapseKey'>): string {
+  return envelope.collapseKey ?? envelope.type;
+}
+
+/** The change a live envelope published at `publishedAt` is, the same on every redelivery. */
+export function toChange(envelope: Envelope, publishedAt: number): Change {
+  const change: Change = {
+    id: notificationId(publishedAt, envelope.tenant, envelope.id),
+    eventId: envelope.id,
+    type: envelope.type,
+    at: new Date(publishedAt).toISOString(),
+  };
+  if (envelope.collapseKey !== undefined) change.collapseKey = envelope.collapseKey;
+  if ('topic' in envelope.to) change.topic = envelope.to.topic;
+  if (envelope.data !== undefined) change.data = envelope.data;
+  return change;
 }

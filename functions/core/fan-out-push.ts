@@ -4,10 +4,10 @@
  * tasks (or, after the last of those, given up: the inbox still holds the notification).
  */
 import { backoffDelay } from './backoff';
-import { toNotification } from './envelope';
+import { isLive, toChange, toNotification } from './envelope';
 import type { FanOutReport } from './fan-out-report';
 import type { FanOutSettings } from './fan-out-settings';
-import { notificationFrame } from './frames';
+import { changeFrame, notificationFrame } from './frames';
 import type { ConnectionRef, Envelope } from './model';
 import type { Continuations } from './ports';
 import type { Pusher, PushOutcome } from './push';
@@ -27,9 +27,14 @@ export function retryTaskDelaySeconds(attempt: number, random: () => number): nu
   return Math.max(1, Math.ceil(backoffDelay(attempt, RETRY_TASK_BACKOFF, random) / 1000));
 }
 
-/** The frame of the notification an envelope published at `publishedAt` makes. */
+/**
+ * The frame an envelope published at `publishedAt` is pushed as: its notification, or for a
+ * change event (`channels: ["live"]`) its change.
+ */
 export function frameOf(envelope: Envelope, publishedAt: number): string {
-  return notificationFrame(toNotification(envelope, publishedAt));
+  return isLive(envelope)
+    ? changeFrame(toChange(envelope, publishedAt))
+    : notificationFrame(toNotification(envelope, publishedAt));
 }
 
 export interface FanOutPushDeps {

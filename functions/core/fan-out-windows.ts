@@ -111,6 +111,27 @@ export function createFanOutWindows(deps: FanOutWindowsDeps) {
       }
       await push(latest);
     },
+
+    /**
+     * Finishes a claimed window of change events: has `record` note its latest (nothing
+     * is stored), settles the slot, then has `push` push the latest. A change is pushed
+     * at least once: a retry pushes again, and clients drop ids they have seen.
+     */
+    async finishLive(
+      window: ClaimedWindow,
+      report: FanOutReport,
+      steps: {
+        record: (latest: CollapseCandidate) => Promise<void>;
+        push: (latest: CollapseCandidate) => Promise<void>;
+      },
+    ): Promise<void> {
+      const latest = await window.finish(steps.record);
+      if (latest === undefined) {
+        report.coalesced++;
+        return;
+      }
+      await steps.push(latest);
+    },
   };
 }
 

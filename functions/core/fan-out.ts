@@ -9,13 +9,16 @@
  * This file wires the parts and routes each message to one of them:
  * - fan-out-users: preferences, inbox and push for the users an envelope names;
  * - fan-out-topic and fan-out-broadcast: a topic's history, and its audience split in pages;
+ * - fan-out-live: change events (`channels: ["live"]`), pushed and never stored;
  * - fan-out-windows: envelopes with a `collapseKey`, through collapse windows (core/coalescing);
  * - fan-out-push: pushes, counted in the report, and retry tasks for what kept failing;
  * - fan-out-batch: what the records of one SQS batch share.
  */
-import { toNotification } from './envelope';
+import type { ChangeLog } from './changes';
+import { isLive, toNotification } from './envelope';
 import { FanOutBatch } from './fan-out-batch';
 import { createBroadcaster } from './fan-out-broadcast';
+import { createLiveDelivery } from './fan-out-live';
 import { createFanOutPush, frameOf } from './fan-out-push';
 import { type FanOutReport, newReport } from './fan-out-report';
 import { type FanOutSettings, idempotentUntil } from './fan-out-settings';
@@ -52,6 +55,8 @@ export interface FanOutDeps {
   preferences: Pick<PreferenceStore, 'many'>;
   /** Shared collapse windows, for envelopes with a `collapseKey`. */
   collapses: CollapseStore;
+  /** The last change per kind of each recipient, noted by change events for `resume`. */
+  changes: ChangeLog;
   clock: Clock;
   settings: FanOutSettings;
   random?: () => number;
@@ -120,6 +125,7 @@ export function createFanOut(deps: FanOutDeps) {
     random,
   });
   const toTopic = createTopicDelivery({ inbox: deps.inbox, broadcaster, windows, settings });
+  const live = createLiveDelivery({ ...deps, push, broadcaster, windows, settings, random });
 
   /** A report of nothing done, for an envelope as published at `publishedAt`. */
   const nothingFor = (envelope: Envelope, publishedAt: number): FanOutReport =>
@@ -128,6 +134,16 @@ export function createFanOut(deps: FanOutDeps) {
   return {
     /** Handles one published envelope. */
     async publish(envelope: Envelope, arrival: Arrival): Promise<FanOutReport> {
+      if (isLive(envelope)) {
+        // Pushed, never stored: no ledger entry, no preferences (a change event is the
+        // app's own signal to refetch, not a notification a user could mute).
+        const batch = arrival.batch ?? new FanOutBatch();
+        const options = { force: arrival.redelivered, attempt: 0, batch };
+        const { publishedAt } = arrival;
+        return 'users' in envelope.to
+          ? live.toUsers(envelope, envelope.to.users, publishedAt, options)
+          : live.toTopic(envelope, envelope.to.topic, publishedAt, options);
+      }
       if (!envelope.channels.includes('inapp')) return nothingFor(envelope, arrival.publishedAt);
       // The ledger gives a re-published id (within the idempotency horizon) its first
       // publish time, hence its first notification id: every recipient's inbox then holds
@@ -158,6 +174,13 @@ export function createFanOut(deps: FanOutDeps) {
       switch (task.kind) {
         case 'retry-users': {
           const users = 'users' in envelope.to ? envelope.to.users : [];
+          if (isLive(envelope)) {
+            return live.toUsers(envelope, users, publishedAt, {
+              force: true,
+              attempt: task.attempt,
+              batch,
+            });
+          }
           return toUsers(envelope, users, publishedAt, {
             force: true,
             attempt: task.attempt,

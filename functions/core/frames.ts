@@ -2,7 +2,7 @@
  * Server -> client WebSocket frames (DESIGN.md "WebSocket"), built in one place so every
  * route and the fan-out speak the same contract.
  */
-import type { InboxCounts, Notification } from './model';
+import type { Change, InboxCounts, Notification } from './model';
 
 export interface ErrorBody {
   code: string;
@@ -11,6 +11,8 @@ export interface ErrorBody {
 
 export type ServerFrame =
   | { type: 'notification'; notification: Notification }
+  /** A change event (`channels: ["live"]`): pushed only, never stored. */
+  | { type: 'change'; change: Change }
   | { type: 'pong'; requestId?: string }
   | { type: 'reply'; requestId?: string; ok: true; result: Record<string, unknown> }
   | { type: 'reply'; requestId: string; ok: false; error: ErrorBody }
@@ -39,4 +41,8 @@ export function stateFrame(counts: InboxCounts, appState: Record<string, unknown
     unseen: counts.unseen,
     state: { ...appState, unread: counts.unread, unseen: counts.unseen },
   });
+}
+
+export function changeFrame(change: Change): string {
+  return encodeFrame({ type: 'change', change });
 }

@@ -15,6 +15,7 @@ import { isNotificationId } from './notification-id';
 import type { ConnectionStore } from './ports';
 import type { Presence } from './presence';
 import type { Replay } from './replay';
+import type { ChangeReport } from './resume-changes';
 import type { createTokenRefresh } from './token-refresh';
 import { isValidTopic, mayAccessTopic, presenceTopic } from './topics';
 
@@ -59,7 +60,11 @@ const topicsArgs = z.looseObject({
   topics: z.array(z.string()).min(1).max(MAX_TOPICS_PER_REQUEST),
 });
 
-const resumeArgs = z.looseObject({ since: z.string(), after: z.string().optional() });
+const resumeArgs = z.looseObject({
+  since: z.string().optional(),
+  after: z.string().optional(),
+  changesSince: z.string().optional(),
+});
 
 // Counts are checked against the configured caps after parsing, with their own codes.
 const presenceArgs = z.looseObject({
@@ -75,6 +80,8 @@ const markReadArgs = z.union([
 export interface MessageDeps {
   connections: ConnectionStore;
   replay: Pick<Replay, 'resume'>;
+  /** The `changes` of a `resume` reply; without it the reply reports none. */
+  changes?: ChangeReport;
   presence: Pick<Presence, 'query'>;
   /** The inbox service's read-state side; it pushes `state` to the user's connections. */
   inbox: Pick<InboxService, 'markRead' | 'markAllRead' | 'state'>;
@@ -136,25 +143,40 @@ export function createMessageHandler(deps: MessageDeps) {
     },
     async resume(args, caller) {
       const parsed = resumeArgs.safeParse(args);
-      if (!parsed.success) {
-        throw new BadRequestError('"since" (and "after", when given) must be notification ids');
+      if (!parsed.success || (parsed.data.since ?? parsed.data.changesSince) === undefined) {
+        throw new BadRequestError(
+          '"since" (a notification id) or "changesSince" (a change id) is required; "after" is optional',
+        );
       }
-      const { since, after } = parsed.data;
-      if (after !== undefined && !isNotificationId(after)) {
+      const { since, after, changesSince } = parsed.data;
+      if (after !== undefined && (since === undefined || !isNotificationId(after))) {
         throw new BadRequestError('"after" must be the "last" of an earlier reply');
+      }
+      if (changesSince !== undefined && !isNotificationId(changesSince)) {
+        throw new BadRequestError('"changesSince" must be the id of a change the client received');
       }
       const { identity, connectionId } = caller;
       // Subscribed topics come from the store: the authorizer context knows none.
       const connection = await deps.connections.get(connectionId);
-      const result = await deps.replay.resume({
-        tenant: identity.tenant,
-        userId: identity.userId,
-        connectionId,
-        topics: connection?.topics ?? [],
-        since,
-        ...(after === undefined ? {} : { after }),
-      });
-      return { ...result };
+      const topics = connection?.topics ?? [];
+      const who = { tenant: identity.tenant, userId: identity.userId, topics };
+      // Kinds changed since the client's cursor, once per resume: in its first round only.
+      const cursor = changesSince ?? since;
+      const changes =
+        deps.changes === undefined || after !== undefined || cursor === undefined
+          ? undefined
+          : deps.changes(who, cursor);
+      changes?.catch(() => undefined);
+      const result =
+        since === undefined
+          ? { replayed: 0, more: false }
+          : await deps.replay.resume({
+              ...who,
+              connectionId,
+              since,
+              ...(after === undefined ? {} : { after }),
+            });
+      return changes === undefined ? { ...result } : { ...result, changes: await changes };
     },
     async markRead(args, caller) {
       const parsed = markReadArgs.safeParse(args);

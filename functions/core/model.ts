@@ -38,7 +38,11 @@ export interface Page<T> {
   cursor?: string;
 }
 
-export type Channel = 'inapp' | 'email';
+/**
+ * `live`: pushed to the recipients' live connections only, as a `change` frame: never
+ * stored in the inbox, counted or mailed. It stands alone (never with `inapp` or `email`).
+ */
+export type Channel = 'inapp' | 'email' | 'live';
 
 export type Audience = { users: string[] } | { topic: string };
 
@@ -100,6 +104,33 @@ export interface Notification {
 export interface InboxCounts {
   unread: number;
   unseen: number;
+}
+
+/**
+ * A change event as clients see it (WebSocket `change` frame): something of `type` changed,
+ * refetch it. Pushed live only, never stored; coalesced by `collapseKey`.
+ */
+export interface Change {
+  /** Time-sortable, in the same order as notification ids. */
+  id: string;
+  eventId: string;
+  type: string;
+  collapseKey?: string;
+  topic?: string;
+  data?: Record<string, unknown>;
+  /** When it was published (ISO). */
+  at: string;
+}
+
+/**
+ * The last change of one kind (its `collapseKey`, else its `type`) a recipient was pushed,
+ * as `resume` reports it to a client that was away.
+ */
+export interface ChangeSummary {
+  kind: string;
+  type: string;
+  id: string;
+  at: string;
 }
 
 /** When email goes out: always, never, or only when the user has no live connection at send time. */

@@ -274,6 +274,8 @@ export interface ReplaySource {
 export interface CollapseSlot {
   recipient: Recipient;
   collapseKey: string;
+  /** A change events' slot: apart from the notifications' slot of the same key. */
+  live?: boolean;
 }
 
 /**

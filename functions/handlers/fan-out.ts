@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSignedPostDelivery, dynamoDocumentClient, sqs } from '#adapters/aws-clients';
+import { DynamoChangeLog } from '#adapters/dynamo-change-log';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoEventLedger } from '#adapters/dynamo-event-ledger';
@@ -139,6 +140,7 @@ export const handler = wiredOnFirstCall(() => {
       continuations: new SqsContinuations(sqs(), requireEnv(ENV.fanOutQueueUrl)),
       preferences: new DynamoPreferenceStore(doc, notificationsTable, { consistentReads: false }),
       collapses: new DynamoCollapseStore(doc, notificationsTable),
+      changes: new DynamoChangeLog(doc, notificationsTable),
       clock: systemClock,
       settings,
     }),

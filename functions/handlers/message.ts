@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createSignedPostDelivery, dynamoDocumentClient } from '#adapters/aws-clients';
+import { DynamoChangeLog } from '#adapters/dynamo-change-log';
 import { DynamoConnectionLifetimes } from '#adapters/dynamo-connection-lifetimes';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoFrameBudget } from '#adapters/dynamo-frame-budget';
@@ -26,6 +27,7 @@ import { createMessageHandler, DEFAULT_MESSAGE_LIMITS, type MessageDeps } from '
 import { systemClock } from '#core/ports';
 import { createPresence, DEFAULT_PRESENCE_SETTINGS } from '#core/presence';
 import { createReplay, DEFAULT_REPLAY_SETTINGS } from '#core/replay';
+import { createChangeReport } from '#core/resume-changes';
 import { createTokenRefresh } from '#core/token-refresh';
 import { callerOf, type WebSocketEvent } from './websocket-event';
 
@@ -51,6 +53,9 @@ export function makeHandler(deps: MessageDeps) {
 
 /** Posts in flight per invocation: `state` pushes to a user's devices; a replay uses one. */
 const POST_CONCURRENCY = DEFAULT_INBOX_SETTINGS.concurrency;
+
+/** A push reaches its connections within the fan-out invocation that filed it. */
+const DELIVERY_MARGIN_SECONDS = 2 * TOPOLOGY.consumerTimeoutSeconds;
 
 export const handler = wiredOnFirstCall(() => {
   const doc = dynamoDocumentClient();
@@ -80,8 +85,14 @@ export const handler = wiredOnFirstCall(() => {
         ...DEFAULT_REPLAY_SETTINGS,
         retentionSeconds: retentionSeconds(),
         lookbackSeconds: resumeLookbackSeconds(),
-        // A push reaches its connections within the fan-out invocation that filed it.
-        deliveryMarginSeconds: 2 * TOPOLOGY.consumerTimeoutSeconds,
+        deliveryMarginSeconds: DELIVERY_MARGIN_SECONDS,
+      },
+    }),
+    changes: createChangeReport({
+      changes: new DynamoChangeLog(doc, notificationsTable),
+      settings: {
+        marginMs: DELIVERY_MARGIN_SECONDS * 1000,
+        concurrency: DEFAULT_REPLAY_SETTINGS.sourceConcurrency,
       },
     }),
     presence: createPresence({

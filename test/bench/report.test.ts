@@ -136,4 +136,40 @@ describe('renderReport', () => {
       'with a 200 MB V8 heap: peak RSS 90 MB (one topic) and 110 MB (K users)',
     );
   });
+
+  it('sets change events beside notifications when the run measured them', () => {
+    const sample = sampleReport();
+    expect(renderReport(sample)).not.toContain('## 5. Change events');
+    const floor = sample.cost.floor;
+    const withChanges: BenchReport = {
+      ...sample,
+      fanOut: {
+        ...sample.fanOut,
+        changes: {
+          single: {
+            ...sample.fanOut.single,
+            dynamo: { requests: { UpdateItem: 10, Query: 10 }, readUnits: 5, writeUnits: 10 },
+          },
+          burst: {
+            events: 1000,
+            batchSize: 10,
+            invocations: 100,
+            seconds: 2,
+            cpuMs: 500,
+            dynamo: { requests: { UpdateItem: 160 }, readUnits: 0, writeUnits: 160 },
+            posts: 3,
+          },
+        },
+      },
+      cost: { ...sample.cost, changes: { single: floor, burst: floor } },
+    };
+    const markdown = renderReport(withChanges);
+    expect(markdown).toContain('## 5. Change events beside notifications');
+    expect(markdown).toContain('| Inbox writes per event | 1 | 0 | 0 |');
+    expect(markdown).toContain(
+      '| Pushes (frames to the connection) | 10 | 10 | 3 (0.3% of events) |',
+    );
+    expect(markdown).toContain('| Deliveries per second | 100 | 100 | 3 push(es) in 2 s |');
+    expect(markdown).toContain('UpdateItem 0.16');
+  });
 });

@@ -3,6 +3,7 @@
  * process for all of them), the very suites `fakes.test.ts` runs against the fakes.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
+import { DynamoChangeLog } from '#adapters/dynamo-change-log';
 import { DynamoCollapseStore } from '#adapters/dynamo-collapse-store';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store';
 import { DynamoDirectory } from '#adapters/dynamo-directory';
@@ -13,6 +14,7 @@ import { DynamoOwnerInbox } from '#adapters/dynamo-owner-inbox';
 import { DynamoPreferenceStore } from '#adapters/dynamo-preference-store';
 import { DynamoReplaySource } from '#adapters/dynamo-replay-source';
 import { type DynamoLocal, startDynamoLocal } from '#test/support/dynamo-local';
+import { changeLogContract } from './change-log.contract';
 import { collapseStoreContract } from './collapse-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
 import { directoryContract } from './directory.contract';
@@ -41,6 +43,7 @@ describe('the DynamoDB adapters', () => {
     owner: new DynamoOwnerInbox(local.doc, notifications()),
   });
   fanOutInboxContract(inbox);
+  changeLogContract(() => new DynamoChangeLog(local.doc, notifications()));
   ownerInboxContract(inbox);
   replaySourceContract(() => {
     const { fanOut, owner } = inbox();

@@ -5,6 +5,7 @@
  */
 import { describe } from 'vitest';
 import {
+  FakeChangeLog,
   FakeCollapseStore,
   FakeConnectionStore,
   FakeDirectory,
@@ -14,6 +15,7 @@ import {
   FakePreferenceStore,
   FakeReplaySource,
 } from '#test/support/fakes';
+import { changeLogContract } from './change-log.contract';
 import { collapseStoreContract } from './collapse-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
 import { directoryContract } from './directory.contract';
@@ -32,6 +34,7 @@ describe('the fakes', () => {
     return { fanOut: fake, owner: fake };
   };
   fanOutInboxContract(inbox);
+  changeLogContract(() => new FakeChangeLog());
   ownerInboxContract(inbox);
   replaySourceContract(() => {
     const source = new FakeReplaySource();

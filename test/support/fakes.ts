@@ -4,6 +4,7 @@
  * the contract suites in `test/contracts/` run fake and adapter through the same cases.
  * Also the events Lambda hands the handlers, shaped as AWS shapes them.
  */
+export { FakeChangeLog } from './fakes/change-log';
 export { FakeClock, ManualClock } from './fakes/clocks';
 export { FakeCollapseStore } from './fakes/collapse-store';
 export { FakeConnectionStore, type FakeConnectionStoreOptions } from './fakes/connection-store';

@@ -13,6 +13,7 @@ import {
 import type { Connection } from '#core/model';
 import type { Clock, FanOutTask } from '#core/ports';
 import {
+  FakeChangeLog,
   FakeClock,
   FakeCollapseStore,
   FakeConnectionStore,
@@ -69,6 +70,7 @@ export function fakeWorld(latencyMs = 0) {
     continuations: new FakeContinuations(),
     preferences: new FakePreferenceStore(),
     collapses: new FakeCollapseStore(),
+    changes: new FakeChangeLog(),
   };
 }
 

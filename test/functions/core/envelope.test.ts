@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  changeKind,
   DEFAULT_TENANT,
   decodeEnvelope,
   ENVELOPE_LIMITS,
+  isLive,
   parseEnvelope,
+  toChange,
   toNotification,
 } from '#core/envelope';
 import { InvalidEnvelopeError } from '#core/errors';
@@ -376,5 +379,48 @@ describe('tags and actions', () => {
     ],
   ])('refuses %s, naming the field', (_what, extra, named) => {
     expect(refusal({ ...MINIMAL, ...extra }).message).toContain(named);
+  });
+});
+
+describe('parseEnvelope: change events (channels ["live"])', () => {
+  const LIVE = { ...MINIMAL, type: 'events-changed', channels: ['live'], collapseKey: 'doc.1' };
+
+  it('accepts a live envelope to users or to a topic', () => {
+    expect(parseEnvelope(LIVE).channels).toEqual(['live']);
+    expect(parseEnvelope({ ...LIVE, to: { topic: 'project.7' } }).to).toEqual({
+      topic: 'project.7',
+    });
+  });
+
+  it.each([[['live', 'inapp']], [['email', 'live']]])(
+    'refuses %j: live stands alone',
+    (channels) => {
+      expect(refusal({ ...LIVE, channels }).message).toMatch(/channels: "live" stands alone/);
+    },
+  );
+
+  it('refuses what a change frame has no place for, naming the fields', () => {
+    const { message } = refusal({ ...LIVE, title: 'Changed', url: 'https://app.example/' });
+    expect(message).toMatch(/title: not sent with channels \["live"\]/);
+    expect(message).toMatch(/url: not sent with channels \["live"\]/);
+  });
+
+  it('makes the same change on every redelivery, its kind the collapse key (else the type)', () => {
+    const envelope = parseEnvelope({ ...LIVE, data: { doc: 1 }, to: { topic: 'project.7' } });
+    const change = toChange(envelope, 1_790_000_000_000);
+    expect(change).toEqual({
+      id: toNotification(envelope, 1_790_000_000_000).id,
+      eventId: 'evt-1',
+      type: 'events-changed',
+      collapseKey: 'doc.1',
+      topic: 'project.7',
+      data: { doc: 1 },
+      at: new Date(1_790_000_000_000).toISOString(),
+    });
+    expect(toChange(envelope, 1_790_000_000_000)).toEqual(change);
+    expect(changeKind(envelope)).toBe('doc.1');
+    expect(changeKind(parseEnvelope({ ...MINIMAL, channels: ['live'] }))).toBe('comment.created');
+    expect(isLive(envelope)).toBe(true);
+    expect(isLive(parseEnvelope(MINIMAL))).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import type { Clock } from '#core/ports';
 import { makeHandler } from '#handlers/fan-out';
 import { lambdaContext } from '#local/lambda-context';
 import {
+  FakeChangeLog,
   FakeClock,
   FakeCollapseStore,
   FakeConnectionStore,
@@ -61,6 +62,7 @@ async function setup(clock: Clock = new FakeClock(), now?: () => number) {
     continuations,
     preferences,
     collapses,
+    changes: new FakeChangeLog(),
     clock,
     random: () => 0.5,
     settings: {

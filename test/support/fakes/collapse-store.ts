@@ -30,7 +30,7 @@ export class FakeCollapseStore implements CollapseStore {
   readonly failOn = new Set<'offer' | 'adopt' | 'close' | 'settle'>();
 
   static keyOf(slot: CollapseSlot): string {
-    return `${recipientKey(slot.recipient)}#${slot.collapseKey}`;
+    return `${recipientKey(slot.recipient)}#${slot.live === true ? 'live#' : ''}${slot.collapseKey}`;
   }
 
   state(slot: CollapseSlot): CollapseSlotState | undefined {
