@@ -58,8 +58,11 @@ export interface CountsResult<Name extends string = string> extends BadgeCounts 
 export type BulkAction = 'read' | 'seen' | 'archive' | 'unarchive' | 'delete';
 
 export interface BulkResult extends BadgeCounts {
+  /** Notifications selected that still needed the action, over every call. */
   matched: number;
   changed: number;
+  /** The newest id it applied to: pass it again to retry over exactly the same ones. */
+  upTo?: string;
 }
 
 export interface PreferencesView {
@@ -133,9 +136,9 @@ export class InboxApi {
     return this.act(id, 'snooze', { until: iso });
   }
 
-  /** Brings a snoozed notification back now (an `until` in the past). */
+  /** Brings a snoozed notification back now: visible, unread and unseen. */
   unsnooze(id: string): Promise<BadgeCounts> {
-    return this.act(id, 'snooze', { until: new Date(0).toISOString() });
+    return this.act(id, 'unsnooze');
   }
 
   /** The user pressed action `actionIndex` (0 or 1): marks it interacted, read and seen. */
@@ -157,24 +160,37 @@ export class InboxApi {
   }
 
   /**
-   * Applies `action` to everything matching `filter`, as one request. Safe to retry: pass
-   * the same `requestId` again and the server does the work once.
+   * Applies `action` to everything matching `filter` (with id at most `upTo`: by default the
+   * newest matching when it starts), as one logical request. A large inbox may take the
+   * server several calls (each answers 202 with a cursor); this follows them to the end and
+   * answers the totals. Safe to retry: pass the answered `upTo` again and nothing filed
+   * since is touched; what already had the action is not changed twice.
    */
   async bulk(
     action: BulkAction,
     filter: InboxFilter = {},
-    options: { requestId?: string } = {},
+    options: { upTo?: string; requestId?: string } = {},
   ): Promise<BulkResult> {
-    const body = await this.http.call('POST', '/notifications/bulk', {
-      action,
-      filter,
-      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
-    });
-    return {
-      matched: numberOr(body.matched, 0),
-      changed: numberOr(body.changed, 0),
-      ...badgeOf(body),
-    };
+    let upTo = options.upTo;
+    let cursor: string | undefined;
+    let matched = 0;
+    let changed = 0;
+    for (;;) {
+      const body = await this.http.call('POST', '/notifications/bulk', {
+        action,
+        filter,
+        ...(upTo === undefined ? {} : { upTo }),
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+      });
+      matched += numberOr(body.matched, 0);
+      changed += numberOr(body.changed, 0);
+      if (typeof body.upTo === 'string') upTo = body.upTo;
+      cursor = body.done === false && typeof body.cursor === 'string' ? body.cursor : undefined;
+      if (cursor === undefined) {
+        return { matched, changed, ...badgeOf(body), ...(upTo === undefined ? {} : { upTo }) };
+      }
+    }
   }
 
   private async act(id: string, action: string, body?: unknown): Promise<BadgeCounts> {

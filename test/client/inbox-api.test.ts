@@ -53,6 +53,7 @@ describe('client.inbox and client.preferences over HTTP', () => {
     await inbox.unarchive('n1');
     await inbox.snooze('n1', new Date('2030-01-02T09:00:00Z'));
     await inbox.interact('n1', 1);
+    await inbox.unsnooze('n1');
     await inbox.remove('n1');
     await inbox.seenAll();
     await inbox.readAll();
@@ -69,6 +70,7 @@ describe('client.inbox and client.preferences over HTTP', () => {
       'POST https://api.test/notifications/n1/unarchive',
       'POST https://api.test/notifications/n1/snooze',
       'POST https://api.test/notifications/n1/interact',
+      'POST https://api.test/notifications/n1/unsnooze',
       'DELETE https://api.test/notifications/n1',
       'POST https://api.test/notifications/seen-all',
       'POST https://api.test/notifications/read-all',
@@ -80,9 +82,9 @@ describe('client.inbox and client.preferences over HTTP', () => {
     expect(calls.every((call) => call.authorization === 'Bearer tok')).toBe(true);
     expect(calls[5]?.body).toEqual({ until: '2030-01-02T09:00:00.000Z' });
     expect(calls[6]?.body).toEqual({ action: 1 });
-    expect(calls[10]?.body).toEqual({ action: 'delete', filter: { tag: 'x' }, requestId: 'r-1' });
-    expect(calls[11]?.body).toEqual({ filters: { all: {}, unread: { read: false } } });
-    expect(calls[13]?.body).toEqual({ types: { 'a.b': { email: 'never' } } });
+    expect(calls[11]?.body).toEqual({ action: 'delete', filter: { tag: 'x' }, requestId: 'r-1' });
+    expect(calls[12]?.body).toEqual({ filters: { all: {}, unread: { read: false } } });
+    expect(calls[14]?.body).toEqual({ types: { 'a.b': { email: 'never' } } });
   });
 
   it('reads counts, a server without unseen as unseen = unread, and preferences with locked types', async () => {
@@ -104,6 +106,28 @@ describe('client.inbox and client.preferences over HTTP', () => {
       unseen: 1,
     });
     await expect(preferences.get()).resolves.toMatchObject({ locked: ['sec'], tenantDefaults: {} });
+  });
+
+  it('follows a bulk action that answers 202 with a cursor to the end, keeping its upTo', async () => {
+    const answers = [
+      { status: 202, body: { done: false, matched: 50, changed: 50, upTo: 'n9', cursor: 'k1' } },
+      { status: 202, body: { done: false, matched: 50, changed: 49, upTo: 'n9', cursor: 'k2' } },
+      { body: { done: true, matched: 7, changed: 7, upTo: 'n9', unread: 0, unseen: 0 } },
+    ];
+    const { calls, fetch } = recordingFetch(() => answers.shift() ?? {});
+    const { inbox } = httpClient({ httpUrl: 'https://api.test', token: 't', fetch });
+    await expect(inbox.bulk('read', { tag: 'b' })).resolves.toEqual({
+      matched: 107,
+      changed: 106,
+      unread: 0,
+      unseen: 0,
+      upTo: 'n9',
+    });
+    expect(calls.map((call) => call.body)).toEqual([
+      { action: 'read', filter: { tag: 'b' } },
+      { action: 'read', filter: { tag: 'b' }, upTo: 'n9', cursor: 'k1' },
+      { action: 'read', filter: { tag: 'b' }, upTo: 'n9', cursor: 'k2' },
+    ]);
   });
 
   it("turns the API's error answers into HeraldHttpError with code and status", async () => {
