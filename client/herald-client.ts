@@ -94,8 +94,11 @@ export interface HeraldClientOptions {
 
 /** `notification`, `gap` and `resumed` are described in `ResumeEvents`, `change` in `ChangeEvents`. */
 export interface HeraldClientEvents extends ResumeEvents, ChangeEvents {
-  /** The server's view of the user's state, e.g. the unread count. */
-  state: { unread: number };
+  /**
+   * The user's state: the badge counts on top, and the whole hash (app keys with `unread`
+   * and `unseen`); a server without `unseen` counts it as `unread`.
+   */
+  state: { unread: number; unseen: number; state: Record<string, unknown> };
   /** A watched user (topic `presence.<user>`) came online or went offline. */
   presence: { user: string; online: boolean };
   /**
@@ -297,8 +300,9 @@ export class HeraldClient {
 
   /** Asks for the user's state (Notify's state on connect); `state` listeners hear it too. */
   async state(): Promise<{ unread: number }> {
-    const state = unreadOf(await this.request('state'));
-    this.events.emit('state', state);
+    const reply = await this.request('state');
+    const state = unreadOf(reply);
+    this.events.emit('state', stateOf(state.unread, reply));
     return state;
   }
 
@@ -350,7 +354,8 @@ export class HeraldClient {
         this.events.emit('pong', undefined);
         return;
       case 'state':
-        if (typeof frame.unread === 'number') this.events.emit('state', { unread: frame.unread });
+        if (typeof frame.unread === 'number')
+          this.events.emit('state', stateOf(frame.unread, frame));
         return;
       case 'presence':
         if (typeof frame.user === 'string' && typeof frame.online === 'boolean') {
@@ -368,4 +373,9 @@ export class HeraldClient {
 
 function unreadOf(result: RequestResult): { unread: number } {
   return { unread: typeof result.unread === 'number' ? result.unread : 0 };
+}
+
+function stateOf(unread: number, frame: Record<string, unknown>): HeraldClientEvents['state'] {
+  const unseen = typeof frame.unseen === 'number' ? frame.unseen : unread;
+  return { unread, unseen, state: isRecord(frame.state) ? frame.state : { unread, unseen } };
 }

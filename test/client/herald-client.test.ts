@@ -1,6 +1,6 @@
 /** The facade: frames dispatched by type, the request helpers, and the shared presence topic. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { presenceTopic } from '#client/herald-client';
+import { type HeraldClientEvents, presenceTopic } from '#client/herald-client';
 import { closeHarnesses, connected, NEWER, notification, OLDER, setup } from './harness';
 
 afterEach(closeHarnesses);
@@ -8,7 +8,7 @@ afterEach(closeHarnesses);
 describe('HeraldClient', () => {
   it('connects with the token in the query string and dispatches frames by type', async () => {
     const harness = await setup({ token: 'static-token' });
-    const states: { unread: number }[] = [];
+    const states: HeraldClientEvents['state'][] = [];
     const errors: { code: string }[] = [];
     let pongs = 0;
     harness.client.on('state', (state) => states.push(state));
@@ -28,6 +28,12 @@ describe('HeraldClient', () => {
     server.send({ type: 'notification', notification: notification(OLDER) });
     server.send({ type: 'notification', notification: notification(NEWER) });
     server.send({ type: 'state', unread: 2 });
+    server.send({
+      type: 'state',
+      unread: 3,
+      unseen: 1,
+      state: { unread: 3, unseen: 1, drafts: 4 },
+    });
     server.send({ type: 'error', error: { code: 'bad_frame', message: 'frame is not JSON' } });
     server.send({ type: 'pong' });
     await vi.waitFor(() => expect(pongs).toBe(1));
@@ -35,13 +41,17 @@ describe('HeraldClient', () => {
     expect(harness.notifications.map((n) => n.id)).toEqual([NEWER, OLDER]);
     expect(harness.notifications[0]).toEqual(notification(NEWER));
     expect(harness.client.lastNotificationId).toBe(NEWER);
-    expect(states).toEqual([{ unread: 2 }]);
+    // An older server's frame: unseen is unread, the hash is the counts alone.
+    expect(states).toEqual([
+      { unread: 2, unseen: 2, state: { unread: 2, unseen: 2 } },
+      { unread: 3, unseen: 1, state: { unread: 3, unseen: 1, drafts: 4 } },
+    ]);
     expect(errors).toEqual([{ code: 'bad_frame', message: 'frame is not JSON' }]);
   });
 
   it('marks read, asks for state and presence, and dispatches presence frames', async () => {
     const harness = await setup();
-    const states: { unread: number }[] = [];
+    const states: HeraldClientEvents['state'][] = [];
     const presence: { user: string; online: boolean }[] = [];
     harness.client.on('state', (state) => states.push(state));
     harness.client.on('presence', (change) => presence.push(change));
@@ -75,7 +85,7 @@ describe('HeraldClient', () => {
       { action: 'state' },
       { action: 'presence', users: ['bob', '__proto__'] },
     ]);
-    expect(states).toEqual([{ unread: 5 }]);
+    expect(states).toEqual([{ unread: 5, unseen: 5, state: { unread: 5, unseen: 5 } }]);
 
     harness.gateway.connection(1).send({ type: 'presence', user: 'bob', online: false });
     harness.gateway.connection(1).send({ type: 'presence', user: 'bob' });
