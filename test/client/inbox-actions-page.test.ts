@@ -8,6 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ARRIVAL_MS,
+  FILTERS_AND_COUNTS,
   failure,
   type InboxPageRig,
   itemTitles,
@@ -15,6 +16,7 @@ import {
   openFeed,
   openPage,
   publishHistory,
+  SNOOZE,
   screenshot,
   signIn,
   startInboxPageRig,
@@ -67,47 +69,56 @@ const row = (page: Page, title: string) =>
   page.getByTestId('notification-item').filter({ hasText: title });
 
 describe('the inbox page actions in Chromium', () => {
-  it('archives and unarchives through the Archived tab', async () => {
-    const r = required(rig);
-    const { page, context } = await signedInWith('archive-amy', ['Keep', 'Put away']);
-    const poll = { timeout: ARRIVAL_MS, message: failure(r)() };
+  // The Archived tab lists with `archived=true` and counts with `counts`: both in one backend change.
+  it.skipIf(!FILTERS_AND_COUNTS)(
+    'archives and unarchives through the Archived tab',
+    async () => {
+      const r = required(rig);
+      const { page, context } = await signedInWith('archive-amy', ['Keep', 'Put away']);
+      const poll = { timeout: ARRIVAL_MS, message: failure(r)() };
 
-    await row(page, 'Put away').getByTestId('toggle-archive').click();
-    await expect.poll(() => itemTitles(page), poll).toEqual(['Keep']);
-    await expect.poll(() => text(page, 'tab-count-archived'), poll).toBe('1');
-    // Archived items count neither unread nor in the All tab.
-    await expect.poll(() => text(page, 'unread-badge'), poll).toBe('1');
-    await expect.poll(() => text(page, 'tab-count-all'), poll).toBe('1');
+      await row(page, 'Put away').getByTestId('toggle-archive').click();
+      await expect.poll(() => itemTitles(page), poll).toEqual(['Keep']);
+      await expect.poll(() => text(page, 'tab-count-archived'), poll).toBe('1');
+      // Archived items count neither unread nor in the All tab.
+      await expect.poll(() => text(page, 'unread-badge'), poll).toBe('1');
+      await expect.poll(() => text(page, 'tab-count-all'), poll).toBe('1');
 
-    await page.getByTestId('tab-archived').click();
-    await expect.poll(() => itemTitles(page), poll).toEqual(['Put away']);
-    await screenshot(page, 'inbox-page-archived');
-    await row(page, 'Put away').getByTestId('toggle-archive').click();
-    await expect.poll(() => itemTitles(page), poll).toEqual([]);
-    await page.getByTestId('tab-all').click();
-    await expect
-      .poll(() => itemTitles(page).then((shown) => shown.sort()), poll)
-      .toEqual(['Keep', 'Put away']);
-    await expect.poll(() => text(page, 'unread-badge'), poll).toBe('2');
-    await context.close();
-  }, 90_000);
+      await page.getByTestId('tab-archived').click();
+      await expect.poll(() => itemTitles(page), poll).toEqual(['Put away']);
+      await screenshot(page, 'inbox-page-archived');
+      await row(page, 'Put away').getByTestId('toggle-archive').click();
+      await expect.poll(() => itemTitles(page), poll).toEqual([]);
+      await page.getByTestId('tab-all').click();
+      await expect
+        .poll(() => itemTitles(page).then((shown) => shown.sort()), poll)
+        .toEqual(['Keep', 'Put away']);
+      await expect.poll(() => text(page, 'unread-badge'), poll).toBe('2');
+      await context.close();
+    },
+    90_000,
+  );
 
-  it('snoozes with a preset: the item leaves the list and the counts', async () => {
-    const r = required(rig);
-    const { page, context } = await signedInWith('snooze-sid', ['Now', 'Later']);
-    const poll = { timeout: ARRIVAL_MS, message: failure(r)() };
+  it.skipIf(!SNOOZE || !FILTERS_AND_COUNTS)(
+    'snoozes with a preset: the item leaves the list and the counts',
+    async () => {
+      const r = required(rig);
+      const { page, context } = await signedInWith('snooze-sid', ['Now', 'Later']);
+      const poll = { timeout: ARRIVAL_MS, message: failure(r)() };
 
-    await row(page, 'Later').getByTestId('snooze-select').selectOption('tomorrow');
-    await expect.poll(() => itemTitles(page), poll).toEqual(['Now']);
-    await expect.poll(() => text(page, 'unread-badge'), poll).toBe('1');
-    await expect.poll(() => text(page, 'tab-count-all'), poll).toBe('1');
-    // Reloading asks the server: it hides the snoozed item too.
-    await page.reload();
-    await signIn(r, page, 'snooze-sid');
-    await openFeed(page);
-    await expect.poll(() => itemTitles(page), poll).toEqual(['Now']);
-    await context.close();
-  }, 90_000);
+      await row(page, 'Later').getByTestId('snooze-select').selectOption('tomorrow');
+      await expect.poll(() => itemTitles(page), poll).toEqual(['Now']);
+      await expect.poll(() => text(page, 'unread-badge'), poll).toBe('1');
+      await expect.poll(() => text(page, 'tab-count-all'), poll).toBe('1');
+      // Reloading asks the server: it hides the snoozed item too.
+      await page.reload();
+      await signIn(r, page, 'snooze-sid');
+      await openFeed(page);
+      await expect.poll(() => itemTitles(page), poll).toEqual(['Now']);
+      await context.close();
+    },
+    90_000,
+  );
 
   it('marks all read', async () => {
     const r = required(rig);
