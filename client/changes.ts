@@ -3,7 +3,7 @@
  * reports changed while the client was away, emitted as a `change` event, once per id. The
  * newest change id seen is the cursor a later `resume` reports changes since.
  */
-import type { Change, ChangeSummary } from '#core/model';
+import type { Change, ChangeSummary } from '../functions/core/model';
 import type { EventSink } from './emitter';
 import { isRecord } from './frames';
 import { RecentIds } from './resume';

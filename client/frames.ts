@@ -2,7 +2,7 @@
  * Reading the server's frames: JSON text in, a plain object out, and the shape checks the
  * client applies to what is inside. Anything else is ignored, never thrown.
  */
-import type { ErrorBody } from '#core/frames';
+import type { ErrorBody } from '../functions/core/frames';
 
 /** A frame as an object, or undefined for binary data, bad JSON or a non-object. */
 export function parseFrame(data: unknown): Record<string, unknown> | undefined {

@@ -9,11 +9,13 @@
  * This class composes the parts, each in its own module: the reconnecting socket, the
  * request/reply table, the topic subscriptions, resume and de-duplication, and the emitter.
  */
-import type { ErrorBody } from '#core/frames';
-import type { Notification } from '#core/model';
+import type { ErrorBody } from '../functions/core/frames';
+import type { Notification } from '../functions/core/model';
 import { type ChangeEvents, ChangeFeed } from './changes';
 import { Emitter } from './emitter';
 import { isErrorBody, isRecord, parseFrame } from './frames';
+import { type FetchLike, HttpApi, TokenSource } from './http';
+import { InboxApi, PreferencesApi } from './inbox-api';
 import type { BackoffOptions } from './reconnect-backoff';
 import {
   type ConnectionEvent,
@@ -36,8 +38,26 @@ import {
 } from './user-state';
 
 /** The topic of a user's presence changes (subscribe to it under a `presence.*` grant), shared with the server. */
-export { presenceTopic } from '#core/topics';
+export { presenceTopic } from '../functions/core/topics';
 export type { ChangeEvent } from './changes';
+export { type FetchLike, HeraldHttpError, type HttpOptions } from './http';
+export {
+  type BadgeCounts,
+  type BulkAction,
+  type BulkResult,
+  type ChannelPreferences,
+  type CountsResult,
+  httpClient,
+  InboxApi,
+  type InboxFilter,
+  type InboxNotification,
+  type InboxPage,
+  type ListOptions,
+  type NotificationAction,
+  type Preferences,
+  PreferencesApi,
+  type PreferencesView,
+} from './inbox-api';
 export type { BackoffOptions } from './reconnect-backoff';
 export type {
   ConnectionCause,
@@ -74,6 +94,10 @@ export interface HeraldClientOptions {
   random?: () => number;
   /** The wall clock (ms), against which a token's `exp` is read; `Date.now` by default. */
   now?: () => number;
+  /** The HTTP API's base URL, for `client.inbox` and `client.preferences`. */
+  httpUrl?: string;
+  /** For the HTTP API; the global `fetch` by default. */
+  fetch?: FetchLike;
 }
 
 /** `notification`, `gap` and `resumed` are described in `ResumeEvents`, `change` in `ChangeEvents`. */
@@ -111,6 +135,11 @@ export class HeraldClient {
   /** The token the last socket was opened with, for its refresh. */
   private lastToken: string | undefined;
   private lastState: UserState = EMPTY_STATE;
+  private readonly tokens: TokenSource;
+  /** The user's inbox over the HTTP API (needs the `httpUrl` option). */
+  readonly inbox: InboxApi;
+  /** The user's notification preferences over the HTTP API (needs the `httpUrl` option). */
+  readonly preferences: PreferencesApi;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url).toString();
@@ -169,6 +198,11 @@ export class HeraldClient {
             isLive: (socket) => this.connection.isLive(socket),
             error: (error) => this.events.emit('error', error),
           });
+    // Its own asks of the callback leave `lastToken` alone: that is the socket's token.
+    this.tokens = new TokenSource(tokenOption, options.now);
+    const http = new HttpApi(options, this.tokens);
+    this.inbox = new InboxApi(http);
+    this.preferences = new PreferencesApi(http);
     const recentIdsLimit = options.recentIdsLimit ?? DEFAULTS.recentIdsLimit;
     this.changes = new ChangeFeed(this.events, recentIdsLimit);
     this.feed = new ResumeTracker({
@@ -317,6 +351,7 @@ export class HeraldClient {
   private async fetchToken(get: () => string | Promise<string>): Promise<string> {
     const token = await get();
     this.lastToken = token;
+    this.tokens.offer(token);
     return token;
   }
 

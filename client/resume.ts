@@ -4,8 +4,8 @@
  * it missed with `resume` rounds, holding live pushes meanwhile so listeners see every
  * notification once, in id order.
  */
-import type { ErrorBody } from '#core/frames';
-import type { Notification } from '#core/model';
+import type { ErrorBody } from '../functions/core/frames';
+import type { Notification } from '../functions/core/model';
 import type { EventSink } from './emitter';
 import { isRecord } from './frames';
 import { HeraldRequestError, type RequestResult } from './request-table';

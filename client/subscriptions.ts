@@ -3,7 +3,7 @@
  * again after a reconnect, and on a rotation's new socket before the old one goes. Topics
  * the server now refuses (a new token may grant less) are dropped and reported.
  */
-import type { ErrorBody } from '#core/frames';
+import type { ErrorBody } from '../functions/core/frames';
 import type { Socket } from './reconnecting-socket';
 import type { HeraldRequestError, RequestResult } from './request-table';
 

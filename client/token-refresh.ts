@@ -4,7 +4,7 @@
  * A refused refresh is reported; the server then closes the socket at the old expiry and
  * the reconnect asks the callback again.
  */
-import type { ErrorBody } from '#core/frames';
+import type { ErrorBody } from '../functions/core/frames';
 import type { Socket } from './reconnecting-socket';
 import { HeraldRequestError, type RequestResult } from './request-table';
 import type { Timers } from './timers';

@@ -47,6 +47,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   let demo: Promise<DemoBundle> | undefined;
+  /** The page's "document changed" example: an app's document, as a version and a time. */
+  const document = { id: 'demo', version: 1, updatedAt: new Date().toISOString() };
   const apiId = apiIdLike();
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => {
@@ -136,6 +138,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sendJson(response, 200, { token });
         return;
       }
+      case 'GET /dev/document':
+        sendJson(response, 200, document);
+        return;
+      case 'POST /dev/document':
+        document.version += 1;
+        document.updatedAt = new Date().toISOString();
+        sendJson(response, 200, document);
+        return;
       case 'POST /dev/publish': {
         const input = await readJson(request);
         const envelope = toEnvelope(input);

@@ -1,22 +1,17 @@
 /**
- * The local demo page: signs in with a dev token, shows notifications live with an unread
- * badge kept by the server's `state`, marks them read, subscribes to topics and publishes
- * a test notification. After a reconnect the client replays what was missed; a gap reloads
- * the list from the HTTP API. Talks to the launcher's `/dev/*` endpoints and HTTP API on
- * the same origin and to the WebSocket gateway through HeraldClient.
+ * The local inbox page, a starting point for a product's own: sign in with a dev token,
+ * the feed behind a bell (unseen badge, cleared when opened), tabs with counts, history
+ * with infinite scroll, read/unread, archive, snooze, action buttons, mark all read,
+ * preferences with locked critical types, the live state hash and a change-event example.
+ * Everything goes through HeraldClient: the socket for live frames, `client.inbox` and
+ * `client.preferences` for the HTTP API on the same origin.
  */
-import { type ConnectionEvent, HeraldClient, type Notification } from '#client/herald-client';
-
-interface DevConfig {
-  websocketUrl: string;
-  sesViewerUrl?: string;
-}
-
-interface Me {
-  user: string;
-  tenant: string;
-  topics: string;
-}
+import { type ConnectionEvent, HeraldClient, type InboxNotification } from '../herald-client';
+import { type DevConfig, fetchToken, loadConfig, type Me, publish } from './dev-api';
+import { Feed } from './feed';
+import { DOCUMENT_CHANGED, DocumentExample, readState, renderState } from './live-panel';
+import { PreferencesPanel } from './preferences-panel';
+import { TabSync } from './tab-sync';
 
 function byTestId<T extends HTMLElement>(testId: string): T {
   const element = document.querySelector<T>(`[data-testid="${testId}"]`);
@@ -27,188 +22,210 @@ function byTestId<T extends HTMLElement>(testId: string): T {
 const ui = {
   signinForm: byTestId<HTMLInputElement>('signin-user').form as HTMLFormElement,
   subscribeForm: byTestId<HTMLInputElement>('topic-input').form as HTMLFormElement,
+  publishForm: byTestId<HTMLButtonElement>('publish-button').form as HTMLFormElement,
   topicInput: byTestId<HTMLInputElement>('topic-input'),
   subscribeButton: byTestId<HTMLButtonElement>('subscribe-button'),
   publishButton: byTestId<HTMLButtonElement>('publish-button'),
   state: byTestId('connection-state'),
   detail: byTestId('connection-detail'),
   sesLink: byTestId<HTMLAnchorElement>('ses-link'),
-  badge: byTestId('unread-badge'),
+  bell: byTestId<HTMLButtonElement>('bell-button'),
+  feed: byTestId('feed'),
+  viewport: byTestId('notification-viewport'),
   list: byTestId<HTMLUListElement>('notification-list'),
+  markAllRead: byTestId<HTMLButtonElement>('mark-all-read'),
+  archiveRead: byTestId<HTMLButtonElement>('archive-read'),
+  stateList: byTestId('state-list'),
+  documentButton: byTestId<HTMLButtonElement>('document-change-button'),
+  preferencesSave: byTestId<HTMLButtonElement>('preferences-save'),
+  preferencesBody: byTestId<HTMLTableElement>('preferences-table')
+    .tBodies[0] as HTMLTableSectionElement,
   subscriptions: byTestId<HTMLUListElement>('subscription-list'),
   message: byTestId('demo-message'),
 };
 
-let client: HeraldClient | undefined;
-let me: Me | undefined;
-let unread = 0;
-const config = loadConfig();
+/** What one sign-in made; all of it goes when the user signs in again. */
+interface Session {
+  me: Me;
+  client: HeraldClient;
+  feed: Feed;
+  sync: TabSync;
+  preferences: PreferencesPanel;
+  document: DocumentExample;
+}
 
-async function loadConfig(): Promise<DevConfig> {
-  const response = await fetch('/dev/config', { cache: 'no-store' });
-  if (!response.ok) throw new Error(`GET /dev/config failed: HTTP ${response.status}`);
-  const body = (await response.json()) as Partial<DevConfig>;
-  if (typeof body.websocketUrl !== 'string') throw new Error('/dev/config has no websocketUrl');
+let session: Session | undefined;
+const config = loadConfig().then((loaded: DevConfig) => {
   // The page ships with the default local port; the launcher knows the real one.
-  if (typeof body.sesViewerUrl === 'string') ui.sesLink.href = body.sesViewerUrl;
-  return { websocketUrl: body.websocketUrl, sesViewerUrl: body.sesViewerUrl };
-}
-
-/** Asked again before every reconnect, so an expired dev token never strands the page. */
-async function fetchToken({ user, tenant, topics }: Me): Promise<string> {
-  const query = new URLSearchParams({ user, tenant, topics });
-  const response = await fetch(`/dev/token?${query}`, { cache: 'no-store' });
-  if (!response.ok) throw new Error(`GET /dev/token failed: HTTP ${response.status}`);
-  // Accept `{ "token": "..." }` or the bare token as text.
-  if ((response.headers.get('content-type') ?? '').includes('json')) {
-    const body = (await response.json()) as { token?: unknown };
-    if (typeof body.token === 'string') return body.token;
-    throw new Error('/dev/token answered without a token');
-  }
-  return (await response.text()).trim();
-}
+  if (loaded.sesViewerUrl !== undefined) ui.sesLink.href = loaded.sesViewerUrl;
+  return loaded;
+});
 
 async function signIn(): Promise<void> {
   const form = new FormData(ui.signinForm);
-  const next: Me = {
+  const me: Me = {
     user: String(form.get('user') ?? '').trim(),
     tenant: String(form.get('tenant') ?? '').trim() || 'default',
     topics: String(form.get('topics') ?? '').trim(),
   };
-  if (next.user === '') return;
-  client?.close();
-  client = undefined;
-  me = next;
-  ui.list.replaceChildren();
-  ui.subscriptions.replaceChildren();
-  setUnread(0);
+  if (me.user === '') return;
+  endSession();
   showMessage('');
-
   const { websocketUrl } = await config;
-  if (me !== next) return; // signed in again meanwhile
-  const signedIn = new HeraldClient({ url: websocketUrl, token: () => fetchToken(next) });
-  client = signedIn;
-  signedIn.on('connection', (event) => {
-    renderConnection(event);
-    // Notify's state on connect: the badge starts from the server's count.
-    if (event.state === 'open') refreshState(signedIn);
+
+  const client = new HeraldClient({
+    url: websocketUrl,
+    httpUrl: location.origin,
+    token: () => fetchToken(me),
   });
-  signedIn.on('notification', addNotification);
-  signedIn.on('state', ({ unread: count }) => setUnread(count));
-  // Replayed notifications were counted as they came; the server's count settles it.
-  signedIn.on('resumed', ({ replayed }) => {
-    refreshState(signedIn);
+  const sync = new TabSync(me.tenant, me.user, (message) => feed.apply(message));
+  const feed = new Feed(
+    client.inbox,
+    {
+      viewport: ui.viewport,
+      spacer: ui.viewport.querySelector('.spacer') as HTMLElement,
+      list: ui.list,
+      tabs: byTestId('tabs'),
+      status: byTestId('list-status'),
+      unreadBadge: byTestId('unread-badge'),
+      unseenBadge: byTestId('unseen-badge'),
+    },
+    sync,
+    showError,
+  );
+  const preferences = new PreferencesPanel(
+    client.preferences,
+    ui.preferencesBody,
+    ui.preferencesSave,
+    showMessage,
+  );
+  const documentExample = new DocumentExample(
+    byTestId('document-version'),
+    byTestId('document-refetches'),
+  );
+  const current: Session = { me, client, feed, sync, preferences, document: documentExample };
+  session = current;
+
+  client.on('connection', (event) => {
+    renderConnection(event, me);
+    // Notify's state on connect; the server sends it too, asking makes sure.
+    if (event.state === 'open') askState(current);
+  });
+  client.on('notification', (notification) => {
+    feed.receive(notification as InboxNotification);
+    preferences.noteType(notification.type);
+  });
+  client.on('state', (payload) => applyState(current, payload));
+  // Live, or reported by a resume as changed while away: either way, refetch.
+  client.on('change', (change) => {
+    if (change.type === DOCUMENT_CHANGED) documentExample.changed();
+  });
+  client.on('resumed', ({ replayed }) => {
+    feed.scheduleCounts();
     if (replayed > 0) showMessage(`caught up on ${replayed} missed while away`);
   });
-  signedIn.on('gap', () => void reloadAfterGap(signedIn, next));
-  signedIn.on('error', (error) => showMessage(`${error.code}: ${error.message}`));
-  signedIn.connect();
-  ui.subscribeButton.disabled = false;
-  ui.publishButton.disabled = false;
+  // Too much missed to replay: the list starts over from the HTTP API.
+  client.on('gap', () => {
+    showMessage('missed too much to replay: reloading from the HTTP API');
+    void feed.reload().then(() => feed.scheduleCounts());
+  });
+  client.on('error', (error) => showMessage(`${error.code}: ${error.message}`));
+  client.connect();
+
+  for (const button of [ui.subscribeButton, ui.publishButton, ui.bell, ui.documentButton]) {
+    button.disabled = false;
+  }
+  // History on sign-in, before the bell is opened, so the feed is ready when it is.
+  await Promise.all([
+    feed.start(),
+    preferences.load().catch(showError),
+    documentExample.load().catch(showError),
+  ]);
+  if (!ui.feed.hidden) await feed.seenAll();
 }
 
-function renderConnection(event: ConnectionEvent): void {
+function endSession(): void {
+  if (session === undefined) return;
+  session.client.close();
+  session.sync.close();
+  session = undefined;
+  ui.list.replaceChildren();
+  ui.subscriptions.replaceChildren();
+  ui.stateList.replaceChildren();
+}
+
+function askState(of: Session): void {
+  of.client
+    .request('state')
+    .then((result) => applyState(of, result))
+    .catch(showError);
+}
+
+function applyState(of: Session, payload: unknown): void {
+  if (session !== of) return;
+  const { badge, hash } = readState(payload);
+  of.feed.setBadge(badge, { share: false });
+  of.feed.scheduleCounts();
+  renderState(ui.stateList, hash);
+}
+
+async function toggleFeed(): Promise<void> {
+  const opening = ui.feed.hidden;
+  ui.feed.hidden = !opening;
+  ui.bell.setAttribute('aria-expanded', String(opening));
+  if (!opening || session === undefined) return;
+  session.feed.redraw();
+  ui.viewport.focus();
+  await session.feed.seenAll();
+}
+
+function renderConnection(event: ConnectionEvent, me: Me): void {
   ui.state.textContent = event.state;
   ui.state.dataset.state = event.state;
   ui.detail.textContent =
     event.state === 'reconnecting'
       ? `attempt ${event.attempt}, next try in ${(event.delayMs / 1000).toFixed(1)} s (${event.cause})`
-      : event.state === 'open' && me
+      : event.state === 'open'
         ? `as ${me.user} (${me.tenant})`
         : '';
 }
 
-function addNotification(notification: Notification): void {
-  const item = document.createElement('li');
-  item.dataset.testid = 'notification-item';
-  item.dataset.id = notification.id;
-  item.tabIndex = 0;
+async function publishTest(): Promise<void> {
+  if (session === undefined) return;
+  const form = new FormData(ui.publishForm);
+  const tag = String(form.get('tag') ?? '');
+  const withActions = form.get('actions') !== null;
+  await publish({
+    to: { users: [session.me.user] },
+    tenant: session.me.tenant,
+    title: 'Test notification',
+    body: `Sent from the inbox page at ${new Date().toLocaleTimeString()}`,
+    ...(tag === '' ? {} : { tags: [tag] }),
+    ...(withActions
+      ? {
+          actions: [
+            { label: 'View', url: `${location.origin}/?viewed=1` },
+            { label: 'Docs', url: 'https://example.com/' },
+          ],
+        }
+      : {}),
+  });
+  showMessage('published; it should arrive in a moment');
+}
 
-  const title = document.createElement('strong');
-  title.textContent = notification.title ?? notification.type;
-  const meta = document.createElement('small');
-  const time = new Date(notification.createdAt);
-  meta.textContent = `${notification.type} · ${Number.isNaN(time.getTime()) ? notification.createdAt : time.toLocaleTimeString()}`;
-  item.append(title, meta);
-  if (notification.body !== undefined) {
-    const body = document.createElement('p');
-    body.textContent = notification.body;
-    item.append(body);
-  }
-  const href = safeLink(notification.url);
-  if (href !== undefined) {
-    const link = document.createElement('a');
-    link.href = href;
-    link.target = '_blank';
-    link.rel = 'noopener';
-    link.textContent = 'Open';
-    item.append(link);
-  }
-
-  if (!notification.read) {
-    item.classList.add('unread');
-    setUnread(unread + 1);
-    const markRead = () => {
-      if (!item.classList.contains('unread')) return;
-      item.classList.remove('unread');
-      setUnread(unread - 1);
-      // Every other tab of this user gets the new count as a `state` frame.
-      client?.markRead([notification.id]).catch(showError);
-    };
-    item.addEventListener('click', markRead);
-    item.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' || event.key === ' ') markRead();
-    });
-  }
-
-  // Newest first: ids sort by time, and a replay may arrive after newer pushes.
-  const newer = [...ui.list.children].filter(
-    (child) => ((child as HTMLElement).dataset.id ?? '') > notification.id,
+async function subscribe(): Promise<void> {
+  const topic = ui.topicInput.value.trim();
+  if (session === undefined || topic === '') return;
+  await session.client.subscribe([topic]);
+  ui.subscriptions.replaceChildren(
+    ...session.client.subscriptions.map((name) => {
+      const item = document.createElement('li');
+      item.textContent = name;
+      return item;
+    }),
   );
-  const after = newer[newer.length - 1];
-  if (after === undefined) ui.list.prepend(item);
-  else after.after(item);
-}
-
-/** Only web links: a notification's `url` comes from any publisher. */
-function safeLink(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  try {
-    const parsed = new URL(url, location.href);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function refreshState(of: HeraldClient): void {
-  of.state().catch(showError);
-}
-
-/**
- * The server could not replay what was missed (too old, or unknown): reload the newest
- * page from the HTTP API, then resume from its newest id for anything since.
- */
-async function reloadAfterGap(of: HeraldClient, who: Me): Promise<void> {
-  showMessage('missed too much to replay: reloading from the HTTP API');
-  try {
-    const response = await fetch('/notifications?limit=50', {
-      headers: { authorization: `Bearer ${await fetchToken(who)}` },
-      cache: 'no-store',
-    });
-    if (!response.ok) throw new Error(`GET /notifications failed: HTTP ${response.status}`);
-    const { items } = (await response.json()) as { items?: Notification[] };
-    if (client !== of) return; // signed in again meanwhile
-    ui.list.replaceChildren();
-    setUnread(0);
-    for (const notification of [...(items ?? [])].reverse()) addNotification(notification);
-    const newest = items?.[0];
-    if (newest !== undefined) await of.resume(newest.id);
-    refreshState(of);
-    showMessage('reloaded');
-  } catch (error) {
-    showError(error);
-  }
+  ui.topicInput.value = '';
+  showMessage(`subscribed to ${topic}`);
 }
 
 function showError(error: unknown): void {
@@ -217,49 +234,8 @@ function showError(error: unknown): void {
   showMessage(typeof code === 'string' ? `${code}: ${text}` : text);
 }
 
-function setUnread(count: number): void {
-  unread = Math.max(0, count);
-  ui.badge.textContent = String(unread);
-  ui.badge.dataset.count = String(unread);
-}
-
 function showMessage(text: string): void {
   ui.message.textContent = text;
-}
-
-function renderSubscriptions(topics: string[]): void {
-  ui.subscriptions.replaceChildren(
-    ...topics.map((topic) => {
-      const item = document.createElement('li');
-      item.textContent = topic;
-      return item;
-    }),
-  );
-}
-
-async function subscribe(): Promise<void> {
-  const topic = ui.topicInput.value.trim();
-  if (client === undefined || topic === '') return;
-  await client.subscribe([topic]);
-  renderSubscriptions(client.subscriptions);
-  ui.topicInput.value = '';
-  showMessage(`subscribed to ${topic}`);
-}
-
-async function publish(): Promise<void> {
-  if (me === undefined) return;
-  const response = await fetch('/dev/publish', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      to: { users: [me.user] },
-      tenant: me.tenant,
-      title: 'Test notification',
-      body: `Sent from the demo page at ${new Date().toLocaleTimeString()}`,
-    }),
-  });
-  if (!response.ok) throw new Error(`POST /dev/publish failed: HTTP ${response.status}`);
-  showMessage('published; it should arrive in a moment');
 }
 
 /** Runs an action from the page and shows what went wrong instead of failing silently. */
@@ -272,7 +248,24 @@ function guarded(action: () => Promise<void>): (event?: Event) => void {
 
 ui.signinForm.addEventListener('submit', guarded(signIn));
 ui.subscribeForm.addEventListener('submit', guarded(subscribe));
-ui.publishButton.addEventListener('click', guarded(publish));
-config.catch((error: unknown) =>
-  showMessage(error instanceof Error ? error.message : String(error)),
+ui.publishForm.addEventListener('submit', guarded(publishTest));
+ui.bell.addEventListener('click', guarded(toggleFeed));
+ui.markAllRead.addEventListener(
+  'click',
+  guarded(async () => session?.feed.markAllRead()),
 );
+ui.archiveRead.addEventListener(
+  'click',
+  guarded(async () => session?.feed.archiveRead()),
+);
+ui.preferencesSave.addEventListener(
+  'click',
+  guarded(async () => session?.preferences.save()),
+);
+ui.documentButton.addEventListener(
+  'click',
+  guarded(async () => {
+    if (session !== undefined) await session.document.edit(session.me.user, session.me.tenant);
+  }),
+);
+config.catch(showError);

@@ -12,6 +12,14 @@ const TEST_IDS = [
   'ses-link',
   'topic-input',
   'subscribe-button',
+  'bell-button',
+  'unseen-badge',
+  'tabs',
+  'notification-viewport',
+  'mark-all-read',
+  'state-list',
+  'document-change-button',
+  'preferences-table',
 ];
 
 describe('buildDemo', () => {

@@ -28,6 +28,12 @@ describe('HeraldClient', () => {
     server.send({ type: 'notification', notification: notification(OLDER) });
     server.send({ type: 'notification', notification: notification(NEWER) });
     server.send({ type: 'state', unread: 2 });
+    server.send({
+      type: 'state',
+      unread: 3,
+      unseen: 1,
+      state: { unread: 3, unseen: 1, drafts: 4 },
+    });
     server.send({ type: 'error', error: { code: 'bad_frame', message: 'frame is not JSON' } });
     server.send({ type: 'pong' });
     await vi.waitFor(() => expect(pongs).toBe(1));
@@ -35,8 +41,11 @@ describe('HeraldClient', () => {
     expect(harness.notifications.map((n) => n.id)).toEqual([NEWER, OLDER]);
     expect(harness.notifications[0]).toEqual(notification(NEWER));
     expect(harness.client.lastNotificationId).toBe(NEWER);
-    // An older server's frame: the counts alone.
-    expect(states).toEqual([{ unread: 2, unseen: 2, state: { unread: 2, unseen: 2 } }]);
+    // An older server's frame: unseen is unread, the hash is the counts alone.
+    expect(states).toEqual([
+      { unread: 2, unseen: 2, state: { unread: 2, unseen: 2 } },
+      { unread: 3, unseen: 1, state: { unread: 3, unseen: 1, drafts: 4 } },
+    ]);
     expect(errors).toEqual([{ code: 'bad_frame', message: 'frame is not JSON' }]);
   });
 
