@@ -9,7 +9,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '#core/errors';
@@ -21,13 +20,12 @@ import {
   CONNECTION_PREFIX,
   connectionEntryKey,
   connectionSortKey,
-  decodeCursor,
-  encodeCursor,
   type ItemKey,
   sweepPartition,
   topicPartition,
   userPartition,
 } from './dynamo-keys';
+import { queryPartitionPage } from './dynamo-partition-page';
 
 /** Entry updates in flight while a refresh copies the new expiry. */
 const ENTRY_UPDATE_CONCURRENCY = 8;
@@ -98,26 +96,21 @@ export class DynamoConnectionLifetimes implements ConnectionLifetimes {
   }
 
   async expiringIn(minute: number, cursor?: string): Promise<Page<ExpiringConnection>> {
-    const pk = sweepPartition(minute);
-    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ExclusiveStartKey: decodeCursor(cursor, { pk, skPrefix: CONNECTION_PREFIX }),
-        Limit: SWEEP_PAGE_SIZE,
-      }),
+    return queryPartitionPage(
+      this.documentClient,
+      this.tableName,
+      sweepPartition(minute),
+      { cursor, skPrefix: CONNECTION_PREFIX, limit: SWEEP_PAGE_SIZE },
+      (item): ExpiringConnection | undefined =>
+        typeof item.tokenExpiresAt === 'number'
+          ? {
+              connectionId: String(item.connectionId),
+              tenant: String(item.tenant),
+              userId: String(item.userId),
+              tokenExpiresAt: item.tokenExpiresAt,
+            }
+          : undefined,
     );
-    const items = Items.filter((item) => typeof item.tokenExpiresAt === 'number').map(
-      (item): ExpiringConnection => ({
-        connectionId: String(item.connectionId),
-        tenant: String(item.tenant),
-        userId: String(item.userId),
-        tokenExpiresAt: Number(item.tokenExpiresAt),
-      }),
-    );
-    const next = encodeCursor(LastEvaluatedKey);
-    return next === undefined ? { items } : { items, cursor: next };
   }
 
   /** The expiry a connection holds, after a refresh found it no earlier than the one offered. */

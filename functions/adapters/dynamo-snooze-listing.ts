@@ -9,18 +9,12 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '#core/model';
 import type { SnoozeEntry, SnoozeListing, SweepWatermark } from '#core/snooze-ports';
-import {
-  decodeCursor,
-  encodeCursor,
-  SNOOZE_WATERMARK_KEY,
-  snoozeEntryKey,
-  snoozePartition,
-} from './dynamo-keys';
+import { SNOOZE_WATERMARK_KEY, snoozeEntryKey, snoozePartition } from './dynamo-keys';
+import { queryPartitionPage } from './dynamo-partition-page';
 
 /** Entries read per page. */
 const PAGE_SIZE = 100;
@@ -54,28 +48,22 @@ export class DynamoSnoozeListing implements SnoozeListing {
   }
 
   async dueIn(minute: number, cursor?: string): Promise<Page<SnoozeEntry>> {
-    const pk = snoozePartition(minute);
-    const { Items = [], LastEvaluatedKey } = await this.documentClient.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ExclusiveStartKey: decodeCursor(cursor, { pk, skPrefix: '' }),
-        Limit: PAGE_SIZE,
-        // An entry written a moment ago must be found by the run that reads its minute.
-        ConsistentRead: true,
-      }),
+    return queryPartitionPage(
+      this.documentClient,
+      this.tableName,
+      snoozePartition(minute),
+      // An entry written a moment ago must be found by the run that reads its minute.
+      { cursor, skPrefix: '', limit: PAGE_SIZE, consistentRead: true },
+      (item): SnoozeEntry | undefined =>
+        typeof item.until === 'string'
+          ? {
+              tenant: String(item.tenant),
+              userId: String(item.userId),
+              id: String(item.id),
+              until: item.until,
+            }
+          : undefined,
     );
-    const items = Items.filter((item) => typeof item.until === 'string').map(
-      (item): SnoozeEntry => ({
-        tenant: String(item.tenant),
-        userId: String(item.userId),
-        id: String(item.id),
-        until: String(item.until),
-      }),
-    );
-    const next = encodeCursor(LastEvaluatedKey);
-    return next === undefined ? { items } : { items, cursor: next };
   }
 
   async remove(entry: SnoozeEntry, minute: number): Promise<void> {
